@@ -1,0 +1,1 @@
+"""One module per paper's losses; each function's docstring cites its equation."""

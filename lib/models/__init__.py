@@ -1,0 +1,1 @@
+"""One module per paper's model; each module docstring cites its paper."""
