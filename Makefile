@@ -1,0 +1,65 @@
+# The book's two everyday commands are `make book` and `make test` (see README.md).
+# Both create .venv when it is missing and install `lib` with its dependencies into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch: a CPU build when one lies in pip's local wheel folder (as on the project's CI machines),
+# otherwise whatever `pip install torch` gives on this platform. Override, e.g. for a CPU-only
+# laptop: make TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"
+CPU_TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
+TORCH_SPEC ?= $(if $(CPU_TORCH_WHEEL),$(CPU_TORCH_WHEEL),torch>=2.4)
+# glibc malloc tunables: fewer page faults on large tensors (measure with bench/train_step.py).
+export GLIBC_TUNABLES ?= glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184
+# Executed notebooks: no widget progress bars, the static slider player instead of live widgets.
+EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going
+
+.PHONY: help install book test test-fast execute lab student clean distclean
+
+help:
+	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
+	@echo "make test     unit tests, notebooks in quick mode (papermill + nbval), book build"
+	@echo "make execute  re-execute every notebook in full mode, writing outputs back"
+	@echo "make lab      start JupyterLab in this environment"
+	@echo "make clean    remove build outputs; make distclean also removes .venv"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -qq "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -qq -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $@
+
+install: $(VENV)/.installed
+
+book: install
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
+
+test: install
+	$(EXEC_ENV) $(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not notebook and not book"
+
+execute: install
+	@for nb in $(NOTEBOOKS); do \
+		echo "== $$nb"; \
+		$(EXEC_ENV) $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
+		$(BIN)/python -m lib.nbtools clean "$$nb" || exit 1; \
+	done
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf book/_build .pytest_cache .test-artifacts
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,170 @@
+"""Checkpoints: a ``state_dict`` file beside a JSON file with the config, history and checksum.
+
+The pattern is pythae's (config saved beside weights): ``NAME.pt`` holds only tensors and plain
+containers, so it loads with ``torch.load(weights_only=True)``; ``NAME.json`` holds the model's
+config, the training history, free metadata and the sha256 of ``NAME.pt``. Loading checks the
+checksum (a corrupt or truncated file is named as such) and, when the caller passes the config it
+expects, that the stored config matches key by key (a mismatch lists the differing keys).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt, or does not match the model that wants to load it."""
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` returns."""
+
+    model_state: dict[str, torch.Tensor]
+    config: dict[str, Any]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    optimizer_state: dict[str, Any] | None = None
+    extra_state: dict[str, Any] | None = None
+    step: int = 0
+    path: Path | None = None
+
+
+def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
+    """``(weights .pt, metadata .json)`` for a checkpoint named by ``path`` (suffix optional)."""
+    path = Path(path)
+    base = path.with_suffix("") if path.suffix in (".pt", ".json") else path
+    return base.with_name(base.name + ".pt"), base.with_name(base.name + ".json")
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_safe(value: Any) -> Any:
+    """Make histories JSON-safe: tensors to floats, NaN/inf to strings JSON can hold."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().tolist()
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: torch.nn.Module,
+    config: dict[str, Any],
+    *,
+    history: dict[str, list[float]] | None = None,
+    meta: dict[str, Any] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    extra_state: dict[str, Any] | None = None,
+    step: int = 0,
+) -> Path:
+    """Write ``path.pt`` (weights, optional optimizer state) and ``path.json``; return the .pt path."""
+    weights_path, meta_path = checkpoint_paths(path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    payload: dict[str, Any] = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    if optimizer is not None:
+        payload["optimizer"] = optimizer.state_dict()
+    if extra_state is not None:
+        payload["extra"] = extra_state
+    torch.save(payload, weights_path)
+    record = {
+        "format_version": FORMAT_VERSION,
+        "model_class": type(model).__name__,
+        "config": _json_safe(config),
+        "step": int(step),
+        "sha256": sha256_of(weights_path),
+        "history": _json_safe(history or {}),
+        "meta": _json_safe(meta or {}),
+    }
+    meta_path.write_text(json.dumps(record, indent=1) + "\n")
+    return weights_path
+
+
+def _config_differences(stored: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    expected = _json_safe(expected)
+    keys = sorted(set(stored) | set(expected))
+    return [
+        f"{k}: checkpoint has {stored.get(k, '<missing>')!r}, model wants {expected.get(k, '<missing>')!r}"
+        for k in keys
+        if stored.get(k, "<missing>") != expected.get(k, "<missing>")
+    ]
+
+
+def load_checkpoint(
+    path: str | Path,
+    model: torch.nn.Module | None = None,
+    *,
+    expected_config: dict[str, Any] | None = None,
+    map_location: str | torch.device = "cpu",
+) -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint`, verifying checksum and config.
+
+    If ``model`` is given its weights are loaded in place (strictly). Every failure raises
+    :class:`CheckpointError` with a message that says what is wrong and what to do.
+    """
+    weights_path, meta_path = checkpoint_paths(path)
+    for p in (weights_path, meta_path):
+        if not p.is_file():
+            raise CheckpointError(f"checkpoint file {p} is missing; train the model (train='always') to create it")
+    try:
+        record = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint metadata {meta_path} is not valid JSON ({exc}); the file is corrupt") from exc
+    if record.get("format_version") != FORMAT_VERSION or "config" not in record:
+        raise CheckpointError(f"{meta_path} is not a checkpoint of format version {FORMAT_VERSION}")
+    actual = sha256_of(weights_path)
+    if actual != record.get("sha256"):
+        raise CheckpointError(
+            f"checkpoint {weights_path} is corrupt or was changed: its sha256 is {actual[:12]}..., "
+            f"the metadata records {str(record.get('sha256'))[:12]}...; re-train or restore the file"
+        )
+    if expected_config is not None:
+        diffs = _config_differences(record["config"], expected_config)
+        if diffs:
+            raise CheckpointError(
+                f"checkpoint {weights_path.name} was trained with a different config:\n  " + "\n  ".join(diffs)
+            )
+    try:
+        payload = torch.load(weights_path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for unreadable files
+        raise CheckpointError(f"cannot read {weights_path} with torch.load(weights_only=True): {exc}") from exc
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise CheckpointError(f"{weights_path} holds no model state_dict")
+    if model is not None:
+        if type(model).__name__ != record.get("model_class"):
+            raise CheckpointError(
+                f"checkpoint holds a {record.get('model_class')}, not a {type(model).__name__}"
+            )
+        try:
+            model.load_state_dict(payload["model"], strict=True)
+        except RuntimeError as exc:
+            raise CheckpointError(f"weights in {weights_path.name} do not fit the model: {exc}") from exc
+    return Checkpoint(
+        model_state=payload["model"],
+        config=record["config"],
+        history=record.get("history", {}),
+        meta=record.get("meta", {}),
+        optimizer_state=payload.get("optimizer"),
+        extra_state=payload.get("extra"),
+        step=int(record.get("step", 0)),
+        path=weights_path,
+    )

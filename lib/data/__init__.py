@@ -1,0 +1,1 @@
+"""Data sources (real files with checksums) and vectorised synthetic generators."""

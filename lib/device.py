@@ -1,0 +1,44 @@
+"""Choosing the compute device: CUDA, then Apple's MPS, then the CPU."""
+from __future__ import annotations
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Return the torch device named by ``device``.
+
+    ``"auto"`` picks ``cuda`` when a GPU is visible, then ``mps``, then ``cpu``.
+    Asking for an accelerator that is not present raises a ``ValueError`` instead of silently
+    falling back, so a reader who asked for a GPU knows they did not get one.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device not in DEVICE_CHOICES and not str(device).startswith("cuda:"):
+        raise ValueError(f"device must be one of {DEVICE_CHOICES} (or 'cuda:N'), got {device!r}")
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but no CUDA GPU is visible; use 'auto' or 'cpu'")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device='mps' was requested but MPS is not available; use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+def describe_device(device: torch.device) -> str:
+    """One human-readable line: the device and, for a GPU, its name."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return device.type
+
+
+def has_accelerator() -> bool:
+    """True when a CUDA or MPS device is visible."""
+    return resolve_device("auto").type != "cpu"

@@ -1,0 +1,74 @@
+"""The warm-up autoencoder of the introduction: a small convolutional AE for 28×28 digits.
+
+Not from any of the four papers: it exists to show the book's mechanics (parameters, trainer,
+checkpoint, slider) on a model small enough to train on a laptop CPU in a minute. A 2-d code lets
+the reader see the whole latent space in one scatter plot and steer it with two sliders.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class WarmupAEConfig:
+    latent_dim: int = 2
+    channels: int = 16  # width of the first conv layer; the second has twice as many
+    hidden: int = 128  # width of the dense layer between the conv stack and the code
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "channels", "hidden"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "WarmupAEConfig":
+        return cls(**d)
+
+
+class WarmupAutoencoder(nn.Module):
+    """Conv encoder 28→14→7, dense code, mirrored decoder with transposed convs, sigmoid output."""
+
+    def __init__(self, config: WarmupAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or WarmupAEConfig()
+        c = config.channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c, 3, stride=2, padding=1), nn.ReLU(),  # (B, c, 14, 14)
+            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.ReLU(),  # (B, 2c, 7, 7)
+            nn.Flatten(),  # (B, 2c*49)
+            nn.Linear(2 * c * 49, config.hidden), nn.ReLU(),
+            nn.Linear(config.hidden, config.latent_dim),  # (B, latent_dim)
+        )
+        self.decoder_dense = nn.Sequential(
+            nn.Linear(config.latent_dim, config.hidden), nn.ReLU(),
+            nn.Linear(config.hidden, 2 * c * 49), nn.ReLU(),
+        )
+        self.decoder_conv = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1), nn.ReLU(),  # (B, c, 14, 14)
+            nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),  # (B, 1, 28, 28)
+        )
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)  # (B, latent_dim)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.decoder_dense(z).view(-1, 2 * self.config.channels, 7, 7)  # (B, 2c, 7, 7)
+        return torch.sigmoid(self.decoder_conv(h))  # (B, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return self.decode(z), z
+
+
+def reconstruction_loss(model: WarmupAutoencoder, x: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy per pixel: digits are nearly binary, and BCE trains faster than MSE here."""
+    recon, _ = model(x)
+    return F.binary_cross_entropy(recon, x)

@@ -1,0 +1,156 @@
+"""The notebook contract: validated parameters, run settings, train-or-load, environment record.
+
+Every chapter's first code cell (tagged ``parameters`` for papermill) sets ``device``, ``seed``,
+``quick`` and ``train``; the next cell calls :func:`setup`, which validates them (one clear error
+naming the parameter and the allowed values), seeds everything, picks the device and prints one
+line saying what will happen.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .device import DEVICE_CHOICES, describe_device, resolve_device
+from .seeding import seed_everything
+
+TRAIN_CHOICES = ("auto", "always", "never")
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+
+
+def quick_default() -> bool:
+    """Default of the ``quick`` parameter: True when the environment sets ``BOOK_QUICK=1``."""
+    return os.environ.get("BOOK_QUICK", "0").strip().lower() in ("1", "true", "yes")
+
+
+def static_default() -> bool:
+    """True when outputs are rendered for the static book (``BOOK_STATIC=1``), not a live kernel."""
+    return os.environ.get("BOOK_STATIC", "0").strip().lower() in ("1", "true", "yes")
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has a value outside its allowed set."""
+
+
+def _check(name: str, value: Any, ok: bool, allowed: str) -> None:
+    if not ok:
+        raise ParameterError(f"parameter {name!r} must be {allowed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Validated parameters of one notebook run."""
+
+    device: torch.device
+    seed: int
+    quick: bool
+    train: str
+    generator: torch.Generator
+
+    def should_train(self, checkpoint: str | Path | None) -> bool:
+        """Decide whether to train, per the ``train`` parameter.
+
+        ``"always"`` trains, ``"never"`` loads (and fails if no checkpoint is shipped). ``"auto"``
+        trains in quick mode (to exercise the training code), on a GPU, or when no checkpoint is
+        shipped, and otherwise loads the shipped checkpoint.
+        """
+        exists = checkpoint is not None and Path(checkpoint).with_suffix(".pt").is_file()
+        if self.train == "always":
+            return True
+        if self.train == "never":
+            if not exists:
+                raise ParameterError(f"train='never' but no checkpoint is shipped at {checkpoint}; use train='auto'")
+            return False
+        return self.quick or self.device.type != "cpu" or not exists
+
+    def pick(self, full: Any, quick: Any) -> Any:
+        """``quick`` in quick mode, else ``full``: keeps budgets readable in the notebook."""
+        return quick if self.quick else full
+
+
+def setup(device: str = "auto", seed: int = 0, quick: bool = False, train: str = "auto") -> RunSettings:
+    """Validate the notebook parameters, seed everything, pick the device; print one summary line.
+
+    The environment variable ``BOOK_QUICK=1`` turns quick mode on whatever ``quick`` says, so that
+    CI and nbval can run every notebook quickly without editing it.
+    """
+    _check("device", device, isinstance(device, str) and (device in DEVICE_CHOICES or device.startswith("cuda:")),
+           f"one of {DEVICE_CHOICES}")
+    _check("seed", seed, isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, "an integer >= 0")
+    _check("quick", quick, isinstance(quick, bool), "True or False")
+    _check("train", train, train in TRAIN_CHOICES, f"one of {TRAIN_CHOICES}")
+    quick = quick or quick_default()
+    try:
+        resolved = resolve_device(device)
+    except ValueError as exc:
+        raise ParameterError(f"parameter 'device': {exc}") from exc
+    generator = seed_everything(seed)
+    mode = "quick mode (a few steps on small data)" if quick else "full mode"
+    print(f"device: {describe_device(resolved)} | seed {seed} | {mode} | train={train!r}")
+    return RunSettings(resolved, seed, quick, train, generator)
+
+
+def pretrained_path(name: str) -> Path:
+    """Path (without suffix) of a checkpoint shipped inside the package, e.g. ``"intro/mnist_ae"``."""
+    return PRETRAINED_DIR / name
+
+
+def train_or_load(
+    settings: RunSettings,
+    name: str,
+    model: torch.nn.Module,
+    model_config: dict[str, Any],
+    train_fn: Callable[[torch.nn.Module], dict[str, list[float]]],
+    meta: dict[str, Any] | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` with ``train_fn`` or load the shipped checkpoint ``name``; return the history.
+
+    A full-mode training run overwrites the shipped checkpoint (that is how the shipped weights
+    are made: ``make execute`` on a GPU); quick mode never writes it. Either way the returned
+    history is what the notebook plots, so a loaded model still shows its training curve.
+    """
+    path = pretrained_path(name)
+    if settings.should_train(path):
+        start = time.perf_counter()
+        history = train_fn(model)
+        seconds = time.perf_counter() - start
+        if not settings.quick:
+            save_checkpoint(path, model, model_config, history=history,
+                            meta={"device": describe_device(settings.device), "seed": settings.seed,
+                                  "train_seconds": round(seconds, 1), **(meta or {})})
+            print(f"trained and saved checkpoint {name}")
+        else:
+            print("trained (quick mode, checkpoint not written)")
+        model.to(settings.device).eval()
+        return history
+    ckpt = load_checkpoint(path, model.cpu(), expected_config=model_config)
+    model.to(settings.device).eval()
+    steps = len(ckpt.history.get("loss", []))
+    print(f"loaded shipped checkpoint {name}: {steps} steps, trained in {ckpt.meta.get('train_seconds', '?')} s "
+          f"on {ckpt.meta.get('device', '?')}")
+    return ckpt.history
+
+
+def environment_record() -> str:
+    """Package versions and device, printed at the end of every chapter."""
+    import matplotlib
+    import numpy
+    import scipy
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (
+        f"python {platform.python_version()} | torch {torch.__version__} | numpy {numpy.__version__} | "
+        f"scipy {scipy.__version__} | matplotlib {matplotlib.__version__} | GPU: {gpu} | "
+        f"{platform.system()} {platform.machine()}"
+    )
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules

@@ -1,0 +1,119 @@
+"""Figures shared by the chapters: image grids, latent traversals, training curves.
+
+Every function returns the matplotlib ``Figure`` (so tests can check it and notebooks can end the
+cell with ``plt.show()``), and accepts numpy arrays or tensors of shape (N, H, W) or (N, 1, H, W).
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+
+def to_numpy_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(N, H, W) float numpy array from a tensor or array of shape (N, H, W) or (N, 1, H, W)."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().float().cpu().numpy()
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4:
+        if images.shape[1] != 1:
+            raise ValueError(f"expected one channel, got shape {images.shape}")
+        images = images[:, 0]
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (N, H, W) or (N, 1, H, W), got {images.shape}")
+    return images
+
+
+def image_grid(
+    images: torch.Tensor | np.ndarray,
+    ncols: int = 8,
+    titles: Sequence[str] | None = None,
+    row_labels: Sequence[str] | None = None,
+    cell_size: float = 1.2,
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+    cmap: str = "gray",
+    suptitle: str | None = None,
+) -> Figure:
+    """Show images in a grid, ``ncols`` per row, with optional per-image titles and row labels."""
+    imgs = to_numpy_images(images)
+    n = len(imgs)
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + (0.3 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(imgs[i], cmap=cmap, vmin=vmin, vmax=vmax)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    if row_labels is not None:
+        for r, label in enumerate(row_labels[:nrows]):
+            axes[r, 0].set_ylabel(label, fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def latent_traversal(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    base_code: torch.Tensor,
+    values: Sequence[float] | np.ndarray,
+    dims: Sequence[int] | None = None,
+    cell_size: float = 1.0,
+) -> Figure:
+    """Decode ``base_code`` with one coordinate at a time set to each of ``values``.
+
+    Rows are latent dimensions, columns the values: the classic traversal figure.
+    """
+    base = base_code.detach().reshape(1, -1)  # (1, D)
+    dims = list(range(base.shape[1])) if dims is None else list(dims)
+    vals = torch.as_tensor(np.asarray(values), dtype=base.dtype, device=base.device)
+    codes = base.repeat(len(dims) * len(vals), 1)  # (len(dims) * V, D)
+    for r, d in enumerate(dims):
+        codes[r * len(vals) : (r + 1) * len(vals), d] = vals
+    images = decode(codes)
+    titles = [f"{v:.2g}" for v in vals.tolist()] * len(dims)
+    return image_grid(images, ncols=len(vals), titles=titles, row_labels=[f"z[{d}]" for d in dims], cell_size=cell_size)
+
+
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    keys: Sequence[str] | None = None,
+    smooth: int = 0,
+    logy: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Training curves from a trainer history; ``smooth`` is a moving-average window in steps."""
+    keys = [k for k in (keys or history.keys()) if len(history.get(k, []))]
+    if not keys:
+        raise ValueError("history holds no curve to plot")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for key in keys:
+        y = np.asarray(history[key], dtype=float)
+        if smooth and len(y) > smooth:
+            y = np.convolve(y, np.ones(smooth) / smooth, mode="valid")
+            x = np.arange(smooth, smooth + len(y))
+        else:
+            x = np.arange(1, len(y) + 1)
+        ax.plot(x, y, label=key, lw=1)
+    if logy and all(np.all(np.asarray(history[k], dtype=float) > 0) for k in keys):
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,132 @@
+"""Latent sliders: live ipywidgets in a kernel, a static ``to_jshtml`` player in the book.
+
+``latent_slider(decode, ranges)`` shows, for each named latent coordinate, a slider that decodes
+on the fly. A live widget needs a running kernel, so when the notebook is executed for the static
+book (``BOOK_STATIC=1``, set by ``make execute`` and the tests) it renders instead a self-contained
+JavaScript player (matplotlib's ``FuncAnimation.to_jshtml``) whose frames sweep each coordinate in
+turn, the others held at their defaults. The player works offline and needs no kernel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib import animation
+
+from .notebook import static_default
+from .plotting import to_numpy_images
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """One latent coordinate's slider: range, default, and whether it wraps (an angle)."""
+
+    low: float
+    high: float
+    default: float = 0.0
+    periodic: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"slider range must have low < high, got ({self.low}, {self.high})")
+        if not self.low <= self.default <= self.high:
+            raise ValueError(f"slider default {self.default} lies outside ({self.low}, {self.high})")
+
+
+def _specs(ranges: Mapping[str, SliderSpec | Sequence[float]]) -> dict[str, SliderSpec]:
+    if not ranges:
+        raise ValueError("latent_slider needs at least one coordinate")
+    return {name: s if isinstance(s, SliderSpec) else SliderSpec(*s) for name, s in ranges.items()}
+
+
+@torch.no_grad()
+def _decode_one(decode: Callable[[torch.Tensor], torch.Tensor], values: Sequence[float]) -> np.ndarray:
+    code = torch.tensor([list(values)], dtype=torch.float32)  # (1, D)
+    return to_numpy_images(decode(code))[0]
+
+
+def static_slider(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    ranges: Mapping[str, SliderSpec | Sequence[float]],
+    frames_per_coordinate: int = 24,
+    size: float = 2.4,
+    dpi: int = 60,
+) -> animation.FuncAnimation:
+    """A ``FuncAnimation`` whose frames sweep each coordinate over its range (others at defaults)."""
+    specs = _specs(ranges)
+    names = list(specs)
+    defaults = [s.default for s in specs.values()]
+    frames: list[tuple[str, list[float]]] = []
+    for i, (name, spec) in enumerate(specs.items()):
+        grid = np.linspace(spec.low, spec.high, frames_per_coordinate, endpoint=not spec.periodic)
+        for v in grid:
+            values = list(defaults)
+            values[i] = float(v)
+            frames.append((name, values))
+    codes = torch.tensor([v for _, v in frames], dtype=torch.float32)  # (F, D)
+    with torch.no_grad():
+        images = to_numpy_images(decode(codes))  # one batched decode for all frames
+    fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
+    shown = ax.imshow(images[0], cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    title = ax.set_title("", fontsize=8)
+
+    def draw(k: int):
+        name, values = frames[k]
+        shown.set_data(images[k])
+        title.set_text(", ".join(f"{n}={v:+.2f}" for n, v in zip(names, values)))
+        return (shown, title)
+
+    draw(0)
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=120, blit=False)
+    plt.close(fig)  # only the player is shown, not an extra still frame
+    return anim
+
+
+def live_slider(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    ranges: Mapping[str, SliderSpec | Sequence[float]],
+    size: float = 2.6,
+):
+    """ipywidgets sliders, one per coordinate, that decode and redraw on every move."""
+    import ipywidgets as widgets
+
+    specs = _specs(ranges)
+    sliders = {
+        name: widgets.FloatSlider(value=s.default, min=s.low, max=s.high, step=(s.high - s.low) / 200,
+                                  description=name, continuous_update=True)
+        for name, s in specs.items()
+    }
+
+    def show(**values: float) -> None:
+        image = _decode_one(decode, [values[n] for n in specs])
+        fig, ax = plt.subplots(figsize=(size, size))
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        plt.show()  # Colab stacks figures without it
+
+    return widgets.interactive(show, **sliders)
+
+
+def latent_slider(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    ranges: Mapping[str, SliderSpec | Sequence[float]],
+    live: bool | None = None,
+    **static_kwargs,
+):
+    """Live sliders in a kernel, the static player for the book (``live=None`` decides by ``BOOK_STATIC``).
+
+    Returns an object that displays itself: the ipywidgets ``interactive`` or an ``IPython.display.HTML``.
+    """
+    if live is None:
+        live = not static_default()
+    if live:
+        return live_slider(decode, ranges)
+    from IPython.display import HTML
+
+    return HTML(static_slider(decode, ranges, **static_kwargs).to_jshtml(default_mode="once"))

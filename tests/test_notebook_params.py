@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from lib.device import resolve_device
+from lib.notebook import ParameterError, quick_default, setup
+from lib.seeding import seed_everything
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"device": "gpu"}, "device"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
+     ({"quick": "yes"}, "quick"), ({"train": "sometimes"}, "train")],
+)
+def test_bad_parameters_raise_one_clear_error(kwargs, name):
+    with pytest.raises(ParameterError, match=rf"parameter '{name}' must be"):
+        setup(**kwargs)
+
+
+def test_setup_resolves_device_and_prints_a_summary(capsys):
+    settings = setup(device="cpu", seed=3, quick=True, train="never")
+    assert settings.device == torch.device("cpu") and settings.seed == 3
+    assert "quick mode" in capsys.readouterr().out
+
+
+def test_missing_accelerator_is_an_error_not_a_silent_fallback():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ParameterError, match="no CUDA GPU"):
+        setup(device="cuda")
+    assert resolve_device("auto").type in ("cpu", "mps")
+
+
+def test_train_decision(tmp_path):
+    ckpt = tmp_path / "m"
+    full = setup(device="cpu", quick=False, train="auto")
+    assert full.should_train(ckpt)  # nothing shipped: train
+    (tmp_path / "m.pt").write_bytes(b"x")
+    assert not full.should_train(ckpt)  # shipped and on CPU: load
+    assert setup(device="cpu", quick=True, train="auto").should_train(ckpt)  # quick exercises training
+    assert setup(device="cpu", train="always").should_train(ckpt)
+    assert not setup(device="cpu", train="never").should_train(ckpt)
+    with pytest.raises(ParameterError, match="no checkpoint"):
+        setup(device="cpu", train="never").should_train(tmp_path / "absent")
+
+
+def test_quick_default_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("BOOK_QUICK", "1")
+    assert quick_default()
+    monkeypatch.setenv("BOOK_QUICK", "0")
+    assert not quick_default()
+
+
+def test_seeding_is_repeatable():
+    seed_everything(5)
+    a = torch.rand(3)
+    seed_everything(5)
+    assert torch.equal(a, torch.rand(3))
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(-2)

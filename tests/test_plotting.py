@@ -1,0 +1,64 @@
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from IPython.display import HTML
+from matplotlib.figure import Figure
+
+from lib.plotting import image_grid, latent_traversal, plot_history
+from lib.sliders import SliderSpec, latent_slider, static_slider
+
+
+def _decode(z):  # (B, D) -> (B, 1, 8, 8): brightness follows z[:, 0], a horizontal ramp follows z[:, -1]
+    ramp = z[:, -1:, None, None] * torch.linspace(-1, 1, 8)  # (B, 1, 1, 8)
+    return torch.sigmoid(z[:, :1, None, None] + ramp).expand(-1, 1, 8, 8)
+
+
+def test_image_grid_accepts_tensors_and_arrays():
+    fig = image_grid(torch.rand(10, 1, 8, 8), ncols=4, titles=[str(i) for i in range(10)])
+    assert isinstance(fig, Figure) and len(fig.axes) == 12
+    plt.close(fig)
+    fig = image_grid(np.random.rand(3, 8, 8))
+    assert len(fig.axes) == 3
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one channel"):
+        image_grid(torch.rand(2, 3, 8, 8))
+
+
+def test_latent_traversal_has_one_row_per_dimension():
+    fig = latent_traversal(_decode, torch.zeros(2), values=np.linspace(-2, 2, 5))
+    assert isinstance(fig, Figure) and len(fig.axes) == 10
+    plt.close(fig)
+
+
+def test_plot_history_smooths_and_rejects_empty():
+    fig = plot_history({"loss": list(np.linspace(1, 0.1, 100)), "empty": []}, smooth=10)
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 1
+    plt.close(fig)
+    with pytest.raises(ValueError):
+        plot_history({"loss": []})
+
+
+def test_static_slider_sweeps_each_coordinate_and_frames_differ():
+    anim = static_slider(_decode, {"a": (-3, 3, 0), "b": SliderSpec(-3, 3, 0, periodic=True)}, frames_per_coordinate=5)
+    html = anim.to_jshtml()
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+    assert len(frames) == 10  # 5 per coordinate
+    assert len(set(frames)) > 5  # the decoded image changes along the sweep
+
+
+def test_latent_slider_static_and_live():
+    static = latent_slider(_decode, {"a": (-1, 1, 0)}, live=False, frames_per_coordinate=3)
+    assert isinstance(static, HTML) and "animation" in static.data.lower()
+    live = latent_slider(_decode, {"a": (-1, 1, 0.5), "b": (-1, 1, 0)}, live=True)
+    assert [w.description for w in live.children[:2]] == ["a", "b"]
+    assert live.children[0].value == 0.5
+
+
+def test_slider_spec_validation():
+    with pytest.raises(ValueError, match="low < high"):
+        SliderSpec(1, 1)
+    with pytest.raises(ValueError, match="outside"):
+        SliderSpec(0, 1, 2)
