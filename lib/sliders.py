@@ -69,7 +69,8 @@ def static_slider(
     codes = torch.tensor([v for _, v in frames], dtype=torch.float32)  # (F, D)
     with torch.no_grad():
         images = to_numpy_images(decode(codes))  # one batched decode for all frames
-    fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
+    height, width = images.shape[1:]
+    fig, ax = plt.subplots(figsize=(size, size * height / width + 0.3), dpi=dpi)  # follow the image's aspect
     shown = ax.imshow(images[0], cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
