@@ -4,7 +4,8 @@ The trainer knows no paper. A chapter gives it
 
 - ``model``: an ``nn.Module``;
 - ``loss_fn(model, batch) -> loss`` or ``(loss, parts)``, where ``parts`` maps names to scalar
-  tensors logged beside the loss (e.g. reconstruction and regulariser);
+  tensors logged beside the loss (e.g. reconstruction and regulariser; a part named ``loss`` is
+  ignored, the total is always recorded once per step);
 - ``batch_fn(step) -> batch``: where batches come from. :class:`TensorSampler` draws shuffled
   minibatches from tensors that already sit on the device; a synthetic generator is a lambda.
 
@@ -157,6 +158,8 @@ class Trainer:
             self.optimizer.step()
             self.history["loss"].append(value)
             for name, part in parts.items():
+                if name == "loss":  # the total is recorded above; a part of the same name would double it
+                    continue
                 self.history[name].append(float(part.detach()) if torch.is_tensor(part) else float(part))
             self.step += 1
             bar.update(1)

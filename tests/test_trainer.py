@@ -36,6 +36,18 @@ def test_trainer_reduces_loss_and_records_history():
     assert "200 steps" in trainer.summary()
 
 
+def test_a_part_named_loss_does_not_double_the_history():
+    model = nn.Linear(3, 1)
+    x, y = _regression()
+
+    def loss_fn(m, batch):
+        loss = ((m(batch[0]) - batch[1]) ** 2).mean()
+        return loss, {"loss": loss.detach(), "mse": loss.detach()}
+
+    history = Trainer(model, loss_fn, TensorSampler(x, y, batch_size=8), TrainerConfig(steps=6, progress=False)).fit()
+    assert len(history["loss"]) == 6 and len(history["mse"]) == 6
+
+
 def test_callbacks_are_called_every_step_and_at_the_end():
     trainer, seen = _trainer(7), []
     trainer.add_callback("on_step_end", lambda t: seen.append(t.step))
