@@ -46,6 +46,29 @@ def _config_from_dict(cls, d: dict):
     return cls(**d)
 
 
+class _CodeAutoencoder(nn.Module):
+    """Shared plumbing: ``self.encoder`` maps an image to a (B, d, 1, 1) code, ``self.decoder`` back."""
+
+    config: "DiskAEConfig | DCGANAEConfig"
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, code_size)."""
+        return self.encoder(x).flatten(1)                                # (B, d, 1, 1) -> (B, d)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, code_size) -> (B, C, H, W)."""
+        return self.decoder(z.reshape(z.shape[0], self.config.code_size, 1, 1))  # (B, d, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return self.decode(z), z
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
 # --------------------------------------------------------------------------------------------
 # the paper's disk autoencoder (Table 1)
 # --------------------------------------------------------------------------------------------
@@ -91,7 +114,7 @@ class DiskAEConfig:
         return _config_from_dict(cls, d)
 
 
-class DiskAutoencoder(nn.Module):
+class DiskAutoencoder(_CodeAutoencoder):
     """The paper's disk autoencoder: x (B, 1, 64, 64) -> z (B, 1) -> x_hat (B, 1, 64, 64).
 
     Default layer shapes (channels, spatial size):
@@ -134,20 +157,6 @@ class DiskAutoencoder(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) -> (B, code_size)."""
-        return self.encoder(x).flatten(1)                                # (B, d, 1, 1) -> (B, d)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, code_size) -> (B, 1, H, W)."""
-        return self.decoder(z.reshape(z.shape[0], self.config.code_size, 1, 1))  # (B, d, 1, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.encode(x)
-        return self.decode(z), z
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,7 +196,7 @@ class DCGANAEConfig:
         return _config_from_dict(cls, d)
 
 
-class DCGANAutoencoder(nn.Module):
+class DCGANAutoencoder(_CodeAutoencoder):
     """DCGAN-style conv autoencoder: (B, C, 64, 64) -> (B, code_size) -> (B, C, 64, 64).
 
     Encoder: 64 -> 32 -> 16 -> 8 -> 4 with channels base .. 8 base, then a 4x4 'valid' conv to the
@@ -240,17 +249,3 @@ class DCGANAutoencoder(nn.Module):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, code_size)."""
-        return self.encoder(x).flatten(1)                                # (B, d, 1, 1) -> (B, d)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, code_size) -> (B, C, H, W)."""
-        return self.decoder(z.reshape(z.shape[0], self.config.code_size, 1, 1))  # (B, d, 1, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.encode(x)
-        return self.decode(z), z
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
