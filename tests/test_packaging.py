@@ -1,4 +1,4 @@
-"""environment.yml (conda) and pyproject.toml (pip) must list the same packages and bounds."""
+"""Packaging: environment.yml (conda) and pyproject.toml (pip) agree; pip ships every data file."""
 import re
 from pathlib import Path
 
@@ -38,3 +38,14 @@ def test_no_exact_pins_in_lib_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not [r for r in project["dependencies"] if "==" in r]
     assert any(r.startswith("jupyter-book") and "<2" in r for r in project["optional-dependencies"]["dev"])
+
+
+def test_package_data_covers_every_shipped_file():
+    """A pip install (e.g. on Colab) must carry every checkpoint and record under lib/pretrained."""
+    from fnmatch import fnmatch
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lib"]
+    shipped = [p.relative_to(ROOT / "lib").as_posix() for p in (ROOT / "lib" / "pretrained").rglob("*") if p.is_file()]
+    assert shipped, "no shipped files found"
+    missed = [f for f in shipped if not any(fnmatch(f, pattern) for pattern in patterns)]
+    assert not missed, f"not in [tool.setuptools.package-data]: {missed}"
