@@ -121,13 +121,13 @@ def format_sweep(rows: list[dict[str, Any]]) -> str:
     and the largest of the three on the training digits; the largest absolute circular correlation
     between two angles; mean and std of r^2; MSE per pixel; classifier accuracy.
     """
-    lines = [f"{'run':<13}{'seed':>4}{'spring':>7}{'quant.':>7}{'class.':>7}{'decor.':>7}{'steps':>6} | "
+    lines = [f"{'run':<18}{'seed':>4}{'spring':>7}{'quant.':>7}{'class.':>7}{'decor.':>7}{'steps':>6} | "
              f"{'val KS per angle':<18} | train max | max|corr| | r2 mean/std |  MSE   | acc"]
     for r in rows:
         val = r["val"]
         ks = " ".join(f"{v:.3f}" for v in val["ks"])
         corr = max(abs(c) for c in val["corr"])
-        lines.append(f"{r['name']:<13}{r['seed']:>4}{r['spring']:>7g}{r['quantile']:>7g}{r['classifier']:>7g}"
+        lines.append(f"{r['name']:<18}{r['seed']:>4}{r['spring']:>7g}{r['quantile']:>7g}{r['classifier']:>7g}"
                      f"{r['decorrelation']:>7g}{r['step']:>6} | {ks:<18} | {max(r['train']['ks']):9.3f} | {corr:9.2f} | "
                      f"{val['r2_mean']:.2f} / {val['r2_std']:.2f} | {val['mse']:.4f} | {val['accuracy']:.2f}")
     return "\n".join(lines)
