@@ -8,6 +8,8 @@ same way, without copying code between them.
 - :func:`torus_trainer`, :func:`train_torus_ae` and :func:`evaluate_torus_ae`: chapter "The toroidal autoencoder"
   (Mikulski & Duda, arXiv:1903.12286). :func:`load_sweep` reads the record of its loss-weight sweep
   (``experiments/torus_sweep.py``), shipped beside the chapter's checkpoints as ``TORUS_SWEEP``.
+- :func:`train_digit_judge`: trains :class:`~lib.models.digit_judge.DigitJudge`, the classifier that
+  tells how digit-like a decoded image is.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.losses.torus import TorusLossWeights, torus_ae_loss
+from lib.models.digit_judge import DigitJudge
 from lib.models.torus import TorusAutoencoder, angle_ks_statistic, circular_correlation_matrix
 from lib.notebook import PRETRAINED_DIR
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
@@ -85,6 +88,28 @@ def evaluate_torus_ae(model: TorusAutoencoder, images: torch.Tensor, labels: tor
         "accuracy": (out.logits.argmax(1) == labels).float().mean().item(),
         "corr": circular_correlation_matrix(out.phi),
     }
+
+
+def train_digit_judge(model: DigitJudge, images: torch.Tensor, labels: torch.Tensor, *, steps: int,
+                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+                      progress: bool | None = None) -> Trainer:
+    """Train the digit classifier ``model`` in place with cross-entropy and Adam; return the Trainer.
+
+    ``images`` (N, 1, 28, 28) and ``labels`` (N,) are real digits on the model's device.
+    """
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"images and labels differ in length: {images.shape[0]} vs {labels.shape[0]}")
+
+    def loss_fn(net: DigitJudge, batch: tuple[torch.Tensor, torch.Tensor]):
+        x, y = batch
+        logits = net(x)
+        accuracy = (logits.argmax(1) == y).float().mean()
+        return F.cross_entropy(logits, y), {"accuracy": accuracy}
+
+    sampler = TensorSampler(images, labels, batch_size=batch_size, seed=seed)
+    trainer = Trainer(model, loss_fn, sampler, TrainerConfig(steps=steps, lr=lr, progress=progress))
+    trainer.fit()
+    return trainer
 
 
 def load_sweep(path: str | Path = TORUS_SWEEP, *, last_only: bool = True) -> list[dict[str, Any]]:

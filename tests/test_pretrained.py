@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from lib.checkpoint import load_checkpoint
+from lib.models.digit_judge import DigitJudge, DigitJudgeConfig
 from lib.models.disk import DCGANAEConfig, DCGANAutoencoder, DiskAEConfig, DiskAutoencoder
 from lib.models.torus import TorusAEConfig, TorusAutoencoder
 from lib.models.warmup import WarmupAEConfig, WarmupAutoencoder
@@ -15,6 +16,7 @@ MODELS = {
     "DiskAutoencoder": (DiskAutoencoder, DiskAEConfig),
     "DCGANAutoencoder": (DCGANAutoencoder, DCGANAEConfig),
     "TorusAutoencoder": (TorusAutoencoder, TorusAEConfig),
+    "DigitJudge": (DigitJudge, DigitJudgeConfig),
 }
 SHIPPED = sorted(PRETRAINED_DIR.glob("*/*.pt"))
 

@@ -115,3 +115,31 @@ def test_shipped_sweep_record_is_complete():
     for run in runs:
         assert run["step"] == run["steps"], run["name"]
         assert len(run["val"]["ks"]) == 3 and all(0 <= v <= 1 for v in run["val"]["ks"])
+
+
+def test_digit_judge_learns_separable_classes_and_reports_confidence():
+    from lib.models.digit_judge import DigitJudge, DigitJudgeConfig
+    from lib.recipes import train_digit_judge
+
+    # two "digits": a bright left half or a bright right half, with noise
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (256,), generator=g)
+    images = 0.2 * torch.rand(256, 1, 28, 28, generator=g)
+    images[labels == 0, :, :, :14] += 0.8
+    images[labels == 1, :, :, 14:] += 0.8
+    torch.manual_seed(0)
+    judge = DigitJudge(DigitJudgeConfig(channels=4, hidden=16))
+    chance = judge.confidence(images).mean().item()
+    trainer = train_digit_judge(judge, images, labels, steps=60, batch_size=32, lr=3e-3, progress=False)
+    assert trainer.history["accuracy"][-1] == 1.0
+    conf = judge.confidence(images, batch_size=50)  # several chunks
+    assert conf.shape == (256,) and conf.min() >= 0.1 - 1e-6 and conf.max() <= 1
+    assert conf.mean() > 0.95 > chance
+    blank = torch.zeros(8, 1, 28, 28)
+    assert judge.confidence(blank).mean() < conf.mean()
+    for bad in ({"channels": 0}, {"hidden": True}, {"n_classes": 2.0}):
+        with pytest.raises(ValueError, match="positive integer"):
+            DigitJudgeConfig(**bad)
+    assert DigitJudgeConfig.from_dict(DigitJudgeConfig(hidden=8).to_dict()) == DigitJudgeConfig(hidden=8)
+    with pytest.raises(ValueError, match="differ in length"):
+        train_digit_judge(judge, images, labels[:5], steps=1)

@@ -6,31 +6,23 @@ the reader see the whole latent space in one scatter plot and steer it with two 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lib.models.config import ConfigMixin
+
 
 @dataclass
-class WarmupAEConfig:
+class WarmupAEConfig(ConfigMixin):
     latent_dim: int = 2
     channels: int = 16  # width of the first conv layer; the second has twice as many
     hidden: int = 128  # width of the dense layer between the conv stack and the code
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "channels", "hidden"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "WarmupAEConfig":
-        return cls(**d)
+        self.require_positive_ints("latent_dim", "channels", "hidden")
 
 
 class WarmupAutoencoder(nn.Module):
