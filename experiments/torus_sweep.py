@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from lib.data.mnist import load_mnist
+from lib.device import resolve_device
 from lib.losses.torus import TorusLossWeights
 from lib.models.torus import TorusAEConfig, TorusAutoencoder
 from lib.recipes import TORUS_SWEEP, evaluate_torus_ae, format_sweep, load_sweep, torus_trainer
@@ -45,12 +46,13 @@ def measure(model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor)
 
 def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    x_train, y_train = load_mnist("train").tensors("cpu")
-    x_val, y_val = load_mnist("test").tensors("cpu")
+    device = resolve_device(args.device)
+    x_train, y_train = load_mnist("train").tensors(device)
+    x_val, y_val = load_mnist("test").tensors(device)
     weights = TorusLossWeights(recon=1.0, classifier=args.classifier, spring=args.spring,
                                quantile=args.quantile, decorrelation=args.decorrelation)
     torch.manual_seed(args.seed)  # the notebook's new_model(): same initial weights for a seed
-    model = TorusAutoencoder(CHAPTER_CONFIG)
+    model = TorusAutoencoder(CHAPTER_CONFIG).to(device)
     trainer = torus_trainer(model, x_train, y_train, weights, steps=args.steps, batch_size=args.batch_size,
                             lr=args.lr, seed=args.seed, progress=False)
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "summary")}
@@ -82,7 +84,8 @@ def main() -> None:
     p.add_argument("--quantile", type=float, default=100_000.0)
     p.add_argument("--classifier", type=float, default=10.0)
     p.add_argument("--decorrelation", type=float, default=0.0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1: run two sweeps side by side)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: run two sweeps side by side)")
+    p.add_argument("--device", default="cpu", help='"cpu" (default, as the recorded runs), "cuda", "mps" or "auto"')
     p.add_argument("--out", type=Path, default=TORUS_SWEEP, help="JSON-lines record (default: shipped beside the checkpoints)")
     p.add_argument("--summary", action="store_true", help="print the last point of every run and exit")
     args = p.parse_args()
