@@ -27,10 +27,9 @@ import torch
 from lib.data.mnist import load_mnist
 from lib.device import resolve_device
 from lib.losses.torus import TorusLossWeights
-from lib.models.torus import TorusAEConfig, TorusAutoencoder
-from lib.recipes import TORUS_SWEEP, evaluate_torus_ae, format_sweep, load_sweep, torus_trainer
-
-CHAPTER_CONFIG = TorusAEConfig(d=3, channels=(16, 32, 32), hidden=128, classifier_hidden=64)
+from lib.models.torus import TorusAutoencoder
+from lib.recipes import (TORUS_CHAPTER_CONFIG, TORUS_SWEEP, evaluate_torus_ae, format_sweep, load_sweep,
+                         torus_trainer)
 
 
 def measure(model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> None:
     weights = TorusLossWeights(recon=1.0, classifier=args.classifier, spring=args.spring,
                                quantile=args.quantile, decorrelation=args.decorrelation)
     torch.manual_seed(args.seed)  # the notebook's new_model(): same initial weights for a seed
-    model = TorusAutoencoder(CHAPTER_CONFIG).to(device)
+    model = TorusAutoencoder(TORUS_CHAPTER_CONFIG).to(device)
     trainer = torus_trainer(model, x_train, y_train, weights, steps=args.steps, batch_size=args.batch_size,
                             lr=args.lr, seed=args.seed, progress=False)
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "summary")}

@@ -22,11 +22,14 @@ import torch.nn.functional as F
 
 from lib.losses.torus import TorusLossWeights, torus_ae_loss
 from lib.models.digit_judge import DigitJudge
-from lib.models.torus import TorusAutoencoder, angle_ks_statistic, circular_correlation_matrix
+from lib.models.torus import TorusAEConfig, TorusAutoencoder, angle_ks_statistic, circular_correlation_matrix
 from lib.notebook import PRETRAINED_DIR
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 TORUS_SWEEP = PRETRAINED_DIR / "torus" / "sweep.jsonl"
+# The toroidal AE of chapter 02 and its sweep: narrower than TorusAEConfig's defaults so that full
+# mode fits in 15 CPU minutes. One definition, so the sweep measures the network the chapter ships.
+TORUS_CHAPTER_CONFIG = TorusAEConfig(d=3, channels=(16, 32, 32), hidden=128, classifier_hidden=64)
 
 
 def torus_trainer(

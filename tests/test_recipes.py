@@ -12,7 +12,7 @@ import torch
 
 from lib.losses.torus import TorusLossWeights
 from lib.models.torus import TorusAEConfig, TorusAutoencoder
-from lib.recipes import TORUS_SWEEP, evaluate_torus_ae, load_sweep, torus_trainer, train_torus_ae
+from lib.recipes import TORUS_CHAPTER_CONFIG, TORUS_SWEEP, evaluate_torus_ae, load_sweep, torus_trainer, train_torus_ae
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,3 +143,10 @@ def test_digit_judge_learns_separable_classes_and_reports_confidence():
     assert DigitJudgeConfig.from_dict(DigitJudgeConfig(hidden=8).to_dict()) == DigitJudgeConfig(hidden=8)
     with pytest.raises(ValueError, match="differ in length"):
         train_digit_judge(judge, images, labels[:5], steps=1)
+
+
+def test_shipped_torus_checkpoints_use_the_chapter_config():
+    """The sweep and the notebook build the same network; the shipped autoencoders are that network."""
+    for name in ("torus_ae", "plain_ae", "torus_ae_decorrelated"):
+        record = json.loads((TORUS_SWEEP.parent / f"{name}.json").read_text())
+        assert TorusAEConfig.from_dict(record["config"]) == TORUS_CHAPTER_CONFIG, name
