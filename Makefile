@@ -16,11 +16,12 @@ EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going
 
-.PHONY: help install book test test-fast execute lab student clean distclean
+.PHONY: help install book test test-fast lint execute lab student clean distclean
 
 help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
-	@echo "make test     unit tests, notebooks in quick mode (papermill + nbval), book build"
+	@echo "make test     lint, import contracts, unit tests, notebooks in quick mode, book build"
+	@echo "make lint     ruff (lint + format check) and the import contracts of lib"
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back"
 	@echo "make lab      start JupyterLab in this environment"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
@@ -41,10 +42,16 @@ book: install
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
 
-test: install
+test: install lint
 	$(EXEC_ENV) $(BIN)/python -m pytest
 
-test-fast: install
+# Style (ruff: lint + format, notebooks included) and the layering of lib (import-linter contracts).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test-fast: install lint
 	$(BIN)/python -m pytest -m "not notebook and not book"
 
 execute: install

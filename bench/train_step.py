@@ -8,6 +8,7 @@ Run it twice to measure the glibc malloc tunables that the Makefile exports:
     GLIBC_TUNABLES= python bench/train_step.py
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184 python bench/train_step.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,18 +20,24 @@ import torch
 
 
 def _models():
-    from lib.models.warmup import WarmupAEConfig, WarmupAutoencoder
+    from lib.nets import WarmupAEConfig, WarmupAutoencoder
 
     yield "warmup AE (intro)", WarmupAutoencoder(WarmupAEConfig()), (128, 1, 28, 28)
     try:
-        from lib.models.disk import DiskAEConfig, DiskAutoencoder
+        from lib.taking_apart import DiskAEConfig, DiskAutoencoder
 
-        yield "disk AE (Newson et al.)", DiskAutoencoder(DiskAEConfig(bias=False)), (300, 1, 64, 64)
+        yield (
+            "disk AE (Newson et al.)",
+            DiskAutoencoder(DiskAEConfig(bias=False)),
+            (300, 1, 64, 64),
+        )
     except ImportError:
         pass
 
 
-def time_steps(model: torch.nn.Module, shape: tuple[int, ...], steps: int = 20, warmup: int = 3) -> float:
+def time_steps(
+    model: torch.nn.Module, shape: tuple[int, ...], steps: int = 20, warmup: int = 3
+) -> float:
     x = torch.rand(shape)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(warmup + steps):
@@ -54,13 +61,23 @@ def main() -> None:
     rows = []
     for name, model, shape in _models():
         seconds = time_steps(model, shape, args.steps)
-        rows.append({"model": name, "batch": shape[0], "ms_per_step": 1000 * seconds,
-                     "images_per_s": shape[0] / seconds})
+        rows.append(
+            {
+                "model": name,
+                "batch": shape[0],
+                "ms_per_step": 1000 * seconds,
+                "images_per_s": shape[0] / seconds,
+            }
+        )
     tunables = os.environ.get("GLIBC_TUNABLES", "") or "(unset)"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GLIBC_TUNABLES={tunables}\n")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, GLIBC_TUNABLES={tunables}\n"
+    )
     print("| model | batch | ms/step | images/s |\n| --- | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['model']} | {r['batch']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} |")
+        print(
+            f"| {r['model']} | {r['batch']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} |"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"glibc_tunables": tunables, "rows": rows}, f, indent=1)

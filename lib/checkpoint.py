@@ -5,10 +5,19 @@ containers, so it loads with ``torch.load(weights_only=True)``; ``NAME.json`` ho
 config, the training history, free metadata and the sha256 of ``NAME.pt``. Loading checks the
 checksum (a corrupt or truncated file is named as such) and, when the caller passes the config it
 expects, that the stored config matches key by key (a mismatch lists the differing keys).
+
+One registry rebuilds a model from its JSON alone: a model class decorated with
+:func:`register_model` is recorded under its class name, the JSON stores that name and the module
+that defines it, and :func:`load_pretrained` imports the module, builds the config with its
+strict ``from_dict`` and the model from the config, then loads the weights:
+
+    model, ckpt = load_pretrained("toroidal/torus_ae")
 """
+
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -18,6 +27,8 @@ from typing import Any
 import torch
 
 FORMAT_VERSION = 1
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+MODEL_REGISTRY: dict[str, type[torch.nn.Module]] = {}
 
 
 class CheckpointError(RuntimeError):
@@ -80,7 +91,9 @@ def save_checkpoint(
     """Write ``path.pt`` (weights, optional optimizer state) and ``path.json``; return the .pt path."""
     weights_path, meta_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    payload: dict[str, Any] = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    payload: dict[str, Any] = {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    }
     if optimizer is not None:
         payload["optimizer"] = optimizer.state_dict()
     if extra_state is not None:
@@ -89,6 +102,7 @@ def save_checkpoint(
     record = {
         "format_version": FORMAT_VERSION,
         "model_class": type(model).__name__,
+        "model_module": type(model).__module__,
         "config": _json_safe(config),
         "step": int(step),
         "sha256": sha256_of(weights_path),
@@ -109,6 +123,15 @@ def _config_differences(stored: dict[str, Any], expected: dict[str, Any]) -> lis
     ]
 
 
+def _read_record(meta_path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(
+            f"checkpoint metadata {meta_path} is not valid JSON ({exc}); the file is corrupt"
+        ) from exc
+
+
 def load_checkpoint(
     path: str | Path,
     model: torch.nn.Module | None = None,
@@ -124,13 +147,14 @@ def load_checkpoint(
     weights_path, meta_path = checkpoint_paths(path)
     for p in (weights_path, meta_path):
         if not p.is_file():
-            raise CheckpointError(f"checkpoint file {p} is missing; train the model (train='always') to create it")
-    try:
-        record = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"checkpoint metadata {meta_path} is not valid JSON ({exc}); the file is corrupt") from exc
+            raise CheckpointError(
+                f"checkpoint file {p} is missing; train the model (train='always') to create it"
+            )
+    record = _read_record(meta_path)
     if record.get("format_version") != FORMAT_VERSION or "config" not in record:
-        raise CheckpointError(f"{meta_path} is not a checkpoint of format version {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{meta_path} is not a checkpoint of format version {FORMAT_VERSION}"
+        )
     actual = sha256_of(weights_path)
     if actual != record.get("sha256"):
         raise CheckpointError(
@@ -141,12 +165,15 @@ def load_checkpoint(
         diffs = _config_differences(record["config"], expected_config)
         if diffs:
             raise CheckpointError(
-                f"checkpoint {weights_path.name} was trained with a different config:\n  " + "\n  ".join(diffs)
+                f"checkpoint {weights_path.name} was trained with a different config:\n  "
+                + "\n  ".join(diffs)
             )
     try:
         payload = torch.load(weights_path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for unreadable files
-        raise CheckpointError(f"cannot read {weights_path} with torch.load(weights_only=True): {exc}") from exc
+        raise CheckpointError(
+            f"cannot read {weights_path} with torch.load(weights_only=True): {exc}"
+        ) from exc
     if not isinstance(payload, dict) or "model" not in payload:
         raise CheckpointError(f"{weights_path} holds no model state_dict")
     if model is not None:
@@ -157,7 +184,9 @@ def load_checkpoint(
         try:
             model.load_state_dict(payload["model"], strict=True)
         except RuntimeError as exc:
-            raise CheckpointError(f"weights in {weights_path.name} do not fit the model: {exc}") from exc
+            raise CheckpointError(
+                f"weights in {weights_path.name} do not fit the model: {exc}"
+            ) from exc
     return Checkpoint(
         model_state=payload["model"],
         config=record["config"],
@@ -168,3 +197,80 @@ def load_checkpoint(
         step=int(record.get("step", 0)),
         path=weights_path,
     )
+
+
+def register_model(cls: type[torch.nn.Module]) -> type[torch.nn.Module]:
+    """Class decorator: record a model class for :func:`load_pretrained`.
+
+    The class must take its config as the only argument and name the config class in a
+    ``config_class`` attribute (a :class:`~lib.config.BaseConfig` subclass).
+    """
+    if not hasattr(cls, "config_class"):
+        raise TypeError(
+            f"{cls.__name__} needs a config_class attribute to be registered"
+        )
+    known = MODEL_REGISTRY.get(cls.__name__)
+    if known is not None and known.__module__ != cls.__module__:
+        raise TypeError(
+            f"two model classes named {cls.__name__}: {known.__module__}, {cls.__module__}"
+        )
+    MODEL_REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def pretrained_path(name: str) -> Path:
+    """Path (without suffix) of a checkpoint shipped in the package, e.g. ``"toroidal/torus_ae"``."""
+    return PRETRAINED_DIR / name
+
+
+def model_class_of(record: dict[str, Any]) -> type[torch.nn.Module]:
+    """The registered model class a checkpoint's JSON record names (its module is imported)."""
+    name, module = record.get("model_class"), record.get("model_module")
+    if not isinstance(module, str) or not (
+        module == "lib" or module.startswith("lib.")
+    ):
+        raise CheckpointError(
+            f"checkpoint names model module {module!r}; only modules of the book's package "
+            "`lib` are imported"
+        )
+    try:
+        importlib.import_module(module)  # registers the classes it defines
+    except ImportError as exc:
+        raise CheckpointError(
+            f"the checkpoint's model module {module} cannot be imported: {exc}"
+        ) from exc
+    if name not in MODEL_REGISTRY:
+        raise CheckpointError(
+            f"no registered model class {name!r} (known: {sorted(MODEL_REGISTRY)})"
+        )
+    return MODEL_REGISTRY[name]
+
+
+def load_pretrained(
+    name: str | Path, map_location: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, Checkpoint]:
+    """Rebuild and load a model from a checkpoint's files alone: ``(model in eval mode, Checkpoint)``.
+
+    ``name`` is a shipped checkpoint (``"toroidal/torus_ae"``) or a path. The JSON beside the
+    weights says which class to build and with which config; checksum, config and weights are
+    verified as in :func:`load_checkpoint`.
+    """
+    path = Path(name)
+    if not checkpoint_paths(path)[1].is_file():
+        path = pretrained_path(str(name))
+    meta_path = checkpoint_paths(path)[1]
+    if not meta_path.is_file():
+        raise CheckpointError(f"no checkpoint {name!r} (looked for {meta_path})")
+    record = _read_record(meta_path)
+    cls = model_class_of(record)
+    try:
+        config = cls.config_class.from_dict(record.get("config", {}))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{meta_path.name}: its config does not build a {cls.__name__}: {exc}"
+        ) from exc
+    model = cls(config)
+    ckpt = load_checkpoint(
+        path, model, expected_config=config.to_dict(), map_location=map_location
+    )
+    return model.to(map_location).eval(), ckpt

@@ -1,4 +1,5 @@
 """Choosing the compute device: CUDA, then Apple's MPS, then the CPU."""
+
 from __future__ import annotations
 
 import torch
@@ -16,17 +17,28 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if isinstance(device, torch.device):
         return device
     if device not in DEVICE_CHOICES and not str(device).startswith("cuda:"):
-        raise ValueError(f"device must be one of {DEVICE_CHOICES} (or 'cuda:N'), got {device!r}")
+        raise ValueError(
+            f"device must be one of {DEVICE_CHOICES} (or 'cuda:N'), got {device!r}"
+        )
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if (
+            getattr(torch.backends, "mps", None) is not None
+            and torch.backends.mps.is_available()
+        ):
             return torch.device("mps")
         return torch.device("cpu")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but no CUDA GPU is visible; use 'auto' or 'cpu'")
-    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device='mps' was requested but MPS is not available; use 'auto' or 'cpu'")
+        raise ValueError(
+            f"device={device!r} was requested but no CUDA GPU is visible; use 'auto' or 'cpu'"
+        )
+    if device == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ValueError(
+            "device='mps' was requested but MPS is not available; use 'auto' or 'cpu'"
+        )
     return torch.device(device)
 
 

@@ -1,9 +1,10 @@
 """Maintenance of the committed notebooks (used by ``make execute`` and the tests).
 
-    python -m lib.nbtools clean notebooks/00_introduction.ipynb   # strip run-specific metadata
-    python -m lib.nbtools sync-colab                                # write the repo URL into install cells
-    python -m lib.nbtools check                                     # the notebook contract, as the tests check it
+python -m lib.nbtools clean notebooks/00_introduction.ipynb   # strip run-specific metadata
+python -m lib.nbtools sync-colab                                # write the repo URL into install cells
+python -m lib.nbtools check                                     # the notebook contract, as the tests check it
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
-LOCAL_PATH = re.compile(r"(/home/[\w.-]+/|/root/|/Users/[\w.-]+/|[A-Z]:\\\\Users|site-packages/|/tmp/|/work/)")
+LOCAL_PATH = re.compile(
+    r"(/home/[\w.-]+/|/root/|/Users/[\w.-]+/|[A-Z]:\\\\Users|site-packages/|/tmp/|/work/)"
+)
 COLAB_MARKER = "# Colab only: install the book's helper package"
-PIP_TARGET = re.compile(r'"latent-geometry-book @ git\+(?P<url>[^"]+)"')
+# The Colab cell names the repository once, on a line of its own (exempt from the line limit,
+# since a fork's URL may be longer).
+REPOSITORY_LINE = re.compile(r'^REPOSITORY = "(?P<url>[^"]+)"$', re.M)
+MAX_CODE_LINE = (
+    88  # characters a code cell shows in the rendered book without scrolling
+)
 
 
 def notebooks() -> list[Path]:
@@ -48,7 +56,11 @@ def clean(path: Path) -> None:
     """Remove papermill's per-run metadata (timestamps, durations) so re-executions diff cleanly."""
     nb = read(path)
     nb.get("metadata", {}).pop("papermill", None)
-    nb["metadata"]["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb["metadata"]["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     for cell in nb["cells"]:
         meta = cell.get("metadata", {})
         meta.pop("papermill", None)
@@ -67,7 +79,7 @@ def sync_colab(paths: list[Path] | None = None) -> list[Path]:
         for cell in nb["cells"]:
             text = source(cell)
             if COLAB_MARKER in text:
-                new = PIP_TARGET.sub(f'"latent-geometry-book @ git+{url}"', text)
+                new = REPOSITORY_LINE.sub(f'REPOSITORY = "{url}"', text)
                 if new != text:
                     cell["source"] = new.splitlines(keepends=True)
                     changed.append(path)
@@ -80,7 +92,9 @@ def contract_problems(path: Path) -> list[str]:
     nb, problems = read(path), []
     name = path.name
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        problems.append(f"{name}: {path.stat().st_size / 1e6:.1f} MB, over the 5 MB limit")
+        problems.append(
+            f"{name}: {path.stat().st_size / 1e6:.1f} MB, over the 5 MB limit"
+        )
     if nb.get("metadata", {}).get("kernelspec", {}).get("name") != "python3":
         problems.append(f"{name}: kernelspec name must be 'python3'")
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -95,17 +109,32 @@ def contract_problems(path: Path) -> list[str]:
         problems.append(f"{name}: no Colab install cell among the first code cells")
     counts = [c.get("execution_count") for c in code]
     if counts != list(range(1, len(code) + 1)):
-        problems.append(f"{name}: execution counts {counts} are not 1..{len(code)} (restart and run all)")
+        problems.append(
+            f"{name}: execution counts {counts} are not 1..{len(code)} (restart and run all)"
+        )
     for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            for number, line in enumerate(source(cell).splitlines(), start=1):
+                if len(line) > MAX_CODE_LINE and not REPOSITORY_LINE.match(line):
+                    problems.append(
+                        f"{name}: cell {i} line {number} has {len(line)} characters "
+                        f"(at most {MAX_CODE_LINE}, or the rendered book cuts it)"
+                    )
         if LOCAL_PATH.search(source(cell)):
             problems.append(f"{name}: cell {i} source holds a machine-local path")
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                problems.append(f"{name}: cell {i} holds an error output ({out.get('ename')})")
-            text = "".join(out.get("text", "")) + json.dumps(out.get("data", {}).get("text/plain", ""))
+                problems.append(
+                    f"{name}: cell {i} holds an error output ({out.get('ename')})"
+                )
+            text = "".join(out.get("text", "")) + json.dumps(
+                out.get("data", {}).get("text/plain", "")
+            )
             if LOCAL_PATH.search(text):
                 problems.append(f"{name}: cell {i} output holds a machine-local path")
-            if out.get("name") == "stderr" and "Traceback" in "".join(out.get("text", "")):
+            if out.get("name") == "stderr" and "Traceback" in "".join(
+                out.get("text", "")
+            ):
                 problems.append(f"{name}: cell {i} printed a traceback to stderr")
     return problems
 

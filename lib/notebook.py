@@ -5,24 +5,32 @@ Every chapter's first code cell (tagged ``parameters`` for papermill) sets ``dev
 naming the parameter and the allowed values), seeds everything, picks the device and prints one
 line saying what will happen.
 """
+
 from __future__ import annotations
 
 import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import (
+    PRETRAINED_DIR,
+    load_checkpoint,
+    pretrained_path,
+    save_checkpoint,
+)
 from .device import DEVICE_CHOICES, describe_device, resolve_device
 from .seeding import seed_everything
+from .trainer import Trainer
 
 TRAIN_CHOICES = ("auto", "always", "never")
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+__all__ = ["PRETRAINED_DIR", "ParameterError", "RunSettings", "setup", "train_or_load"]
 
 
 def quick_default() -> bool:
@@ -61,12 +69,16 @@ class RunSettings:
         trains in quick mode (to exercise the training code), on a GPU, or when no checkpoint is
         shipped, and otherwise loads the shipped checkpoint.
         """
-        exists = checkpoint is not None and Path(checkpoint).with_suffix(".pt").is_file()
+        exists = (
+            checkpoint is not None and Path(checkpoint).with_suffix(".pt").is_file()
+        )
         if self.train == "always":
             return True
         if self.train == "never":
             if not exists:
-                raise ParameterError(f"train='never' but no checkpoint is shipped at {checkpoint}; use train='auto'")
+                raise ParameterError(
+                    f"train='never' but no checkpoint is shipped at {checkpoint}; use train='auto'"
+                )
             return False
         return self.quick or self.device.type != "cpu" or not exists
 
@@ -75,15 +87,27 @@ class RunSettings:
         return quick if self.quick else full
 
 
-def setup(device: str = "auto", seed: int = 0, quick: bool = False, train: str = "auto") -> RunSettings:
+def setup(
+    device: str = "auto", seed: int = 0, quick: bool = False, train: str = "auto"
+) -> RunSettings:
     """Validate the notebook parameters, seed everything, pick the device; print one summary line.
 
     The environment variable ``BOOK_QUICK=1`` turns quick mode on whatever ``quick`` says, so that
     CI and nbval can run every notebook quickly without editing it.
     """
-    _check("device", device, isinstance(device, str) and (device in DEVICE_CHOICES or device.startswith("cuda:")),
-           f"one of {DEVICE_CHOICES}")
-    _check("seed", seed, isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, "an integer >= 0")
+    _check(
+        "device",
+        device,
+        isinstance(device, str)
+        and (device in DEVICE_CHOICES or device.startswith("cuda:")),
+        f"one of {DEVICE_CHOICES}",
+    )
+    _check(
+        "seed",
+        seed,
+        isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0,
+        "an integer >= 0",
+    )
     _check("quick", quick, isinstance(quick, bool), "True or False")
     _check("train", train, train in TRAIN_CHOICES, f"one of {TRAIN_CHOICES}")
     quick = quick or quick_default()
@@ -93,38 +117,54 @@ def setup(device: str = "auto", seed: int = 0, quick: bool = False, train: str =
         raise ParameterError(f"parameter 'device': {exc}") from exc
     generator = seed_everything(seed)
     mode = "quick mode (a few steps on small data)" if quick else "full mode"
-    print(f"device: {describe_device(resolved)} | seed {seed} | {mode} | train={train!r}")
+    print(
+        f"device: {describe_device(resolved)} | seed {seed} | {mode} | train={train!r}"
+    )
     return RunSettings(resolved, seed, quick, train, generator)
-
-
-def pretrained_path(name: str) -> Path:
-    """Path (without suffix) of a checkpoint shipped inside the package, e.g. ``"intro/mnist_ae"``."""
-    return PRETRAINED_DIR / name
 
 
 def train_or_load(
     settings: RunSettings,
     name: str,
     model: torch.nn.Module,
-    model_config: dict[str, Any],
-    train_fn: Callable[[torch.nn.Module], dict[str, list[float]]],
+    train_fn: Callable[[torch.nn.Module], Trainer | dict[str, list[float]]],
     meta: dict[str, Any] | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` with ``train_fn`` or load the shipped checkpoint ``name``; return the history.
+
+    ``train_fn(model)`` trains in place and returns the :class:`~lib.trainer.Trainer` (its one-line
+    summary is printed) or the history dict.
+
+    ``model.config`` (a :class:`~lib.config.BaseConfig`) is saved beside the weights, and a shipped
+    checkpoint loads only if its stored config equals it key by key.
 
     A full-mode training run overwrites the shipped checkpoint (that is how the shipped weights
     are made: ``make execute`` on a GPU); quick mode never writes it. Either way the returned
     history is what the notebook plots, so a loaded model still shows its training curve.
     """
     path = pretrained_path(name)
+    model_config = model.config.to_dict()
     if settings.should_train(path):
         start = time.perf_counter()
-        history = train_fn(model)
+        result = train_fn(model)
         seconds = time.perf_counter() - start
+        if isinstance(result, Trainer):
+            print(result.summary())
+            result = result.history
+        history = dict(result)
         if not settings.quick:
-            save_checkpoint(path, model, model_config, history=history,
-                            meta={"device": describe_device(settings.device), "seed": settings.seed,
-                                  "train_seconds": round(seconds, 1), **(meta or {})})
+            save_checkpoint(
+                path,
+                model,
+                model_config,
+                history=history,
+                meta={
+                    "device": describe_device(settings.device),
+                    "seed": settings.seed,
+                    "train_seconds": round(seconds, 1),
+                    **(meta or {}),
+                },
+            )
             print(f"trained and saved checkpoint {name}")
         else:
             print("trained (quick mode, checkpoint not written)")
@@ -133,8 +173,10 @@ def train_or_load(
     ckpt = load_checkpoint(path, model.cpu(), expected_config=model_config)
     model.to(settings.device).eval()
     steps = len(ckpt.history.get("loss", []))
-    print(f"loaded shipped checkpoint {name}: {steps} steps, trained in {ckpt.meta.get('train_seconds', '?')} s "
-          f"on {ckpt.meta.get('device', '?')}")
+    print(
+        f"loaded shipped checkpoint {name}: {steps} steps, trained in {ckpt.meta.get('train_seconds', '?')} s "
+        f"on {ckpt.meta.get('device', '?')}"
+    )
     return ckpt.history
 
 

@@ -3,9 +3,10 @@
 Every function returns the matplotlib ``Figure`` (so tests can check it and notebooks can end the
 cell with ``plt.show()``), and accepts numpy arrays or tensors of shape (N, H, W) or (N, 1, H, W).
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,7 +26,9 @@ def to_numpy_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
     if images.ndim == 2:
         images = images[None]
     if images.ndim != 3:
-        raise ValueError(f"expected images of shape (N, H, W) or (N, 1, H, W), got {images.shape}")
+        raise ValueError(
+            f"expected images of shape (N, H, W) or (N, 1, H, W), got {images.shape}"
+        )
     return images
 
 
@@ -45,8 +48,12 @@ def image_grid(
     n = len(imgs)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + (0.3 if suptitle else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(cell_size * ncols, cell_size * nrows + (0.3 if suptitle else 0)),
+        squeeze=False,
+    )
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -85,7 +92,13 @@ def latent_traversal(
         codes[r * len(vals) : (r + 1) * len(vals), d] = vals
     images = decode(codes)
     titles = [f"{v:.2g}" for v in vals.tolist()] * len(dims)
-    return image_grid(images, ncols=len(vals), titles=titles, row_labels=[f"z[{d}]" for d in dims], cell_size=cell_size)
+    return image_grid(
+        images,
+        ncols=len(vals),
+        titles=titles,
+        row_labels=[f"z[{d}]" for d in dims],
+        cell_size=cell_size,
+    )
 
 
 def plot_history(

@@ -1,4 +1,5 @@
 """Seeding and determinism switches."""
+
 from __future__ import annotations
 
 import os

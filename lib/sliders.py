@@ -6,10 +6,11 @@ book (``BOOK_STATIC=1``, set by ``make execute`` and the tests) it renders inste
 JavaScript player (matplotlib's ``FuncAnimation.to_jshtml``) whose frames sweep each coordinate in
 turn, the others held at their defaults. The player works offline and needs no kernel.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,19 +32,28 @@ class SliderSpec:
 
     def __post_init__(self) -> None:
         if not self.low < self.high:
-            raise ValueError(f"slider range must have low < high, got ({self.low}, {self.high})")
+            raise ValueError(
+                f"slider range must have low < high, got ({self.low}, {self.high})"
+            )
         if not self.low <= self.default <= self.high:
-            raise ValueError(f"slider default {self.default} lies outside ({self.low}, {self.high})")
+            raise ValueError(
+                f"slider default {self.default} lies outside ({self.low}, {self.high})"
+            )
 
 
 def _specs(ranges: Mapping[str, SliderSpec | Sequence[float]]) -> dict[str, SliderSpec]:
     if not ranges:
         raise ValueError("latent_slider needs at least one coordinate")
-    return {name: s if isinstance(s, SliderSpec) else SliderSpec(*s) for name, s in ranges.items()}
+    return {
+        name: s if isinstance(s, SliderSpec) else SliderSpec(*s)
+        for name, s in ranges.items()
+    }
 
 
 @torch.no_grad()
-def _decode_one(decode: Callable[[torch.Tensor], torch.Tensor], values: Sequence[float]) -> np.ndarray:
+def _decode_one(
+    decode: Callable[[torch.Tensor], torch.Tensor], values: Sequence[float]
+) -> np.ndarray:
     code = torch.tensor([list(values)], dtype=torch.float32)  # (1, D)
     return to_numpy_images(decode(code))[0]
 
@@ -61,7 +71,9 @@ def static_slider(
     defaults = [s.default for s in specs.values()]
     frames: list[tuple[str, list[float]]] = []
     for i, (name, spec) in enumerate(specs.items()):
-        grid = np.linspace(spec.low, spec.high, frames_per_coordinate, endpoint=not spec.periodic)
+        grid = np.linspace(
+            spec.low, spec.high, frames_per_coordinate, endpoint=not spec.periodic
+        )
         for v in grid:
             values = list(defaults)
             values[i] = float(v)
@@ -70,7 +82,9 @@ def static_slider(
     with torch.no_grad():
         images = to_numpy_images(decode(codes))  # one batched decode for all frames
     height, width = images.shape[1:]
-    fig, ax = plt.subplots(figsize=(size, size * height / width + 0.3), dpi=dpi)  # follow the image's aspect
+    fig, ax = plt.subplots(
+        figsize=(size, size * height / width + 0.3), dpi=dpi
+    )  # follow the image's aspect
     shown = ax.imshow(images[0], cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -83,7 +97,9 @@ def static_slider(
         return (shown, title)
 
     draw(0)
-    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=120, blit=False)
+    anim = animation.FuncAnimation(
+        fig, draw, frames=len(frames), interval=120, blit=False
+    )
     plt.close(fig)  # only the player is shown, not an extra still frame
     return anim
 
@@ -98,8 +114,14 @@ def live_slider(
 
     specs = _specs(ranges)
     sliders = {
-        name: widgets.FloatSlider(value=s.default, min=s.low, max=s.high, step=(s.high - s.low) / 200,
-                                  description=name, continuous_update=True)
+        name: widgets.FloatSlider(
+            value=s.default,
+            min=s.low,
+            max=s.high,
+            step=(s.high - s.low) / 200,
+            description=name,
+            continuous_update=True,
+        )
         for name, s in specs.items()
     }
 
@@ -130,4 +152,6 @@ def latent_slider(
         return live_slider(decode, ranges)
     from IPython.display import HTML
 
-    return HTML(static_slider(decode, ranges, **static_kwargs).to_jshtml(default_mode="once"))
+    return HTML(
+        static_slider(decode, ranges, **static_kwargs).to_jshtml(default_mode="once")
+    )

@@ -13,15 +13,17 @@ It runs ``config.steps`` optimisation steps with a ``tqdm.auto`` progress bar, r
 history, calls callbacks, stops with :class:`NonFiniteLossError` when the loss is NaN or inf, and can
 be saved and resumed exactly (model, optimizer, sampler state and history).
 """
+
 from __future__ import annotations
 
 import math
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -51,15 +53,21 @@ class TrainerConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float | None = None  # max gradient norm, None = no clipping
     progress: bool | None = None  # None: on, unless BOOK_NO_PROGRESS=1
-    print_every: int = 0  # also print a log line every N steps (0 = only a summary at the end)
+    print_every: int = (
+        0  # also print a log line every N steps (0 = only a summary at the end)
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"steps must be a non-negative integer, got {self.steps!r}")
+            raise ValueError(
+                f"steps must be a non-negative integer, got {self.steps!r}"
+            )
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be positive or None, got {self.grad_clip!r}")
+            raise ValueError(
+                f"grad_clip must be positive or None, got {self.grad_clip!r}"
+            )
 
 
 class TensorSampler:
@@ -74,9 +82,13 @@ class TensorSampler:
             raise ValueError("TensorSampler needs at least one tensor")
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
-            raise ValueError(f"all tensors must have the same length, got {[t.shape[0] for t in tensors]}")
+            raise ValueError(
+                f"all tensors must have the same length, got {[t.shape[0] for t in tensors]}"
+            )
         if not 0 < batch_size <= n:
-            raise ValueError(f"batch_size must be in 1..{n} (the number of samples), got {batch_size}")
+            raise ValueError(
+                f"batch_size must be in 1..{n} (the number of samples), got {batch_size}"
+            )
         self.tensors, self.n, self.batch_size = tensors, n, batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self._order = torch.randperm(n, generator=self.generator)
@@ -93,7 +105,11 @@ class TensorSampler:
         return batch[0] if len(batch) == 1 else batch
 
     def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.get_state(), "order": self._order.clone(), "pos": self._pos}
+        return {
+            "generator": self.generator.get_state(),
+            "order": self._order.clone(),
+            "pos": self._pos,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
@@ -116,11 +132,16 @@ class Trainer:
         self.model, self.loss_fn, self.batch_fn = model, loss_fn, batch_fn
         self.config = config or TrainerConfig()
         self.optimizer = optimizer or torch.optim.Adam(
-            model.parameters(), lr=self.config.lr, betas=self.config.betas, weight_decay=self.config.weight_decay
+            model.parameters(),
+            lr=self.config.lr,
+            betas=self.config.betas,
+            weight_decay=self.config.weight_decay,
         )
         self.step = 0
         self.history: dict[str, list[float]] = defaultdict(list)
-        self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {e: [] for e in self.EVENTS}
+        self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {
+            e: [] for e in self.EVENTS
+        }
         self.seconds = 0.0
 
     def add_callback(self, event: str, fn: Callable[[Trainer], None]) -> None:
@@ -135,10 +156,20 @@ class Trainer:
     def fit(self, steps: int | None = None) -> dict[str, list[float]]:
         """Run until ``steps`` (default ``config.steps``) total steps; return the history."""
         target = self.config.steps if steps is None else steps
-        progress = _progress_default() if self.config.progress is None else self.config.progress
+        progress = (
+            _progress_default()
+            if self.config.progress is None
+            else self.config.progress
+        )
         self.model.train()
         start = time.perf_counter()
-        bar = tqdm(total=target, initial=self.step, disable=not progress, desc="training", leave=False)
+        bar = tqdm(
+            total=target,
+            initial=self.step,
+            disable=not progress,
+            desc="training",
+            leave=False,
+        )
         while self.step < target:
             batch = self.batch_fn(self.step)
             out = self.loss_fn(self.model, batch)
@@ -148,19 +179,26 @@ class Trainer:
                 bar.close()
                 detail = ", ".join(f"{k}={float(v):.4g}" for k, v in parts.items())
                 raise NonFiniteLossError(
-                    f"loss became {value} at step {self.step}" + (f" ({detail})" if detail else "")
+                    f"loss became {value} at step {self.step}"
+                    + (f" ({detail})" if detail else "")
                     + "; lower the learning rate, clip gradients (grad_clip) or check the data"
                 )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+                torch.nn.utils.clip_grad_norm_(
+                    self.model.parameters(), self.config.grad_clip
+                )
             self.optimizer.step()
             self.history["loss"].append(value)
             for name, part in parts.items():
-                if name == "loss":  # the total is recorded above; a part of the same name would double it
+                if (
+                    name == "loss"
+                ):  # the total is recorded above; a part of the same name would double it
                     continue
-                self.history[name].append(float(part.detach()) if torch.is_tensor(part) else float(part))
+                self.history[name].append(
+                    float(part.detach()) if torch.is_tensor(part) else float(part)
+                )
             self.step += 1
             bar.update(1)
             if self.step % 20 == 0 or self.step == target:
@@ -183,21 +221,46 @@ class Trainer:
         return f"{self.step} steps in {self.seconds:.1f} s, final loss {sum(tail) / len(tail):.4g}"
 
     # ---- checkpoints (resumable) ----
-    def save(self, path: str | Path, model_config: dict[str, Any], meta: dict[str, Any] | None = None) -> Path:
+    def save(
+        self,
+        path: str | Path,
+        model_config: dict[str, Any],
+        meta: dict[str, Any] | None = None,
+    ) -> Path:
         """Save model, optimizer, sampler state and history so that :meth:`resume` continues exactly."""
-        extra = {"sampler": self.batch_fn.state_dict()} if hasattr(self.batch_fn, "state_dict") else None
-        meta = {"trainer_config": asdict(self.config), "seconds": self.seconds, **(meta or {})}
+        extra = (
+            {"sampler": self.batch_fn.state_dict()}
+            if hasattr(self.batch_fn, "state_dict")
+            else None
+        )
+        meta = {
+            "trainer_config": asdict(self.config),
+            "seconds": self.seconds,
+            **(meta or {}),
+        }
         return save_checkpoint(
-            path, self.model, model_config, history=dict(self.history), meta=meta,
-            optimizer=self.optimizer, extra_state=extra, step=self.step,
+            path,
+            self.model,
+            model_config,
+            history=dict(self.history),
+            meta=meta,
+            optimizer=self.optimizer,
+            extra_state=extra,
+            step=self.step,
         )
 
-    def resume(self, path: str | Path, model_config: dict[str, Any] | None = None) -> None:
+    def resume(
+        self, path: str | Path, model_config: dict[str, Any] | None = None
+    ) -> None:
         """Load a checkpoint written by :meth:`save` into this trainer (model must match)."""
         ckpt = load_checkpoint(path, self.model, expected_config=model_config)
         if ckpt.optimizer_state is not None:
             self.optimizer.load_state_dict(ckpt.optimizer_state)
-        if ckpt.extra_state and "sampler" in ckpt.extra_state and hasattr(self.batch_fn, "load_state_dict"):
+        if (
+            ckpt.extra_state
+            and "sampler" in ckpt.extra_state
+            and hasattr(self.batch_fn, "load_state_dict")
+        ):
             self.batch_fn.load_state_dict(ckpt.extra_state["sampler"])
         self.step = ckpt.step
         self.history = defaultdict(list, {k: list(v) for k, v in ckpt.history.items()})

@@ -1,6 +1,8 @@
 import matplotlib
 
-matplotlib.use("Agg")  # in-process only: notebook kernels started by the tests keep the inline backend
+matplotlib.use(
+    "Agg"
+)  # in-process only: notebook kernels started by the tests keep the inline backend
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from lib.checkpoint import CheckpointError, checkpoint_paths, load_checkpoint, save_checkpoint
+from lib.checkpoint import (
+    CheckpointError,
+    checkpoint_paths,
+    load_checkpoint,
+    load_pretrained,
+    register_model,
+    save_checkpoint,
+)
 
 
 class Tiny(nn.Module):
@@ -15,14 +22,22 @@ class Tiny(nn.Module):
 
 def test_round_trip_restores_weights_config_and_history(tmp_path):
     model = Tiny()
-    path = save_checkpoint(tmp_path / "m", model, {"width": 4}, history={"loss": [1.0, 0.5, float("nan")]}, step=2)
+    path = save_checkpoint(
+        tmp_path / "m",
+        model,
+        {"width": 4},
+        history={"loss": [1.0, 0.5, float("nan")]},
+        step=2,
+    )
     fresh = Tiny()
     ckpt = load_checkpoint(path, fresh, expected_config={"width": 4})
     torch.testing.assert_close(fresh.layer.weight, model.layer.weight)
     assert ckpt.config == {"width": 4} and ckpt.step == 2
     assert ckpt.history["loss"][:2] == [1.0, 0.5]
     weights, meta = checkpoint_paths(tmp_path / "m")
-    assert json.loads(meta.read_text())["sha256"]  # checksum recorded beside the weights
+    assert json.loads(meta.read_text())[
+        "sha256"
+    ]  # checksum recorded beside the weights
 
 
 def test_loading_uses_weights_only(tmp_path, monkeypatch):
@@ -58,7 +73,9 @@ def test_truncated_metadata_is_reported(tmp_path):
 
 def test_config_mismatch_lists_the_differing_keys(tmp_path):
     save_checkpoint(tmp_path / "m", Tiny(), {"width": 4, "depth": 1})
-    with pytest.raises(CheckpointError, match=r"width: checkpoint has 4, model wants 8"):
+    with pytest.raises(
+        CheckpointError, match=r"width: checkpoint has 4, model wants 8"
+    ):
         load_checkpoint(tmp_path / "m", expected_config={"width": 8, "depth": 1})
 
 
@@ -73,3 +90,61 @@ def test_shape_mismatch_and_wrong_class_are_reported(tmp_path):
 def test_missing_file_is_reported(tmp_path):
     with pytest.raises(CheckpointError, match="missing"):
         load_checkpoint(tmp_path / "nothing")
+
+
+# ----------------------------------------------------------------------------- the registry
+
+
+def _saved_warmup(tmp_path):
+    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+
+    model = WarmupAutoencoder(WarmupAEConfig(latent_dim=3, channels=4, hidden=8))
+    path = save_checkpoint(
+        tmp_path / "w", model, model.config.to_dict(), history={"loss": [1.0]}
+    )
+    return model, path
+
+
+def test_load_pretrained_rebuilds_a_registered_model_from_its_json_alone(tmp_path):
+    model, path = _saved_warmup(tmp_path)
+    record = json.loads(checkpoint_paths(path)[1].read_text())
+    assert (
+        record["model_module"] == "lib.nets"
+        and record["config"]["name"] == "WarmupAEConfig"
+    )
+    loaded, ckpt = load_pretrained(tmp_path / "w")
+    assert (
+        type(loaded) is type(model)
+        and loaded.config == model.config
+        and not loaded.training
+    )
+    for a, b in zip(loaded.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+    assert ckpt.history["loss"] == [1.0]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"model_module": "os"}, "only modules of the book's package"),
+        ({"model_module": "lib.no_such_module"}, "cannot be imported"),
+        ({"model_class": "Nonexistent"}, "no registered model class 'Nonexistent'"),
+        ({"config": {"name": "WarmupAEConfig", "latent_dim": 3}}, "missing keys"),
+    ],
+)
+def test_load_pretrained_refuses_what_it_cannot_trust(tmp_path, edit, message):
+    _, path = _saved_warmup(tmp_path)
+    meta = checkpoint_paths(path)[1]
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), **edit}))
+    with pytest.raises(CheckpointError, match=message):
+        load_pretrained(tmp_path / "w")
+
+
+def test_load_pretrained_names_a_missing_checkpoint():
+    with pytest.raises(CheckpointError, match="no checkpoint 'nowhere/nothing'"):
+        load_pretrained("nowhere/nothing")
+
+
+def test_register_model_needs_a_config_class():
+    with pytest.raises(TypeError, match="config_class"):
+        register_model(Tiny)

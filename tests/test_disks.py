@@ -1,4 +1,5 @@
 """Tests of the disk generator (lib.data.disks)."""
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,7 @@ def test_antialiased_area_is_tight():
     radii = torch.linspace(0.0, 32.0, 33)
     exact = math.pi * radii.double() ** 2
     area = disks_from_radii(radii, antialias="area").sum((1, 2, 3)).double()
-    assert (area - exact).abs().max() < 1e-2                # exact up to float32 summation
+    assert (area - exact).abs().max() < 1e-2  # exact up to float32 summation
     sup = disks_from_radii(radii, antialias="supersample", k=8).sum((1, 2, 3)).double()
     assert torch.all((sup - exact).abs() <= 0.05 * (2 * math.pi * radii + 1))
     # area is the k -> infinity limit of supersampling
@@ -44,7 +45,11 @@ def test_antialiased_area_is_tight():
 
 def test_centred_and_symmetric():
     x = disks_from_radii([7.3], antialias="area")[0, 0]
-    assert torch.allclose(x, x.flip(0)) and torch.allclose(x, x.flip(1)) and torch.allclose(x, x.T, atol=1e-6)
+    assert (
+        torch.allclose(x, x.flip(0))
+        and torch.allclose(x, x.flip(1))
+        and torch.allclose(x, x.T, atol=1e-6)
+    )
     assert x[31, 31] == 1 and x[0, 0] == 0
 
 
@@ -94,4 +99,4 @@ def test_throughput_is_vectorised():
 
     t0 = time.perf_counter()
     make_disks(2000, antialias="none", generator=_gen())
-    assert time.perf_counter() - t0 < 5.0                   # ~0.5 s on one busy core
+    assert time.perf_counter() - t0 < 5.0  # ~0.5 s on one busy core

@@ -1,23 +1,38 @@
 """The contract checker itself must catch what it claims to catch."""
+
 import json
 
 from lib import nbtools
 
 
 def _notebook(tmp_path, cells, kernel="python3"):
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": kernel}}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": kernel}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb))
     return path
 
 
 def _code(src, count, tags=(), outputs=()):
-    return {"cell_type": "code", "source": src, "execution_count": count, "metadata": {"tags": list(tags)},
-            "outputs": list(outputs)}
+    return {
+        "cell_type": "code",
+        "source": src,
+        "execution_count": count,
+        "metadata": {"tags": list(tags)},
+        "outputs": list(outputs),
+    }
 
 
 GOOD = [
-    _code('device = "auto"\nseed = 0\nquick = False\ntrain = "auto"', 1, tags=["parameters"]),
+    _code(
+        'device = "auto"\nseed = 0\nquick = False\ntrain = "auto"',
+        1,
+        tags=["parameters"],
+    ),
     _code(f"{nbtools.COLAB_MARKER} `lib`\nimport sys", 2),
     _code("x = 1", 3),
 ]
@@ -30,25 +45,63 @@ def test_a_good_notebook_passes(tmp_path):
 def test_each_violation_is_reported(tmp_path):
     cases = {
         "tagged 'parameters'": [_code("x = 1", 1), *GOOD[1:]],
-        "does not set 'train'": [_code('device = "auto"\nseed = 0\nquick = False', 1, tags=["parameters"]), *GOOD[1:]],
+        "does not set 'train'": [
+            _code('device = "auto"\nseed = 0\nquick = False', 1, tags=["parameters"]),
+            *GOOD[1:],
+        ],
         "Colab": [GOOD[0], _code("import sys", 2), GOOD[2]],
         "execution counts": [GOOD[0], GOOD[1], _code("x = 1", 5)],
-        "error output": [*GOOD[:2], _code("1/0", 3, outputs=[{"output_type": "error", "ename": "ZeroDivisionError"}])],
+        "error output": [
+            *GOOD[:2],
+            _code(
+                "1/0",
+                3,
+                outputs=[{"output_type": "error", "ename": "ZeroDivisionError"}],
+            ),
+        ],
         "machine-local path": [*GOOD[:2], _code("open('/home/alice/data.npz')", 3)],
+        "line 2 has 89 characters": [*GOOD[:2], _code("x = 1\n" + "y" * 89, 3)],
     }
     for expected, cells in cases.items():
         problems = nbtools.contract_problems(_notebook(tmp_path, cells))
         assert any(expected in p for p in problems), (expected, problems)
-    assert any("kernelspec" in p for p in nbtools.contract_problems(_notebook(tmp_path, GOOD, kernel="py")))
+    assert any(
+        "kernelspec" in p
+        for p in nbtools.contract_problems(_notebook(tmp_path, GOOD, kernel="py"))
+    )
 
 
 def test_clean_strips_run_metadata(tmp_path):
-    cells = [dict(GOOD[0], metadata={"tags": ["parameters"], "papermill": {"duration": 1.0},
-                                     "execution": {"iopub.status.idle": "now"}})]
+    cells = [
+        dict(
+            GOOD[0],
+            metadata={
+                "tags": ["parameters"],
+                "papermill": {"duration": 1.0},
+                "execution": {"iopub.status.idle": "now"},
+            },
+        )
+    ]
     path = _notebook(tmp_path, cells)
     nb = json.loads(path.read_text())
     nb["metadata"]["papermill"] = {"start_time": "now"}
     path.write_text(json.dumps(nb))
     nbtools.clean(path)
     nb = json.loads(path.read_text())
-    assert "papermill" not in nb["metadata"] and nb["cells"][0]["metadata"] == {"tags": ["parameters"]}
+    assert "papermill" not in nb["metadata"] and nb["cells"][0]["metadata"] == {
+        "tags": ["parameters"]
+    }
+
+
+def test_the_repository_line_may_be_long_and_sync_colab_rewrites_it(
+    tmp_path, monkeypatch
+):
+    url = "https://example.org/" + "a" * 80
+    colab = (
+        f'{nbtools.COLAB_MARKER} `lib`\nREPOSITORY = "https://old.example"\nimport sys'
+    )
+    path = _notebook(tmp_path, [GOOD[0], _code(colab, 2), GOOD[2]])
+    monkeypatch.setattr(nbtools, "repository_url", lambda: url)
+    assert nbtools.sync_colab([path]) == [path]
+    assert f'REPOSITORY = "{url}"' in nbtools.source(nbtools.read(path)["cells"][1])
+    assert nbtools.contract_problems(path) == []

@@ -8,8 +8,13 @@ from lib.seeding import seed_everything
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"device": "gpu"}, "device"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
-     ({"quick": "yes"}, "quick"), ({"train": "sometimes"}, "train")],
+    [
+        ({"device": "gpu"}, "device"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"quick": "yes"}, "quick"),
+        ({"train": "sometimes"}, "train"),
+    ],
 )
 def test_bad_parameters_raise_one_clear_error(kwargs, name):
     with pytest.raises(ParameterError, match=rf"parameter '{name}' must be"):
@@ -36,7 +41,9 @@ def test_train_decision(tmp_path):
     assert full.should_train(ckpt)  # nothing shipped: train
     (tmp_path / "m.pt").write_bytes(b"x")
     assert not full.should_train(ckpt)  # shipped and on CPU: load
-    assert setup(device="cpu", quick=True, train="auto").should_train(ckpt)  # quick exercises training
+    assert setup(device="cpu", quick=True, train="auto").should_train(
+        ckpt
+    )  # quick exercises training
     assert setup(device="cpu", train="always").should_train(ckpt)
     assert not setup(device="cpu", train="never").should_train(ckpt)
     with pytest.raises(ParameterError, match="no checkpoint"):
@@ -57,3 +64,35 @@ def test_seeding_is_repeatable():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError, match="seed"):
         seed_everything(-2)
+
+
+def test_train_or_load_trains_saves_then_loads_with_the_same_history(
+    tmp_path, monkeypatch, capsys
+):
+    import lib.notebook
+    from lib.checkpoint import load_pretrained
+    from lib.nets import WarmupAEConfig, WarmupAutoencoder, train_warmup_ae
+    from lib.notebook import train_or_load
+
+    monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
+    images = torch.rand(32, 1, 28, 28)
+
+    def train_fn(model):  # returns the Trainer: its summary is printed
+        return train_warmup_ae(model, images, steps=3, batch_size=8, progress=False)
+
+    config = WarmupAEConfig(latent_dim=2, channels=4, hidden=8)
+    always = setup(device="cpu", seed=0, quick=False, train="always")
+    history = train_or_load(always, "ch/m", WarmupAutoencoder(config), train_fn)
+    out = capsys.readouterr().out
+    assert "3 steps in" in out and "trained and saved checkpoint ch/m" in out
+    assert len(history["loss"]) == 3
+    rebuilt, ckpt = load_pretrained(tmp_path / "ch" / "m")
+    assert rebuilt.config == config and ckpt.meta["seed"] == 0
+
+    never = setup(device="cpu", seed=0, quick=False, train="never")
+    model = WarmupAutoencoder(config)
+    loaded = train_or_load(never, "ch/m", model, lambda m: pytest.fail("trained"))
+    assert loaded["loss"] == history["loss"]
+    assert "loaded shipped checkpoint ch/m: 3 steps" in capsys.readouterr().out
+    for a, b in zip(model.parameters(), rebuilt.parameters()):
+        assert torch.equal(a, b)

@@ -11,13 +11,17 @@ from lib.plotting import image_grid, latent_traversal, plot_history
 from lib.sliders import SliderSpec, latent_slider, static_slider
 
 
-def _decode(z):  # (B, D) -> (B, 1, 8, 8): brightness follows z[:, 0], a horizontal ramp follows z[:, -1]
+def _decode(
+    z,
+):  # (B, D) -> (B, 1, 8, 8): brightness follows z[:, 0], a horizontal ramp follows z[:, -1]
     ramp = z[:, -1:, None, None] * torch.linspace(-1, 1, 8)  # (B, 1, 1, 8)
     return torch.sigmoid(z[:, :1, None, None] + ramp).expand(-1, 1, 8, 8)
 
 
 def test_image_grid_accepts_tensors_and_arrays():
-    fig = image_grid(torch.rand(10, 1, 8, 8), ncols=4, titles=[str(i) for i in range(10)])
+    fig = image_grid(
+        torch.rand(10, 1, 8, 8), ncols=4, titles=[str(i) for i in range(10)]
+    )
     assert isinstance(fig, Figure) and len(fig.axes) == 12
     plt.close(fig)
     fig = image_grid(np.random.rand(3, 8, 8))
@@ -42,7 +46,11 @@ def test_plot_history_smooths_and_rejects_empty():
 
 
 def test_static_slider_sweeps_each_coordinate_and_frames_differ():
-    anim = static_slider(_decode, {"a": (-3, 3, 0), "b": SliderSpec(-3, 3, 0, periodic=True)}, frames_per_coordinate=5)
+    anim = static_slider(
+        _decode,
+        {"a": (-3, 3, 0), "b": SliderSpec(-3, 3, 0, periodic=True)},
+        frames_per_coordinate=5,
+    )
     html = anim.to_jshtml()
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
     assert len(frames) == 10  # 5 per coordinate
@@ -50,7 +58,9 @@ def test_static_slider_sweeps_each_coordinate_and_frames_differ():
 
 
 def test_latent_slider_static_and_live():
-    static = latent_slider(_decode, {"a": (-1, 1, 0)}, live=False, frames_per_coordinate=3)
+    static = latent_slider(
+        _decode, {"a": (-1, 1, 0)}, live=False, frames_per_coordinate=3
+    )
     assert isinstance(static, HTML) and "animation" in static.data.lower()
     live = latent_slider(_decode, {"a": (-1, 1, 0.5), "b": (-1, 1, 0)}, live=True)
     assert [w.description for w in live.children[:2]] == ["a", "b"]

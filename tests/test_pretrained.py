@@ -1,23 +1,12 @@
-"""Every checkpoint shipped in lib/pretrained/ is intact (checksum) and loads into its model class."""
+"""Every checkpoint shipped in lib/pretrained/ is intact and rebuilds from its JSON alone."""
+
 import json
 from pathlib import Path
 
 import pytest
 
-from lib.checkpoint import load_checkpoint
-from lib.models.digit_judge import DigitJudge, DigitJudgeConfig
-from lib.models.disk import DCGANAEConfig, DCGANAutoencoder, DiskAEConfig, DiskAutoencoder
-from lib.models.torus import TorusAEConfig, TorusAutoencoder
-from lib.models.warmup import WarmupAEConfig, WarmupAutoencoder
-from lib.notebook import PRETRAINED_DIR
+from lib.checkpoint import MODEL_REGISTRY, PRETRAINED_DIR, load_pretrained
 
-MODELS = {
-    "WarmupAutoencoder": (WarmupAutoencoder, WarmupAEConfig),
-    "DiskAutoencoder": (DiskAutoencoder, DiskAEConfig),
-    "DCGANAutoencoder": (DCGANAutoencoder, DCGANAEConfig),
-    "TorusAutoencoder": (TorusAutoencoder, TorusAEConfig),
-    "DigitJudge": (DigitJudge, DigitJudgeConfig),
-}
 SHIPPED = sorted(PRETRAINED_DIR.glob("*/*.pt"))
 
 
@@ -26,9 +15,14 @@ def test_checkpoints_are_shipped():
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_shipped_checkpoint_loads_into_its_model(path: Path):
-    ckpt = load_checkpoint(path)  # verifies the sha256 recorded beside the weights
-    cls, config_cls = MODELS[json.loads(path.with_suffix(".json").read_text())["model_class"]]
-    model = cls(config_cls.from_dict(ckpt.config))
-    load_checkpoint(path, model, expected_config=model.config.to_dict())
+def test_shipped_checkpoint_rebuilds_from_the_registry(path: Path):
+    name = f"{path.parent.name}/{path.stem}"
+    model, ckpt = load_pretrained(name)  # verifies sha256, config and weights
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert type(model).__name__ == record["model_class"]
+    assert MODEL_REGISTRY[record["model_class"]] is type(model)
+    assert (
+        json.loads(json.dumps(model.config.to_dict())) == ckpt.config
+        and not model.training
+    )
     assert ckpt.history.get("loss"), "a shipped checkpoint carries its training curve"

@@ -24,8 +24,12 @@ def _trainer(steps, seed=0):
     torch.manual_seed(seed)
     model = nn.Linear(3, 1)
     x, y = _regression()
-    return Trainer(model, _mse, TensorSampler(x, y, batch_size=32, seed=seed),
-                   TrainerConfig(steps=steps, lr=0.05, progress=False))
+    return Trainer(
+        model,
+        _mse,
+        TensorSampler(x, y, batch_size=32, seed=seed),
+        TrainerConfig(steps=steps, lr=0.05, progress=False),
+    )
 
 
 def test_trainer_reduces_loss_and_records_history():
@@ -44,7 +48,12 @@ def test_a_part_named_loss_does_not_double_the_history():
         loss = ((m(batch[0]) - batch[1]) ** 2).mean()
         return loss, {"loss": loss.detach(), "mse": loss.detach()}
 
-    history = Trainer(model, loss_fn, TensorSampler(x, y, batch_size=8), TrainerConfig(steps=6, progress=False)).fit()
+    history = Trainer(
+        model,
+        loss_fn,
+        TensorSampler(x, y, batch_size=8),
+        TrainerConfig(steps=6, progress=False),
+    ).fit()
     assert len(history["loss"]) == 6 and len(history["mse"]) == 6
 
 
@@ -62,7 +71,12 @@ def test_non_finite_loss_stops_with_clear_message():
     model = nn.Linear(3, 1)
     x, y = _regression()
     y[:] = math.nan
-    trainer = Trainer(model, _mse, TensorSampler(x, y, batch_size=8), TrainerConfig(steps=5, progress=False))
+    trainer = Trainer(
+        model,
+        _mse,
+        TensorSampler(x, y, batch_size=8),
+        TrainerConfig(steps=5, progress=False),
+    )
     with pytest.raises(NonFiniteLossError, match="loss became nan at step 0"):
         trainer.fit()
 
@@ -81,7 +95,9 @@ def test_resume_continues_exactly(tmp_path):
     resumed.resume(tmp_path / "run", {"in": 3})
     assert resumed.step == 15 and len(resumed.history["loss"]) == 15
     resumed.fit()
-    torch.testing.assert_close(resumed.model.weight, straight.model.weight, rtol=0, atol=0)
+    torch.testing.assert_close(
+        resumed.model.weight, straight.model.weight, rtol=0, atol=0
+    )
     assert resumed.history["loss"] == straight.history["loss"]
 
 

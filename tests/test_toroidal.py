@@ -1,4 +1,5 @@
-"""Tests for the Toroidal AutoEncoder chapter: lib.losses.torus and lib.models.torus."""
+"""Tests for the Toroidal AutoEncoder chapter: lib.toroidal.losses and lib.toroidal.model."""
+
 from __future__ import annotations
 
 import json
@@ -9,21 +10,19 @@ import pytest
 import torch
 from scipy import stats
 
-from lib.losses.torus import (
+from lib.analysis import angle_ks_statistic
+from lib.toroidal import (
+    TorusAEConfig,
+    TorusAutoencoder,
     TorusLossWeights,
     decorrelation_loss,
     normal_quantiles,
+    path_shifts,
     quantile_loss,
+    sample_torus_prior,
     spring_loss,
     torus_ae_loss,
-)
-from lib.models.torus import (
-    TorusAEConfig,
-    TorusAutoencoder,
-    angle_ks_statistic,
-    circular_correlation_matrix,
-    path_shifts,
-    sample_torus_prior,
+    torus_objective,
     torus_paths,
     wrap_angle,
 )
@@ -37,13 +36,17 @@ def uniform_angles(n: int, d: int, seed: int = 0, dtype=torch.float64) -> torch.
 
 
 def equally_spaced(S: int, d: int, offsets=(0.3, -1.0, 2.0)) -> torch.Tensor:
-    base = torch.arange(S, dtype=torch.float64) * TAU / S                       # (S,)
-    return wrap_angle(base[:, None] + torch.tensor(offsets[:d], dtype=torch.float64))  # (S, d)
+    base = torch.arange(S, dtype=torch.float64) * TAU / S  # (S,)
+    return wrap_angle(
+        base[:, None] + torch.tensor(offsets[:d], dtype=torch.float64)
+    )  # (S, d)
 
 
 def small_model(**kw) -> TorusAutoencoder:
     torch.manual_seed(0)
-    return TorusAutoencoder(TorusAEConfig(channels=(4, 8, 8), hidden=16, classifier_hidden=8, **kw))
+    return TorusAutoencoder(
+        TorusAEConfig(channels=(4, 8, 8), hidden=16, classifier_hidden=8, **kw)
+    )
 
 
 # ----------------------------------------------------------------------------- spring loss (Eq. 2)
@@ -53,20 +56,28 @@ def test_spring_loss_minimal_for_equally_spaced_angles():
     S, d = 64, 3
     phi = equally_spaced(S, d)
     best = spring_loss(phi)
-    assert torch.isclose(best, torch.tensor(d * TAU**2 / S, dtype=torch.float64))  # the known minimum
+    assert torch.isclose(
+        best, torch.tensor(d * TAU**2 / S, dtype=torch.float64)
+    )  # the known minimum
     g = torch.Generator().manual_seed(1)
     for seed in range(5):
         assert spring_loss(uniform_angles(S, d, seed)) > best
-        perturbed = wrap_angle(phi + 0.02 * torch.randn(S, d, generator=g, dtype=torch.float64))
+        perturbed = wrap_angle(
+            phi + 0.02 * torch.randn(S, d, generator=g, dtype=torch.float64)
+        )
         assert spring_loss(perturbed) > best
     # i.i.d. uniform angles: about twice the minimum on average (2 d tau^2 / (S + 1))
-    mean_random = torch.stack([spring_loss(uniform_angles(S, d, s)) for s in range(200)]).mean()
+    mean_random = torch.stack(
+        [spring_loss(uniform_angles(S, d, s)) for s in range(200)]
+    ).mean()
     assert abs(mean_random / (2 * d * TAU**2 / (S + 1)) - 1) < 0.1
 
 
 def test_spring_loss_collapsed_angles_near_maximum():
     phi = torch.full((32, 2), 0.5, dtype=torch.float64)
-    assert torch.isclose(spring_loss(phi), torch.tensor(2 * TAU**2, dtype=torch.float64))
+    assert torch.isclose(
+        spring_loss(phi), torch.tensor(2 * TAU**2, dtype=torch.float64)
+    )
 
 
 def test_spring_loss_invariant_to_rotation_and_batch_order():
@@ -80,7 +91,9 @@ def test_spring_loss_invariant_to_rotation_and_batch_order():
 
 
 def test_spring_loss_gradients_finite_and_spread_points():
-    phi = (0.3 * torch.randn(16, 2, generator=torch.Generator().manual_seed(0))).requires_grad_()
+    phi = (
+        0.3 * torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    ).requires_grad_()
     loss = spring_loss(phi)
     loss.backward()
     assert torch.isfinite(phi.grad).all() and phi.grad.abs().sum() > 0
@@ -123,10 +136,12 @@ def test_quantile_loss_is_per_dimension():
     S = 30
     q = normal_quantiles(S, dtype=torch.float64)
     bad = 0.5 + torch.rand(S, dtype=torch.float64)
-    both = torch.stack([q.flip(0), bad], dim=1)                     # (S, 2): column 0 exact
+    both = torch.stack([q.flip(0), bad], dim=1)  # (S, 2): column 0 exact
     assert torch.isclose(quantile_loss(both), quantile_loss(bad[:, None]))
     # the exact value: sorted column against the quantiles
-    assert torch.isclose(quantile_loss(bad[:, None]), ((bad.sort().values - q) ** 2).sum())
+    assert torch.isclose(
+        quantile_loss(bad[:, None]), ((bad.sort().values - q) ** 2).sum()
+    )
 
 
 def test_quantile_loss_follows_device_and_dtype_and_backprops():
@@ -143,12 +158,14 @@ def test_quantile_loss_follows_device_and_dtype_and_backprops():
 def test_decorrelation_lower_for_independent_angles():
     S = 1000
     indep = uniform_angles(S, 3, seed=3)
-    noise = 0.2 * torch.randn(S, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    noise = 0.2 * torch.randn(
+        S, generator=torch.Generator().manual_seed(4), dtype=torch.float64
+    )
     corr = indep.clone()
-    corr[:, 1] = wrap_angle(indep[:, 0] + 1.0 + noise)             # phi_1 follows phi_0
-    corr[:, 2] = wrap_angle(-indep[:, 0] + noise)                  # phi_2 counter-rotates
+    corr[:, 1] = wrap_angle(indep[:, 0] + 1.0 + noise)  # phi_1 follows phi_0
+    corr[:, 2] = wrap_angle(-indep[:, 0] + noise)  # phi_2 counter-rotates
     low, high = decorrelation_loss(indep), decorrelation_loss(corr)
-    assert low < 3 * 3 * 4 / S                                     # near the noise floor d(d-1)/2 K^2 / S
+    assert low < 3 * 3 * 4 / S  # near the noise floor d(d-1)/2 K^2 / S
     assert high > 1.0 and high > 50 * low
     # the paper's single product E[e^{i a} e^{i b}] misses b = a for uniform a; ours does not
     same = torch.stack([indep[:, 0], indep[:, 0]], dim=1)
@@ -157,11 +174,13 @@ def test_decorrelation_lower_for_independent_angles():
 
 def test_decorrelation_rotation_invariant_and_differentiable():
     phi = uniform_angles(64, 3, seed=5).requires_grad_()
-    shifted = wrap_angle(phi.detach() + torch.tensor([0.5, -1.0, 3.0], dtype=torch.float64))
+    shifted = wrap_angle(
+        phi.detach() + torch.tensor([0.5, -1.0, 3.0], dtype=torch.float64)
+    )
     assert torch.allclose(decorrelation_loss(phi), decorrelation_loss(shifted))
     decorrelation_loss(phi).backward()
     assert torch.isfinite(phi.grad).all()
-    assert decorrelation_loss(phi[:, :1]) == 0                     # d = 1: no pairs
+    assert decorrelation_loss(phi[:, :1]) == 0  # d = 1: no pairs
 
 
 # ----------------------------------------------------------------------------- model
@@ -173,7 +192,9 @@ def test_model_shapes_and_polar_ranges():
     out = model(x)
     d = model.d
     assert out.recon.shape == (5, 1, 28, 28)
-    assert out.z.shape == (5, 2 * d) and out.r2.shape == (5, d) and out.phi.shape == (5, d)
+    assert (
+        out.z.shape == (5, 2 * d) and out.r2.shape == (5, d) and out.phi.shape == (5, d)
+    )
     assert out.logits.shape == (5, 10)
     assert ((out.recon >= 0) & (out.recon <= 1)).all()
     assert (out.r2 >= 0).all()
@@ -202,8 +223,8 @@ def test_polar_from_polar_round_trip():
 def test_config_round_trip_and_validation():
     cfg = TorusAEConfig(d=4, channels=(8, 16, 16))
     assert TorusAEConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    with pytest.raises(ValueError):
-        TorusAEConfig.from_dict({"d": 3, "latent": 6})
+    with pytest.raises(ValueError, match=r"unknown keys \['latent'\]"):
+        TorusAEConfig.from_dict({**cfg.to_dict(), "latent": 6})
     with pytest.raises(ValueError):
         TorusAEConfig(classifier_input="r")
     assert TorusAutoencoder(cfg).encode(torch.rand(2, 1, 28, 28)).shape == (2, 8)
@@ -224,13 +245,20 @@ def test_full_loss_finite_and_backprops():
     model = small_model()
     x, y = torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))
     out = model(x)
-    loss, parts = torus_ae_loss(x, out.recon, out.r2, out.phi, out.logits, y)
+    loss, parts = torus_objective(x, out.recon, out.r2, out.phi, out.logits, y)
     assert torch.isfinite(loss)
     assert set(parts) == {"recon", "classifier", "spring", "quantile", "decorrelation"}
-    assert all(not p.requires_grad and p.dim() == 0 and torch.isfinite(p) for p in parts.values())
+    assert all(
+        not p.requires_grad and p.dim() == 0 and torch.isfinite(p)
+        for p in parts.values()
+    )
     w = TorusLossWeights()
-    expected = (w.recon * parts["recon"] + w.classifier * parts["classifier"]
-                + w.spring * parts["spring"] + w.quantile * parts["quantile"])
+    expected = (
+        w.recon * parts["recon"]
+        + w.classifier * parts["classifier"]
+        + w.spring * parts["spring"]
+        + w.quantile * parts["quantile"]
+    )
     assert torch.isclose(loss.detach(), expected, rtol=1e-5)
     loss.backward()
     grads = [p.grad for p in model.parameters()]
@@ -241,21 +269,47 @@ def test_plain_ae_weights_and_missing_labels():
     model = small_model()
     x = torch.rand(8, 1, 28, 28)
     out = model(x)
-    loss, parts = torus_ae_loss(x, out.recon, out.r2, out.phi, weights=TorusLossWeights.plain())
-    assert "classifier" not in parts and "spring" in parts and "quantile" in parts  # still monitored
+    loss, parts = torus_objective(
+        x, out.recon, out.r2, out.phi, weights=TorusLossWeights.plain()
+    )
+    assert (
+        "classifier" not in parts and "spring" in parts and "quantile" in parts
+    )  # still monitored
     assert torch.isclose(loss.detach(), parts["recon"])
     loss.backward()
-    assert all(p.grad is None for p in model.classifier.parameters())  # classifier not in the graph
+    assert all(
+        p.grad is None for p in model.classifier.parameters()
+    )  # classifier not in the graph
+
+
+def test_training_loss_follows_the_book_convention():
+    """torus_ae_loss(model, batch) -> (total, parts), the objective on the model's own output."""
+    model = small_model()
+    x, y = torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    weights = TorusLossWeights(decorrelation=5.0)
+    loss, parts = torus_ae_loss(model, (x, y), weights=weights)
+    out = model(x)
+    expected, expected_parts = torus_objective(
+        x, out.recon, out.r2, out.phi, out.logits, y, weights=weights
+    )
+    assert torch.allclose(loss, expected) and parts.keys() == expected_parts.keys()
+    _, unlabelled = torus_ae_loss(model, x, weights=weights)
+    assert "classifier" not in unlabelled
 
 
 # ----------------------------------------------------------------------------- morphing (Eq. 6)
 
 
 def test_wrap_angle_range():
-    x = torch.tensor([-math.pi, math.pi, 3 * math.pi, -3 * math.pi, 0.0, -1e-20, 7.0], dtype=torch.float64)
+    x = torch.tensor(
+        [-math.pi, math.pi, 3 * math.pi, -3 * math.pi, 0.0, -1e-20, 7.0],
+        dtype=torch.float64,
+    )
     w = wrap_angle(x)
     assert ((w > -math.pi) & (w <= math.pi)).all()
-    assert torch.allclose(torch.cos(w), torch.cos(x)) and torch.allclose(torch.sin(w), torch.sin(x), atol=1e-12)
+    assert torch.allclose(torch.cos(w), torch.cos(x)) and torch.allclose(
+        torch.sin(w), torch.sin(x), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -269,23 +323,35 @@ def test_torus_paths(seed):
     assert ((phi > -math.pi) & (phi <= math.pi)).all()
 
     def same_angle(u, v):
-        return torch.allclose(torch.cos(u), torch.cos(v)) and torch.allclose(torch.sin(u), torch.sin(v))
+        return torch.allclose(torch.cos(u), torch.cos(v)) and torch.allclose(
+            torch.sin(u), torch.sin(v)
+        )
 
-    assert same_angle(phi[:, 0], phi_a.expand(2**d, d)) and same_angle(phi[:, -1], phi_b.expand(2**d, d))
-    assert torch.allclose(r[:, 0], r_a.expand(2**d, d)) and torch.allclose(r[:, -1], r_b.expand(2**d, d))
-    assert torch.allclose(r[:, T // 2], r[0, T // 2])               # radii do not depend on the path
+    assert same_angle(phi[:, 0], phi_a.expand(2**d, d)) and same_angle(
+        phi[:, -1], phi_b.expand(2**d, d)
+    )
+    assert torch.allclose(r[:, 0], r_a.expand(2**d, d)) and torch.allclose(
+        r[:, -1], r_b.expand(2**d, d)
+    )
+    assert torch.allclose(r[:, T // 2], r[0, T // 2])  # radii do not depend on the path
 
     k = path_shifts(phi_a, phi_b)
-    assert k.shape == (2**d, d) and len({tuple(row.tolist()) for row in k}) == 2**d  # all distinct
-    assert (k[0] == 0).all()                                        # row 0: plain linear interpolation
-    lengths = (phi_b + 2 * math.pi * k - phi_a).abs()               # (P, d) angular length per dim
-    direct, other = lengths[0], lengths[-1]                         # k = 0 vs through the edge
+    assert (
+        k.shape == (2**d, d) and len({tuple(row.tolist()) for row in k}) == 2**d
+    )  # all distinct
+    assert (k[0] == 0).all()  # row 0: plain linear interpolation
+    lengths = (phi_b + 2 * math.pi * k - phi_a).abs()  # (P, d) angular length per dim
+    direct, other = lengths[0], lengths[-1]  # k = 0 vs through the edge
     assert torch.allclose(direct + other, torch.full((d,), TAU, dtype=torch.float64))
-    inside = (phi_b - phi_a).abs() < math.pi                        # where the direct arc is the short one
-    assert (direct[inside] < other[inside]).all() and (direct[~inside] > other[~inside]).all()
+    inside = (phi_b - phi_a).abs() < math.pi  # where the direct arc is the short one
+    assert (direct[inside] < other[inside]).all() and (
+        direct[~inside] > other[~inside]
+    ).all()
     # constant angular speed along each path: steps between samples all equal the length / (T - 1)
-    unwrapped_step = wrap_angle(phi[:, 1:] - phi[:, :-1]).abs()     # (P, T-1, d)
-    assert torch.allclose(unwrapped_step, (lengths / (T - 1))[:, None, :].expand_as(unwrapped_step))
+    unwrapped_step = wrap_angle(phi[:, 1:] - phi[:, :-1]).abs()  # (P, T-1, d)
+    assert torch.allclose(
+        unwrapped_step, (lengths / (T - 1))[:, None, :].expand_as(unwrapped_step)
+    )
 
 
 def test_torus_paths_equal_angles_give_full_turn():
@@ -295,32 +361,3 @@ def test_torus_paths_equal_angles_give_full_turn():
 
 
 # ----------------------------------------------------------------------------- diagnostics
-
-
-def test_ks_statistic_uniform_vs_concentrated():
-    phi = uniform_angles(5000, 3, seed=7)
-    assert (angle_ks_statistic(phi) < 0.03).all()
-    conc = wrap_angle(0.3 * torch.randn(5000, 3, generator=torch.Generator().manual_seed(8)))
-    ks = angle_ks_statistic(conc)
-    assert ks.shape == (3,) and (ks > 0.3).all()
-    assert (angle_ks_statistic(phi.numpy()) == angle_ks_statistic(phi)).all()  # numpy input works
-
-
-def test_circular_correlation_matrix():
-    S = 2000
-    a = uniform_angles(S, 1, seed=9)[:, 0]
-    b = uniform_angles(S, 1, seed=10)[:, 0]
-    phi = torch.stack([a, b, wrap_angle(a + 2.0), wrap_angle(-a)], dim=1)  # (S, 4)
-    rho = circular_correlation_matrix(phi)
-    assert rho.shape == (4, 4)
-    np.testing.assert_allclose(np.diag(rho), 1.0)
-    np.testing.assert_allclose(rho, rho.T)
-    assert abs(rho[0, 1]) < 0.1
-    assert rho[0, 2] == pytest.approx(1.0) and rho[0, 3] == pytest.approx(-1.0)
-    # the O(n) closed form equals the definition averaged over all pairs of samples
-    small = uniform_angles(60, 2, seed=11).numpy()
-    small[:, 1] = small[:, 0] + 0.8 * np.random.default_rng(0).normal(size=60)
-    da = np.sin(small[:, 0][:, None] - small[:, 0][None])
-    db = np.sin(small[:, 1][:, None] - small[:, 1][None])
-    direct = (da * db).sum() / np.sqrt((da**2).sum() * (db**2).sum())
-    assert circular_correlation_matrix(small)[0, 1] == pytest.approx(direct)

@@ -1,4 +1,5 @@
-"""Tests for lib.recipes (the toroidal AE's training and evaluation recipe) and its sweep script."""
+"""Tests for lib.toroidal.recipes and .sweep (chapter 02's recipes, its sweep record and script)."""
+
 from __future__ import annotations
 
 import json
@@ -10,21 +11,33 @@ import numpy as np
 import pytest
 import torch
 
-from lib.losses.torus import TorusLossWeights
-from lib.models.torus import TorusAEConfig, TorusAutoencoder
-from lib.recipes import TORUS_CHAPTER_CONFIG, TORUS_SWEEP, evaluate_torus_ae, load_sweep, torus_trainer, train_torus_ae
+from lib.toroidal import (
+    TORUS_SWEEP,
+    TorusAEConfig,
+    TorusAutoencoder,
+    TorusLossWeights,
+    evaluate_torus_ae,
+    get_config,
+    load_sweep,
+    torus_trainer,
+    train_torus_ae,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_data(n: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
+    return torch.rand(n, 1, 28, 28, generator=g), torch.randint(
+        0, 10, (n,), generator=g
+    )
 
 
 def tiny_model(seed: int = 0) -> TorusAutoencoder:
     torch.manual_seed(seed)
-    return TorusAutoencoder(TorusAEConfig(channels=(4, 8, 8), hidden=16, classifier_hidden=8))
+    return TorusAutoencoder(
+        TorusAEConfig(channels=(4, 8, 8), hidden=16, classifier_hidden=8)
+    )
 
 
 def test_train_torus_ae_runs_records_terms_and_is_deterministic():
@@ -34,9 +47,18 @@ def test_train_torus_ae_runs_records_terms_and_is_deterministic():
     for _ in range(2):
         model = tiny_model()
         before = [p.detach().clone() for p in model.parameters()]
-        trainer = train_torus_ae(model, x, y, weights, steps=5, batch_size=16, seed=3, progress=False)
+        trainer = train_torus_ae(
+            model, x, y, weights, steps=5, batch_size=16, seed=3, progress=False
+        )
         assert trainer.step == 5
-        assert set(trainer.history) >= {"loss", "recon", "spring", "quantile", "classifier", "decorrelation"}
+        assert set(trainer.history) >= {
+            "loss",
+            "recon",
+            "spring",
+            "quantile",
+            "classifier",
+            "decorrelation",
+        }
         assert all(len(v) == 5 for v in trainer.history.values())
         assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
         runs.append(trainer.history["loss"])
@@ -47,7 +69,9 @@ def test_torus_trainer_can_stop_and_go_on():
     x, y = tiny_data()
     weights = TorusLossWeights()
     model_a, model_b = tiny_model(), tiny_model()
-    trainer_a = torus_trainer(model_a, x, y, weights, steps=6, batch_size=16, progress=False)
+    trainer_a = torus_trainer(
+        model_a, x, y, weights, steps=6, batch_size=16, progress=False
+    )
     trainer_a.fit(2)
     trainer_a.fit()
     train_torus_ae(model_b, x, y, weights, steps=6, batch_size=16, progress=False)
@@ -81,19 +105,37 @@ def test_sweep_script_runs_and_summarises(tmp_path):
     out = tmp_path / "sweep.jsonl"
     script = ROOT / "experiments" / "torus_sweep.py"
     env_cmd = [sys.executable, str(script), "--out", str(out)]
-    subprocess.run(env_cmd + ["--name", "tiny", "--steps", "2", "--every", "1", "--spring", "10"],
-                   check=True, cwd=ROOT, capture_output=True, timeout=300)
+    subprocess.run(
+        env_cmd + ["--name", "tiny", "--steps", "2", "--every", "1", "--spring", "10"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2]
     assert rows[-1]["spring"] == 10 and len(rows[-1]["val"]["ks"]) == 3
-    summary = subprocess.run(env_cmd + ["--summary"], check=True, cwd=ROOT, capture_output=True, text=True,
-                             timeout=120).stdout
-    assert "tiny" in summary and summary.count("\n") == 2  # header + the last point of the one run
+    summary = subprocess.run(
+        env_cmd + ["--summary"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert (
+        "tiny" in summary and summary.count("\n") == 2
+    )  # header + the last point of the one run
 
 
 def test_load_sweep_keeps_last_point_of_each_run_in_order(tmp_path):
     path = tmp_path / "s.jsonl"
-    rows = [{"name": "b", "step": 1}, {"name": "a", "step": 1}, {"name": "b", "step": 2}, {"name": "a", "step": 2}]
+    rows = [
+        {"name": "b", "step": 1},
+        {"name": "a", "step": 1},
+        {"name": "b", "step": 2},
+        {"name": "a", "step": 2},
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     assert load_sweep(path) == [{"name": "b", "step": 2}, {"name": "a", "step": 2}]
     assert load_sweep(path, last_only=False) == rows
@@ -117,36 +159,23 @@ def test_shipped_sweep_record_is_complete():
         assert len(run["val"]["ks"]) == 3 and all(0 <= v <= 1 for v in run["val"]["ks"])
 
 
-def test_digit_judge_learns_separable_classes_and_reports_confidence():
-    from lib.models.digit_judge import DigitJudge, DigitJudgeConfig
-    from lib.recipes import train_digit_judge
-
-    # two "digits": a bright left half or a bright right half, with noise
-    g = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (256,), generator=g)
-    images = 0.2 * torch.rand(256, 1, 28, 28, generator=g)
-    images[labels == 0, :, :, :14] += 0.8
-    images[labels == 1, :, :, 14:] += 0.8
-    torch.manual_seed(0)
-    judge = DigitJudge(DigitJudgeConfig(channels=4, hidden=16))
-    chance = judge.confidence(images).mean().item()
-    trainer = train_digit_judge(judge, images, labels, steps=60, batch_size=32, lr=3e-3, progress=False)
-    assert trainer.history["accuracy"][-1] == 1.0
-    conf = judge.confidence(images, batch_size=50)  # several chunks
-    assert conf.shape == (256,) and conf.min() >= 0.1 - 1e-6 and conf.max() <= 1
-    assert conf.mean() > 0.95 > chance
-    blank = torch.zeros(8, 1, 28, 28)
-    assert judge.confidence(blank).mean() < conf.mean()
-    for bad in ({"channels": 0}, {"hidden": True}, {"n_classes": 2.0}):
-        with pytest.raises(ValueError, match="positive integer"):
-            DigitJudgeConfig(**bad)
-    assert DigitJudgeConfig.from_dict(DigitJudgeConfig(hidden=8).to_dict()) == DigitJudgeConfig(hidden=8)
-    with pytest.raises(ValueError, match="differ in length"):
-        train_digit_judge(judge, images, labels[:5], steps=1)
-
-
 def test_shipped_torus_checkpoints_use_the_chapter_config():
     """The sweep and the notebook build the same network; the shipped autoencoders are that network."""
     for name in ("torus_ae", "plain_ae", "torus_ae_decorrelated"):
         record = json.loads((TORUS_SWEEP.parent / f"{name}.json").read_text())
-        assert TorusAEConfig.from_dict(record["config"]) == TORUS_CHAPTER_CONFIG, name
+        assert TorusAEConfig.from_dict(record["config"]) == get_config().model, name
+
+
+def test_sweep_script_writes_only_where_it_is_told(tmp_path):
+    """Updating the shipped record is an explicit flag, never the default."""
+    script = ROOT / "experiments" / "torus_sweep.py"
+    before = TORUS_SWEEP.read_bytes()
+    result = subprocess.run(
+        [sys.executable, str(script), "--name", "x", "--steps", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "--update-shipped" in result.stderr
+    assert TORUS_SWEEP.read_bytes() == before

@@ -8,22 +8,28 @@ and ``phi_i = atan2(y_i, x_i)``. The angles ``Phi`` should be uniform on the d-t
   sorted angles towards equal spacing around the circle.
 - :func:`quantile_loss` (Eqs. 3-5): pulls the sorted values towards the quantiles of N(mu, sigma).
   The paper applies it to r^2 (footnote 1).
-- :func:`torus_ae_loss`: the full objective, i.e. reconstruction + auxiliary classifier + spring +
+- :func:`torus_objective`: the full objective, i.e. reconstruction + auxiliary classifier + spring +
   quantile (+ optional decorrelation). With all regulariser weights at 0 it is a plain AE.
+  :func:`torus_ae_loss` is the same as a training loss in the book's convention,
+  ``loss(model, batch) -> (total, parts)``.
 - :func:`decorrelation_loss`: our version of the independence condition that Sect. 5 proposes as
   future work. It is not part of the paper's objective.
 
 The paper publishes no code and gives no loss weights. The choices made here are documented in
 :class:`TorusLossWeights`.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from lib.config import BaseConfig
 
 TAU = 2 * math.pi  # the period; the paper writes tau = 2 pi, citing the tau manifesto
 
@@ -48,14 +54,20 @@ def spring_loss(phi: torch.Tensor, period: float = TAU) -> torch.Tensor:
         raise ValueError(f"phi must have shape (S, d), got {tuple(phi.shape)}")
     if phi.shape[0] < 2:
         raise ValueError("the spring loss needs at least 2 samples in the batch")
-    sorted_phi = torch.sort(phi, dim=0).values                      # (S, d)
-    gaps = sorted_phi[1:] - sorted_phi[:-1]                         # (S-1, d), consecutive springs
-    wrap = sorted_phi[0] + period - sorted_phi[-1]                  # (d,), the spring across +-pi
+    sorted_phi = torch.sort(phi, dim=0).values  # (S, d)
+    gaps = sorted_phi[1:] - sorted_phi[:-1]  # (S-1, d), consecutive springs
+    wrap = sorted_phi[0] + period - sorted_phi[-1]  # (d,), the spring across +-pi
     return gaps.pow(2).sum() + wrap.pow(2).sum()
 
 
-def normal_quantiles(n: int, mu: float = 1.0, sigma: float = 0.1, *, device=None,
-                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def normal_quantiles(
+    n: int,
+    mu: float = 1.0,
+    sigma: float = 0.1,
+    *,
+    device=None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """``q_s = CDF^{-1}_{N(mu, sigma)}((s - 1/2) / n)`` for s = 1..n (Eqs. 3-4), shape (n,).
 
     Eq. 4 writes the inverse CDF as ``mu + sqrt(2) sigma erfinv(2z - 1)``. That is the same as
@@ -66,7 +78,9 @@ def normal_quantiles(n: int, mu: float = 1.0, sigma: float = 0.1, *, device=None
     return (mu + sigma * torch.special.ndtri(levels)).to(device=device, dtype=dtype)
 
 
-def quantile_loss(values: torch.Tensor, mu: float = 1.0, sigma: float = 0.1) -> torch.Tensor:
+def quantile_loss(
+    values: torch.Tensor, mu: float = 1.0, sigma: float = 0.1
+) -> torch.Tensor:
     """Quantile loss, Eq. 5: ``sum_i sum_s (v_i^{o_{i,s}} - q_s)^2``.
 
     ``values`` has shape (S, d). Each column is sorted and compared with the S quantiles ``q_s`` of
@@ -80,8 +94,10 @@ def quantile_loss(values: torch.Tensor, mu: float = 1.0, sigma: float = 0.1) -> 
     """
     if values.dim() != 2:
         raise ValueError(f"values must have shape (S, d), got {tuple(values.shape)}")
-    q = normal_quantiles(values.shape[0], mu, sigma, device=values.device, dtype=values.dtype)  # (S,)
-    sorted_values = torch.sort(values, dim=0).values                                         # (S, d)
+    q = normal_quantiles(
+        values.shape[0], mu, sigma, device=values.device, dtype=values.dtype
+    )  # (S,)
+    sorted_values = torch.sort(values, dim=0).values  # (S, d)
     return (sorted_values - q[:, None]).pow(2).sum()
 
 
@@ -114,17 +130,19 @@ def decorrelation_loss(phi: torch.Tensor, harmonics: int = 2) -> torch.Tensor:
     if phi.dim() != 2:
         raise ValueError(f"phi must have shape (S, d), got {tuple(phi.shape)}")
     S, d = phi.shape
-    m = torch.arange(1, harmonics + 1, device=phi.device, dtype=phi.dtype)                 # (K,)
-    angles = phi[:, :, None] * m                                                           # (S, d, K)
-    feats = torch.cat([torch.cos(angles), torch.sin(angles)], dim=2)                       # (S, d, 2K)
+    m = torch.arange(1, harmonics + 1, device=phi.device, dtype=phi.dtype)  # (K,)
+    angles = phi[:, :, None] * m  # (S, d, K)
+    feats = torch.cat([torch.cos(angles), torch.sin(angles)], dim=2)  # (S, d, 2K)
     feats = feats - feats.mean(dim=0, keepdim=True)
-    cov = torch.einsum("sai,sbj->abij", feats, feats) / S                                  # (d, d, 2K, 2K)
-    off_diag = torch.triu(torch.ones(d, d, dtype=torch.bool, device=phi.device), diagonal=1)  # pairs a < b
+    cov = torch.einsum("sai,sbj->abij", feats, feats) / S  # (d, d, 2K, 2K)
+    off_diag = torch.triu(
+        torch.ones(d, d, dtype=torch.bool, device=phi.device), diagonal=1
+    )  # pairs a < b
     return cov[off_diag].pow(2).sum()
 
 
 @dataclass
-class TorusLossWeights:
+class TorusLossWeights(BaseConfig):
     """Weights of the terms in :func:`torus_ae_loss`. The paper gives none, so these are our choice.
 
     The terms, as they enter the total:
@@ -173,15 +191,14 @@ class TorusLossWeights:
     decorrelation: float = 0.0
 
     @classmethod
-    def plain(cls) -> "TorusLossWeights":
+    def plain(cls) -> TorusLossWeights:
         """The plain (vanilla) AE: reconstruction only. The other terms are still reported."""
-        return cls(recon=1.0, classifier=0.0, spring=0.0, quantile=0.0, decorrelation=0.0)
+        return cls(
+            recon=1.0, classifier=0.0, spring=0.0, quantile=0.0, decorrelation=0.0
+        )
 
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
 
-
-def torus_ae_loss(
+def torus_objective(
     x: torch.Tensor,
     recon: torch.Tensor,
     r2: torch.Tensor,
@@ -209,7 +226,10 @@ def torus_ae_loss(
     w = weights or TorusLossWeights()
     batch = x.shape[0]
     terms: dict[str, tuple[float, Callable[[], torch.Tensor]]] = {
-        "recon": (w.recon, lambda: F.binary_cross_entropy(recon, x, reduction="sum") / batch),
+        "recon": (
+            w.recon,
+            lambda: F.binary_cross_entropy(recon, x, reduction="sum") / batch,
+        ),
         "spring": (w.spring, lambda: spring_loss(phi)),
         "quantile": (w.quantile, lambda: quantile_loss(r2, mu, sigma) / batch),
         "decorrelation": (w.decorrelation, lambda: decorrelation_loss(phi, harmonics)),
@@ -228,3 +248,33 @@ def torus_ae_loss(
                 value = fn()
         parts[name] = value.detach()
     return total, parts
+
+
+def torus_ae_loss(
+    model: nn.Module,
+    batch: tuple[torch.Tensor, torch.Tensor] | torch.Tensor,
+    weights: TorusLossWeights | None = None,
+    *,
+    mu: float = 1.0,
+    sigma: float = 0.1,
+    harmonics: int = 2,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Training loss of the Toroidal AE: ``(total, parts)`` of :func:`torus_objective`.
+
+    ``batch`` is ``(images, labels)``, or the images alone (then the classifier term is left
+    out). ``model(x)`` must return a :class:`~lib.toroidal.model.TorusAEOutput`.
+    """
+    x, labels = batch if isinstance(batch, (tuple, list)) else (batch, None)
+    out = model(x)
+    return torus_objective(
+        x,
+        out.recon,
+        out.r2,
+        out.phi,
+        out.logits,
+        labels,
+        weights=weights,
+        mu=mu,
+        sigma=sigma,
+        harmonics=harmonics,
+    )

@@ -1,20 +1,19 @@
-"""Tests of the Proposition 2 / Appendix A closed forms (lib.theory)."""
+"""Tests of the Proposition 2 / Appendix A closed forms (lib.taking_apart.theory)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from lib.analysis import fit_scale, radial_profile, relative_l2_error
 from lib.data.disks import disks_from_radii
-from lib.theory import (
+from lib.taking_apart.theory import (
     airy_first_zero,
     airy_k,
     airy_profile,
     decoding_energy,
-    fit_scale,
     optimal_amplitude,
     optimal_profile_numerical,
-    radial_profile,
-    relative_l2_error,
 )
 
 R = 32.0
@@ -31,9 +30,9 @@ def test_airy_boundary_conditions():
     assert airy_profile(0.0, R) == pytest.approx(1.0, abs=1e-12)
     assert airy_profile(R, R) == pytest.approx(0.0, abs=1e-10)
     h = 1e-4
-    assert abs(airy_profile(h, R) - airy_profile(0.0, R)) / h < 1e-6     # f'(0) ~ 0
+    assert abs(airy_profile(h, R) - airy_profile(0.0, R)) / h < 1e-6  # f'(0) ~ 0
     t = np.linspace(0, R, 1001)
-    assert np.all(airy_profile(t[:-1], R) > 0)                           # R is the FIRST zero
+    assert np.all(airy_profile(t[:-1], R) > 0)  # R is the FIRST zero
 
 
 def test_airy_ode_residual():
@@ -65,11 +64,18 @@ def test_numerical_optimum_matches_closed_form():
 def test_optimum_has_largest_energy():
     t = np.linspace(0, R, 4001)
     e_opt = decoding_energy(airy_profile(t, R), t)
-    assert e_opt == pytest.approx(1 / airy_k(R), rel=1e-4)              # E* = 1/k
-    for other in (np.cos(np.pi * t / (2 * R)), np.ones_like(t), 1 - t / R, 1 - (t / R) ** 2):
+    assert e_opt == pytest.approx(1 / airy_k(R), rel=1e-4)  # E* = 1/k
+    for other in (
+        np.cos(np.pi * t / (2 * R)),
+        np.ones_like(t),
+        1 - t / R,
+        1 - (t / R) ** 2,
+    ):
         assert decoding_energy(other, t) < e_opt
     # normalisation makes the energy scale-free
-    assert decoding_energy(3 * np.ones_like(t), t) == pytest.approx(decoding_energy(np.ones_like(t), t))
+    assert decoding_energy(3 * np.ones_like(t), t) == pytest.approx(
+        decoding_energy(np.ones_like(t), t)
+    )
 
 
 def test_optimal_amplitude_monotone_and_saturates():
@@ -78,12 +84,14 @@ def test_optimal_amplitude_monotone_and_saturates():
 
 
 def test_radial_profile_of_disk():
-    images = disks_from_radii([10.0, 20.0], antialias="area")             # (2, 1, 64, 64)
+    images = disks_from_radii([10.0, 20.0], antialias="area")  # (2, 1, 64, 64)
     r, prof = radial_profile(images)
     assert prof.shape == (2, r.size)
-    assert np.allclose(prof[0][r < 9], 1.0) and np.allclose(prof[0][(r > 11) & (r < 31)], 0.0)
+    assert np.allclose(prof[0][r < 9], 1.0) and np.allclose(
+        prof[0][(r > 11) & (r < 31)], 0.0
+    )
     assert np.allclose(prof[1][r < 19], 1.0) and np.allclose(prof[1][r > 21], 0.0)
-    r1, p1 = radial_profile(images[1, 0].numpy())                        # single (H, W) image
+    r1, p1 = radial_profile(images[1, 0].numpy())  # single (H, W) image
     assert p1.shape == r1.shape and np.allclose(p1, prof[1])
     r2, _ = radial_profile(images, max_radius=31.5)
     assert r2.max() <= 31.5

@@ -14,6 +14,7 @@ choices. With the default reduction (per-image sum of squares) lambda psi is 0.2
 term at initialisation (~1e3) and of the order of 10 % of a trained data term (~10-50); re-tune
 them if you change the reduction.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,7 +26,9 @@ REG_CHOICES = ("none", "type1", "type2", "type3")
 DEFAULT_REG_WEIGHTS = {"type1": 1e-5, "type2": 0.1, "type3": 0.1}
 
 
-def reconstruction_loss(recon: torch.Tensor, x: torch.Tensor, reduction: str = "sum_per_image") -> torch.Tensor:
+def reconstruction_loss(
+    recon: torch.Tensor, x: torch.Tensor, reduction: str = "sum_per_image"
+) -> torch.Tensor:
     """Data term of Eq. 1, ||x - D(E(x))||_2^2.
 
     ``reduction="sum_per_image"`` (default): squared error summed over the pixels of each image
@@ -33,7 +36,9 @@ def reconstruction_loss(recon: torch.Tensor, x: torch.Tensor, reduction: str = "
     ``"mean"``: mean over pixels too (the usual MSE; 1/(H W) times smaller).
     """
     if recon.shape != x.shape:
-        raise ValueError(f"recon and x must have the same shape, got {tuple(recon.shape)} and {tuple(x.shape)}")
+        raise ValueError(
+            f"recon and x must have the same shape, got {tuple(recon.shape)} and {tuple(x.shape)}"
+        )
     sq = (recon - x).pow(2)
     if reduction == "sum_per_image":
         return sq.flatten(1).sum(1).mean()
@@ -48,14 +53,19 @@ def weight_l2(module: nn.Module) -> torch.Tensor:
     Only tensors named ``weight`` with >= 2 dims count (the paper's w, w'): biases and batch-norm
     scales are not penalised.
     """
-    terms = [p.pow(2).sum() for name, p in module.named_parameters()
-             if name.rsplit(".", 1)[-1] == "weight" and p.dim() >= 2]
+    terms = [
+        p.pow(2).sum()
+        for name, p in module.named_parameters()
+        if name.rsplit(".", 1)[-1] == "weight" and p.dim() >= 2
+    ]
     if not terms:
         return torch.zeros(())
     return torch.stack(terms).sum()
 
 
-def pick_neighbours(x: torch.Tensor, neighbour: str = "random", generator: torch.Generator | None = None) -> torch.Tensor:
+def pick_neighbours(
+    x: torch.Tensor, neighbour: str = "random", generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Index of a neighbour x' for every element of the batch; (B,) long, never the element itself.
 
     ``"random"`` (default, the paper's "randomly selecting a neighbour of each element in the
@@ -67,31 +77,39 @@ def pick_neighbours(x: torch.Tensor, neighbour: str = "random", generator: torch
     if b < 2:
         raise ValueError("locality regularisation needs a batch of at least 2 images")
     if neighbour == "random":
-        perm = torch.randperm(b, generator=generator)                     # CPU, seeded
+        perm = torch.randperm(b, generator=generator)  # CPU, seeded
         partner = torch.empty_like(perm)
         partner[perm] = perm.roll(-1)
         return partner.to(x.device)
     if neighbour == "nearest":
-        flat = x.detach().flatten(1)                                     # (B, H*W)
-        d = torch.cdist(flat, flat)                                      # (B, B)
+        flat = x.detach().flatten(1)  # (B, H*W)
+        d = torch.cdist(flat, flat)  # (B, B)
         d.fill_diagonal_(float("inf"))
         return d.argmin(1)
     raise ValueError(f"neighbour must be 'random' or 'nearest', got {neighbour!r}")
 
 
-def locality_loss(x: torch.Tensor, z: torch.Tensor, partner: torch.Tensor) -> torch.Tensor:
+def locality_loss(
+    x: torch.Tensor, z: torch.Tensor, partner: torch.Tensor
+) -> torch.Tensor:
     """Type 1 regulariser, mean over the batch of (||x - x'||^2 - ||E(x) - E(x')||^2)^2.
 
     ``z`` = E(x), (B, d); ``partner`` (B,) indexes x' in the batch (see :func:`pick_neighbours`).
     Gradients flow through z only; the image distances are data.
     """
-    dx = (x - x[partner]).flatten(1).pow(2).sum(1).detach()              # (B,)
-    dz = (z - z[partner]).flatten(1).pow(2).sum(1)                       # (B,)
+    dx = (x - x[partner]).flatten(1).pow(2).sum(1).detach()  # (B,)
+    dz = (z - z[partner]).flatten(1).pow(2).sum(1)  # (B,)
     return (dx - dz).pow(2).mean()
 
 
-def regulariser(model: nn.Module, reg: str, x: torch.Tensor | None = None, z: torch.Tensor | None = None,
-                neighbour: str = "random", generator: torch.Generator | None = None) -> torch.Tensor:
+def regulariser(
+    model: nn.Module,
+    reg: str,
+    x: torch.Tensor | None = None,
+    z: torch.Tensor | None = None,
+    neighbour: str = "random",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """psi of Section 3.2.4 for ``reg`` in ``"none" | "type1" | "type2" | "type3"``.
 
     ``model`` must have ``encoder`` and ``decoder`` sub-modules; type 1 needs the batch ``x`` and
@@ -133,7 +151,11 @@ def disk_ae_loss(
     recon, z = model(x)
     data = reconstruction_loss(recon, x, reduction)
     psi = regulariser(model, reg, x, z, neighbour, generator).to(data.device)
-    lam = 0.0 if reg == "none" else float(DEFAULT_REG_WEIGHTS[reg] if weight is None else weight)
+    lam = (
+        0.0
+        if reg == "none"
+        else float(DEFAULT_REG_WEIGHTS[reg] if weight is None else weight)
+    )
     if lam < 0:
         raise ValueError(f"weight must be non-negative, got {weight!r}")
     loss = data + lam * psi

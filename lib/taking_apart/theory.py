@@ -24,15 +24,16 @@ f'' = -(1/mu) t f, f'(0) = 0 and the natural boundary condition f(R) = 0; f'(0) 
 Bi/Ai = 1/sqrt(3) because Bi'(0) = -sqrt(3) Ai'(0); f(R) = 0 with f > 0 on [0, R) (the top
 eigenfunction has no sign change) fixes k^{1/3} R = c. The maximal energy is E* = mu = 1/k.
 
-:func:`optimal_profile_numerical` checks this against a discretised eigenproblem.
+:func:`optimal_profile_numerical` checks this against a discretised eigenproblem. Measuring a
+trained decoder's profile uses :func:`lib.analysis.radial_profile` and :func:`lib.analysis.fit_scale`.
 """
+
 from __future__ import annotations
 
 import functools
 import math
 
 import numpy as np
-import torch
 from scipy import integrate, optimize, special
 from scipy.sparse.linalg import LinearOperator, eigsh
 
@@ -56,7 +57,11 @@ def airy_first_zero() -> float:
 
 
 def _check_R(R: float) -> float:
-    if isinstance(R, bool) or not isinstance(R, (int, float, np.integer, np.floating)) or not (np.isfinite(R) and R > 0):
+    if (
+        isinstance(R, bool)
+        or not isinstance(R, (int, float, np.integer, np.floating))
+        or not (np.isfinite(R) and R > 0)
+    ):
         raise ValueError(f"R must be a positive finite radius, got {R!r}")
     return float(R)
 
@@ -82,7 +87,7 @@ def airy_profile(t: np.ndarray | float, R: float, extend: bool = False) -> np.nd
     which returns the analytic continuation of the Airy combination (it oscillates).
     """
     t = _check_t(t)
-    s = airy_first_zero() / _check_R(R) * t                             # k^{1/3} t = c t / R
+    s = airy_first_zero() / _check_R(R) * t  # k^{1/3} t = c t / R
     f = _g(s) / (2.0 * _AI0)
     if not extend:
         f = np.where(t <= R, f, 0.0)
@@ -92,7 +97,7 @@ def airy_profile(t: np.ndarray | float, R: float, extend: bool = False) -> np.nd
 def airy_profile_derivative(t: np.ndarray | float, R: float) -> np.ndarray:
     """f'(t) of :func:`airy_profile` on [0, R] (0 beyond R)."""
     t = _check_t(t)
-    a = airy_first_zero() / _check_R(R)                                 # k^{1/3}
+    a = airy_first_zero() / _check_R(R)  # k^{1/3}
     _, aip, _, bip = special.airy(-a * t)
     df = -a * (aip + bip / _SQRT3) / (2.0 * _AI0)
     return np.where(t <= R, df, 0.0)
@@ -130,10 +135,14 @@ def decoding_energy(f: np.ndarray, t: np.ndarray, normalize: bool = True) -> flo
     """
     f, t = np.asarray(f, dtype=float), np.asarray(t, dtype=float)
     if f.shape != t.shape or t.ndim != 1 or t.size < 2:
-        raise ValueError(f"f and t must be 1-D arrays of the same length >= 2, got {f.shape} and {t.shape}")
+        raise ValueError(
+            f"f and t must be 1-D arrays of the same length >= 2, got {f.shape} and {t.shape}"
+        )
     if np.any(np.diff(t) <= 0) or t[0] < 0:
         raise ValueError("t must be increasing and non-negative")
-    inner = integrate.cumulative_trapezoid(f * t, t, initial=0.0)        # F(r) = int_0^r f rho drho
+    inner = integrate.cumulative_trapezoid(
+        f * t, t, initial=0.0
+    )  # F(r) = int_0^r f rho drho
     energy = float(integrate.trapezoid(inner**2, t))
     if normalize:
         norm_sq = profile_norm_sq(f, t)
@@ -160,10 +169,10 @@ def _energy_operator(R: float, n: int) -> tuple[np.ndarray, np.ndarray, LinearOp
     inv_sqrt_m = 1.0 / np.sqrt(m)
 
     def apply_a(f: np.ndarray) -> np.ndarray:
-        s = np.concatenate([[0.0], np.cumsum(m * f)[:-1]])              # S_j, exclusive cumsum
-        g = h * s + p * f                                                # dE/dS_j / 2
-        tail = np.concatenate([np.cumsum(g[::-1])[::-1][1:], [0.0]])     # sum_{j > k} g_j
-        return m * tail + p * s + q * f                                  # (A f)_k = grad E / 2
+        s = np.concatenate([[0.0], np.cumsum(m * f)[:-1]])  # S_j, exclusive cumsum
+        g = h * s + p * f  # dE/dS_j / 2
+        tail = np.concatenate([np.cumsum(g[::-1])[::-1][1:], [0.0]])  # sum_{j > k} g_j
+        return m * tail + p * s + q * f  # (A f)_k = grad E / 2
 
     def matvec(v: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=float).reshape(-1)
@@ -195,80 +204,3 @@ def optimal_profile_numerical(R: float, n: int = 2000) -> tuple[np.ndarray, np.n
         v = vecs[:, 0]
     f = v / np.sqrt(m)
     return t, f / f[0]
-
-
-# --------------------------------------------------------------------------------------------
-# learned profiles
-# --------------------------------------------------------------------------------------------
-def radial_profile(
-    images: torch.Tensor | np.ndarray,
-    center: tuple[float, float] | None = None,
-    bin_width: float = 1.0,
-    max_radius: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Average images over rings around ``center``; returns (radii_grid, profile) as numpy arrays.
-
-    ``images``: (H, W), (B, H, W) or (B, 1, H, W), torch or numpy. ``center`` (row, col) defaults to
-    ((H-1)/2, (W-1)/2), the disk centre of :mod:`lib.data.disks`. Pixel (i, j) at distance d goes
-    to bin floor(d / bin_width); radii_grid is the mean pixel distance in each non-empty bin (so a
-    profile can be compared with f(t) at the right t), shape (nbins,); profile is (nbins,) for one
-    image, else (B, nbins). Pixels with d > ``max_radius`` are dropped; by default all pixels are
-    kept, and bins beyond min(H, W)/2 then average only the corners' partial rings.
-    Used to extract the radial profile of a decoder's output (Figs. 3, 7, 8, 9).
-    """
-    x = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    x = x.astype(np.float64)
-    single = x.ndim == 2
-    if x.ndim == 4:
-        if x.shape[1] != 1:
-            raise ValueError(f"images of shape (B, C, H, W) need C = 1, got {x.shape}")
-        x = x[:, 0]
-    elif single:
-        x = x[None]
-    elif x.ndim != 3:
-        raise ValueError(f"images must be (H, W), (B, H, W) or (B, 1, H, W), got shape {x.shape}")
-    if not bin_width > 0:
-        raise ValueError(f"bin_width must be positive, got {bin_width!r}")
-    b, hgt, wid = x.shape
-    cy, cx = ((hgt - 1) / 2, (wid - 1) / 2) if center is None else center
-    yy, xx = np.meshgrid(np.arange(hgt) - cy, np.arange(wid) - cx, indexing="ij")
-    d = np.hypot(yy, xx).reshape(-1)                                     # (P,), P = H*W
-    keep = np.ones_like(d, dtype=bool) if max_radius is None else d <= max_radius
-    d, flat = d[keep], x.reshape(b, -1)[:, keep]                         # (P',), (B, P')
-    idx = np.floor(d / bin_width).astype(np.int64)                       # (P',)
-    nbins = int(idx.max()) + 1 if idx.size else 0
-    counts = np.bincount(idx, minlength=nbins)                           # (nbins,)
-    mean_d = np.bincount(idx, weights=d, minlength=nbins)
-    # one bincount over all images: offset each image's bins by image_index * nbins
-    offs = (np.arange(b)[:, None] * nbins + idx[None, :]).reshape(-1)    # (B*P',)
-    sums = np.bincount(offs, weights=flat.reshape(-1), minlength=b * nbins).reshape(b, nbins)
-    nonempty = counts > 0
-    radii_grid = mean_d[nonempty] / counts[nonempty]
-    profile = sums[:, nonempty] / counts[nonempty]                       # (B, nbins')
-    return radii_grid, (profile[0] if single else profile)
-
-
-def fit_scale(profile: np.ndarray, reference: np.ndarray) -> float:
-    """Least-squares scale lambda = <p, r> / <p, p> minimising ||lambda p - r||_2.
-
-    Profiles of a bias-free decoder are only defined up to scale (Eq. 5, h(r) f(t)), so a learned
-    profile is scaled onto the closed form before comparing them (Appendix A, Fig. 8).
-    """
-    p, r = np.asarray(profile, dtype=float), np.asarray(reference, dtype=float)
-    if p.shape != r.shape:
-        raise ValueError(f"profile and reference must have the same shape, got {p.shape} and {r.shape}")
-    pp = float(np.sum(p * p))
-    if pp == 0.0:
-        raise ValueError("profile is identically zero; no scale fits")
-    return float(np.sum(p * r)) / pp
-
-
-def relative_l2_error(a: np.ndarray, b: np.ndarray) -> float:
-    """||a - b||_2 / ||b||_2, with ``b`` the reference."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    nb = float(np.linalg.norm(b))
-    if nb == 0.0:
-        raise ValueError("reference b is identically zero")
-    return float(np.linalg.norm(a - b)) / nb

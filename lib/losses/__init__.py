@@ -1,1 +1,0 @@
-"""One module per paper's losses; each function's docstring cites its equation."""

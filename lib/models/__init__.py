@@ -1,1 +1,0 @@
-"""One module per paper's model; each module docstring cites its paper."""

@@ -1,0 +1,71 @@
+"""*Taking Apart Autoencoders: How do They Encode Geometric Shapes?* — chapter 01's code.
+
+A. Newson, A. Almansa, Y. Gousseau, S. Ladjal, 2018 (HAL hal-01676326).
+
+- :mod:`~lib.taking_apart.model`: the disk autoencoder of Table 1 (:class:`DiskAutoencoder`);
+- :mod:`~lib.taking_apart.losses`: the data term of Eq. 1 and the three regularisers of
+  Section 3.2.4 (:func:`disk_ae_loss`);
+- :mod:`~lib.taking_apart.theory`: the optimal radial profile of a bias-free decoder, in closed
+  form (Airy functions, Appendix A) and numerically (:func:`airy_profile`);
+- :mod:`~lib.taking_apart.recipes`: the chapter's settings (:func:`get_config`) and training recipe.
+
+The data (centred disks) are :mod:`lib.data.disks`; the DCGAN-style baseline is
+:class:`lib.nets.DCGANAutoencoder`.
+"""
+
+from lib.taking_apart.losses import (
+    DEFAULT_REG_WEIGHTS,
+    REG_CHOICES,
+    disk_ae_loss,
+    locality_loss,
+    pick_neighbours,
+    reconstruction_loss,
+    regulariser,
+    weight_l2,
+)
+from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder
+from lib.taking_apart.recipes import (
+    TakingApartChapterConfig,
+    codes_and_errors,
+    disk_trainer,
+    fit_disk_ae,
+    get_config,
+    training_disks,
+)
+from lib.taking_apart.theory import (
+    airy_first_zero,
+    airy_k,
+    airy_profile,
+    airy_profile_derivative,
+    decoding_energy,
+    optimal_amplitude,
+    optimal_profile_numerical,
+    profile_norm_sq,
+)
+
+__all__ = [
+    "DEFAULT_REG_WEIGHTS",
+    "REG_CHOICES",
+    "DiskAEConfig",
+    "DiskAutoencoder",
+    "TakingApartChapterConfig",
+    "airy_first_zero",
+    "airy_k",
+    "airy_profile",
+    "airy_profile_derivative",
+    "codes_and_errors",
+    "decoding_energy",
+    "disk_ae_loss",
+    "disk_trainer",
+    "fit_disk_ae",
+    "get_config",
+    "locality_loss",
+    "optimal_amplitude",
+    "optimal_profile_numerical",
+    "pick_neighbours",
+    "profile_norm_sq",
+    "reconstruction_loss",
+    "regulariser",
+    "training_disks",
+    "weight_l2",
+]

@@ -1,0 +1,75 @@
+"""*Toroidal AutoEncoder* — chapter 02's code.
+
+M. Mikulski, J. Duda, "Toroidal AutoEncoder", arXiv:1903.12286, 2019.
+
+- :mod:`~lib.toroidal.model`: the autoencoder whose latent angles live on a d-torus
+  (:class:`TorusAutoencoder`, Sect. 2), the torus prior, and multiple-path morphing (Eq. 6);
+- :mod:`~lib.toroidal.losses`: the circular spring loss (Eq. 2), the quantile loss (Eqs. 3-5),
+  the full objective, and a decorrelation term beyond the paper;
+- :mod:`~lib.toroidal.recipes`: the chapter's settings (:func:`get_config`), training and
+  evaluation recipes;
+- :mod:`~lib.toroidal.sweep`: the record of the loss-weight sweep behind the chapter's weights.
+
+The circular statistics of the angles (KS against the uniform law, circular correlation) are
+the shared :mod:`lib.analysis`.
+"""
+
+from lib.toroidal.losses import (
+    TAU,
+    TorusLossWeights,
+    decorrelation_loss,
+    normal_quantiles,
+    quantile_loss,
+    spring_loss,
+    torus_ae_loss,
+    torus_objective,
+)
+from lib.toroidal.model import (
+    TorusAEConfig,
+    TorusAEOutput,
+    TorusAutoencoder,
+    path_shifts,
+    sample_torus_prior,
+    torus_paths,
+    wrap_angle,
+)
+from lib.toroidal.recipes import (
+    ToroidalChapterConfig,
+    evaluate_torus_ae,
+    fit_digit_judge,
+    fit_torus_ae,
+    get_config,
+    new_torus_ae,
+    torus_trainer,
+    train_torus_ae,
+)
+from lib.toroidal.sweep import TORUS_SWEEP, format_sweep, load_sweep
+
+__all__ = [
+    "TAU",
+    "TORUS_SWEEP",
+    "ToroidalChapterConfig",
+    "TorusAEConfig",
+    "TorusAEOutput",
+    "TorusAutoencoder",
+    "TorusLossWeights",
+    "decorrelation_loss",
+    "evaluate_torus_ae",
+    "fit_digit_judge",
+    "fit_torus_ae",
+    "format_sweep",
+    "get_config",
+    "load_sweep",
+    "new_torus_ae",
+    "normal_quantiles",
+    "path_shifts",
+    "quantile_loss",
+    "sample_torus_prior",
+    "spring_loss",
+    "torus_ae_loss",
+    "torus_objective",
+    "torus_paths",
+    "torus_trainer",
+    "train_torus_ae",
+    "wrap_angle",
+]

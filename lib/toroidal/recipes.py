@@ -1,0 +1,188 @@
+"""Chapter "The toroidal autoencoder": its settings in one place, its training and evaluation recipes.
+
+:func:`get_config` states the network, the loss weights, the budgets and the optimiser the chapter
+uses; the notebook and the sweep script (``experiments/torus_sweep.py``) both read it, so the
+sweep measures the network the chapter ships. :func:`torus_trainer` / :func:`train_torus_ae`
+train a model, :func:`fit_torus_ae` trains or loads the shipped checkpoint (the notebook
+contract), and :func:`evaluate_torus_ae` turns a trained model into the chapter's numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lib.analysis import angle_ks_statistic, circular_correlation_matrix
+from lib.nets import DigitJudge, DigitJudgeConfig, train_digit_judge
+from lib.notebook import RunSettings, train_or_load
+from lib.toroidal.losses import TorusLossWeights, torus_ae_loss
+from lib.toroidal.model import TorusAEConfig, TorusAutoencoder
+from lib.trainer import TensorSampler, Trainer, TrainerConfig
+
+
+@dataclass(frozen=True)
+class ToroidalChapterConfig:
+    """Everything chapter 02 fixes. The paper gives only d = 3 and the layer types.
+
+    The network is narrower than :class:`TorusAEConfig`'s defaults so that full mode fits in 15
+    CPU minutes; the loss weights are those the sweep chose (see :class:`TorusLossWeights`).
+    """
+
+    model: TorusAEConfig = field(
+        default_factory=lambda: TorusAEConfig(
+            d=3, channels=(16, 32, 32), hidden=128, classifier_hidden=64
+        )
+    )
+    torus_weights: TorusLossWeights = field(default_factory=TorusLossWeights)
+    plain_weights: TorusLossWeights = field(default_factory=TorusLossWeights.plain)
+    # beyond the paper: the decorrelation term of the chapter's last section
+    decorrelated_weights: TorusLossWeights = field(
+        default_factory=lambda: TorusLossWeights(decorrelation=30_000.0)
+    )
+    steps: int = 1000  # optimiser steps per autoencoder
+    quick_steps: int = 60
+    batch_size: int = 128
+    lr: float = 1e-3  # Adam
+    quick_train_size: int = 512  # training digits in quick mode
+    judge: DigitJudgeConfig = field(
+        default_factory=lambda: DigitJudgeConfig(channels=16, hidden=64)
+    )
+    judge_steps: int = 1500
+    judge_quick_steps: int = 60
+
+
+def get_config() -> ToroidalChapterConfig:
+    """The chapter's settings (minGPT's ``get_config``): one definition for notebook and sweep."""
+    return ToroidalChapterConfig()
+
+
+def new_torus_ae(
+    config: TorusAEConfig, seed: int, device: str | torch.device = "cpu"
+) -> TorusAutoencoder:
+    """A fresh model whose initial weights depend on ``seed`` only, so models differ by loss alone."""
+    torch.manual_seed(seed)
+    return TorusAutoencoder(config).to(device)
+
+
+def torus_trainer(
+    model: TorusAutoencoder,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    weights: TorusLossWeights,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> Trainer:
+    """A :class:`~lib.trainer.Trainer` for ``model`` with :func:`torus_ae_loss` and Adam.
+
+    Call ``.fit()`` to train (or ``.fit(n)`` to stop after n steps and go on later). ``images``
+    (N, 1, 28, 28) in [0, 1] and ``labels`` (N,) should already sit on the model's device.
+    Minibatches are shuffled epoch by epoch with ``seed``. The trainer's ``history`` holds the
+    total loss and every unweighted term, including those with weight 0.
+    """
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"images and labels differ in length: {images.shape[0]} vs {labels.shape[0]}"
+        )
+    loss_fn = functools.partial(torus_ae_loss, weights=weights)
+    sampler = TensorSampler(images, labels, batch_size=batch_size, seed=seed)
+    return Trainer(
+        model, loss_fn, sampler, TrainerConfig(steps=steps, lr=lr, progress=progress)
+    )
+
+
+def train_torus_ae(
+    model: TorusAutoencoder,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    weights: TorusLossWeights,
+    **options: Any,
+) -> Trainer:
+    """Train ``model`` in place (see :func:`torus_trainer` for the options); return the Trainer."""
+    trainer = torus_trainer(model, images, labels, weights, **options)
+    trainer.fit()
+    return trainer
+
+
+def fit_torus_ae(
+    settings: RunSettings,
+    name: str,
+    weights: TorusLossWeights,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+) -> tuple[TorusAutoencoder, dict[str, list[float]]]:
+    """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped ``torus/<name>``.
+
+    Budget, batch size and learning rate come from :func:`get_config`. Returns ``(model, history)``.
+    """
+    chapter = get_config()
+    steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
+    model = new_torus_ae(chapter.model, settings.seed, settings.device)
+
+    def train_fn(net: TorusAutoencoder) -> Trainer:
+        options = dict(batch_size=chapter.batch_size, lr=chapter.lr, seed=settings.seed)
+        return train_torus_ae(net, images, labels, weights, steps=steps, **options)
+
+    meta = {
+        "loss_weights": weights.to_dict(),
+        "steps": steps,
+        "batch_size": chapter.batch_size,
+    }
+    history = train_or_load(settings, f"torus/{name}", model, train_fn, meta=meta)
+    return model, history
+
+
+def fit_digit_judge(
+    settings: RunSettings, images: torch.Tensor, labels: torch.Tensor
+) -> DigitJudge:
+    """The chapter's digit judge, trained on the real training digits or loaded (``torus/digit_judge``)."""
+    chapter = get_config()
+    steps = settings.pick(full=chapter.judge_steps, quick=chapter.judge_quick_steps)
+    torch.manual_seed(settings.seed)
+    judge = DigitJudge(chapter.judge).to(settings.device)
+
+    def train_fn(net: DigitJudge) -> Trainer:
+        options = dict(batch_size=chapter.batch_size, lr=chapter.lr, seed=settings.seed)
+        return train_digit_judge(net, images, labels, steps=steps, **options)
+
+    meta = {"steps": steps, "batch_size": chapter.batch_size}
+    train_or_load(settings, "torus/digit_judge", judge, train_fn, meta=meta)
+    return judge
+
+
+@torch.no_grad()
+def evaluate_torus_ae(
+    model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor
+) -> dict[str, Any]:
+    """The chapter's measurements of a trained model on held-out ``images`` and ``labels``.
+
+    ``images`` (N, 1, 28, 28), ``labels`` (N,). Returns a dict with the codes (``phi``, ``r2``
+    (N, d) and ``z`` (N, 2d), on the CPU), ``ks``: the Kolmogorov-Smirnov statistic of each angle
+    against U(-pi, pi), shape (d,); ``mse`` (per pixel) and ``bce`` (nats per image) of the
+    reconstructions; ``accuracy`` of the auxiliary classifier; ``corr``: the (d, d) matrix of
+    circular correlations between angles.
+    """
+    was_training = model.training
+    model.eval()
+    out = model(images)
+    model.train(was_training)
+    bce = F.binary_cross_entropy(out.recon, images, reduction="sum").item() / len(
+        images
+    )
+    return {
+        "phi": out.phi.cpu(),
+        "r2": out.r2.cpu(),
+        "z": out.z.cpu(),
+        "ks": angle_ks_statistic(out.phi),
+        "mse": F.mse_loss(out.recon, images).item(),
+        "bce": bce,
+        "accuracy": (out.logits.argmax(1) == labels).float().mean().item(),
+        "corr": circular_correlation_matrix(out.phi),
+    }

@@ -1,0 +1,94 @@
+"""The record of chapter 02's loss-weight sweep: one JSON line per evaluation point of a run.
+
+``experiments/torus_sweep.py`` trains the chapter's model for one setting and appends rows made
+by :func:`sweep_row`; the chapter prints the shipped record (:data:`TORUS_SWEEP`) with
+:func:`load_sweep` and :func:`format_sweep`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lib.checkpoint import PRETRAINED_DIR
+from lib.toroidal.model import TorusAutoencoder
+from lib.toroidal.recipes import evaluate_torus_ae
+
+TORUS_SWEEP = PRETRAINED_DIR / "torus" / "sweep.jsonl"
+ANGLE_PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
+def measure(
+    model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor
+) -> dict[str, Any]:
+    """The numbers a sweep row keeps for one data split, rounded for a readable record."""
+    ev = evaluate_torus_ae(model, images, labels)
+    corr = ev["corr"]
+    return {
+        "ks": [round(float(v), 4) for v in ev["ks"]],
+        "corr": [round(float(corr[a, b]), 3) for a, b in ANGLE_PAIRS],
+        "r2_mean": round(ev["r2"].mean().item(), 4),
+        "r2_std": round(ev["r2"].std().item(), 4),
+        "mse": round(ev["mse"], 5),
+        "accuracy": round(ev["accuracy"], 4),
+    }
+
+
+def load_sweep(
+    path: str | Path = TORUS_SWEEP, *, last_only: bool = True
+) -> list[dict[str, Any]]:
+    """The rows of a sweep record (JSON lines, one per evaluation point of a run), in file order.
+
+    With ``last_only`` (the default) only the last evaluation point of each run name is kept, at
+    the position of the run's first row. A missing file raises FileNotFoundError with a hint; a
+    line that is not JSON raises ValueError naming the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no sweep record at {path}; run experiments/torus_sweep.py to create one"
+        )
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"{path}:{number} is not a JSON line ({err.msg})"
+            ) from None
+    if not last_only:
+        return rows
+    last: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["step"] >= last.get(row["name"], {"step": -1})["step"]:
+            last[row["name"]] = row
+    return list(last.values())
+
+
+def format_sweep(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of sweep rows (from :func:`load_sweep`): settings, then validation numbers.
+
+    Columns: run name, seed, the four loss weights, steps; KS of each angle on the validation
+    digits and the largest of the three on the training digits; the largest absolute circular
+    correlation between two angles; mean and std of r^2; MSE per pixel; classifier accuracy.
+    """
+    lines = [
+        f"{'run':<18}{'seed':>4}{'spring':>7}{'quant.':>7}{'class.':>7}{'decor.':>7}{'steps':>6} | "
+        f"{'val KS per angle':<18} | train max | max|corr| | r2 mean/std |  MSE   | acc"
+    ]
+    for r in rows:
+        val = r["val"]
+        ks = " ".join(f"{v:.3f}" for v in val["ks"])
+        corr = max(abs(c) for c in val["corr"])
+        lines.append(
+            f"{r['name']:<18}{r['seed']:>4}{r['spring']:>7g}{r['quantile']:>7g}"
+            f"{r['classifier']:>7g}{r['decorrelation']:>7g}{r['step']:>6} | {ks:<18} | "
+            f"{max(r['train']['ks']):9.3f} | {corr:9.2f} | "
+            f"{val['r2_mean']:.2f} / {val['r2_std']:.2f} | {val['mse']:.4f} | {val['accuracy']:.2f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Chapter 01's settings and training recipe (lib.taking_apart.recipes)."""
+
+import json
+
+import torch
+
+from lib.checkpoint import PRETRAINED_DIR, pretrained_path
+from lib.notebook import setup
+from lib.taking_apart import (
+    DiskAEConfig,
+    DiskAutoencoder,
+    codes_and_errors,
+    disk_trainer,
+    fit_disk_ae,
+    get_config,
+    training_disks,
+)
+
+
+def test_training_disks_are_seeded_and_respect_the_hole():
+    x, r = training_disks(64, seed=3, hole=(11.0, 18.0))
+    x2, r2 = training_disks(64, seed=3, hole=(11.0, 18.0))
+    assert x.shape == (64, 1, 64, 64) and torch.equal(x, x2) and torch.equal(r, r2)
+    assert not ((r >= 11) & (r <= 18)).any()
+    assert not torch.equal(training_disks(64, seed=4)[1], r)
+
+
+def test_disk_trainer_is_deterministic_and_records_the_loss_parts():
+    data = training_disks(32, seed=0)
+    histories = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = DiskAutoencoder(DiskAEConfig(bias=True))
+        trainer = disk_trainer(
+            model, data, steps=3, reg="type1", batch_size=8, seed=5, progress=False
+        )
+        trainer.fit()
+        histories.append(trainer.history)
+    assert histories[0] == histories[1]
+    assert set(histories[0]) == {"loss", "recon", "reg", "z_abs_mean"}
+    assert len(histories[0]["loss"]) == 3
+
+
+def test_fit_disk_ae_trains_in_quick_mode_without_writing_a_checkpoint(capsys):
+    settings = setup(device="cpu", seed=0, quick=True, train="auto")
+    name = "quick_mode_test_never_written"
+    model, history = fit_disk_ae(
+        settings, name, DiskAutoencoder(), training_disks(16, seed=0), steps=999
+    )
+    assert len(history["loss"]) == get_config().quick_steps
+    assert not pretrained_path(f"disks/{name}").with_suffix(".pt").exists()
+    assert "checkpoint not written" in capsys.readouterr().out
+    z, sse, recon = codes_and_errors(model, training_disks(5, seed=1)[0])
+    assert z.shape == (5,) and sse.shape == (5,) and recon.shape == (5, 1, 64, 64)
+
+
+def test_the_shipped_checkpoints_were_trained_with_the_chapter_config():
+    """One definition: the budgets and optimiser in get_config() are those of the shipped runs."""
+    chapter = get_config()
+    budgets = {"ae_bias": chapter.steps, "ae_nobias": chapter.steps}
+    records = sorted((PRETRAINED_DIR / "disks").glob("*.json"))
+    assert len(records) == 13
+    for path in records:
+        record = json.loads(path.read_text())
+        dcgan = path.stem.startswith("dcgan")
+        steps = (
+            chapter.dcgan_steps
+            if dcgan
+            else budgets.get(path.stem, chapter.steps_restricted)
+        )
+        assert len(record["history"]["loss"]) == steps, path.stem
+        assert record["meta"]["lr"] == (chapter.dcgan_lr if dcgan else chapter.lr), (
+            path.stem
+        )
+        assert record["meta"]["batch_size"] == chapter.batch_size, path.stem
