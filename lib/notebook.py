@@ -19,18 +19,12 @@ from typing import Any
 
 import torch
 
-from .checkpoint import (
-    PRETRAINED_DIR,
-    load_checkpoint,
-    pretrained_path,
-    save_checkpoint,
-)
+from .checkpoint import load_checkpoint, pretrained_path, save_checkpoint
 from .device import DEVICE_CHOICES, describe_device, resolve_device
 from .seeding import seed_everything
 from .trainer import Trainer
 
 TRAIN_CHOICES = ("auto", "always", "never")
-__all__ = ["PRETRAINED_DIR", "ParameterError", "RunSettings", "setup", "train_or_load"]
 
 
 def quick_default() -> bool:
