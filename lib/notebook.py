@@ -190,3 +190,19 @@ def environment_record() -> str:
 
 def in_colab() -> bool:
     return "google.colab" in sys.modules
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Record ``value`` for the book's text (myst-nb ``glue``): ``{glue:text}`name:.3f` ``.
+
+    A measured number quoted in a chapter's prose is glued, never typed, so that the text follows
+    the outputs of whichever machine executed the notebook. Where myst-nb is not installed (e.g.
+    Colab) nothing is recorded and, with ``display=True``, the value is printed.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # pragma: no cover - Colab and other bare kernels
+        if display:
+            print(f"{name} = {value!r}")
+        return
+    myst_glue(name, value, display=display)

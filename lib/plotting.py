@@ -130,3 +130,26 @@ def plot_history(
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def coloured_atoms(atoms: torch.Tensor | np.ndarray, cmap: str = "tab10") -> np.ndarray:
+    """Atom images (k, H, W) -> one RGB image (H, W, 3): each atom in its own colour.
+
+    A pixel's colour is the average of the atoms' colours weighted by their (positive)
+    intensities, and its brightness is their sum clipped to 1: where two atoms overlap, the
+    colours mix. Shows which part of an image each atom draws.
+    """
+    atoms = np.clip(
+        np.asarray(torch.as_tensor(atoms).detach().cpu(), dtype=float), 0, None
+    )
+    if atoms.ndim != 3:
+        raise ValueError(f"atoms must be (k, H, W), got shape {atoms.shape}")
+    palette = plt.get_cmap(cmap)
+    colours = np.array(
+        [palette(i % palette.N)[:3] for i in range(len(atoms))]
+    )  # (k, 3)
+    total = atoms.sum(0)  # (H, W)
+    mixed = (
+        np.einsum("khw,kc->hwc", atoms, colours) / np.maximum(total, 1e-8)[..., None]
+    )
+    return np.clip(mixed * np.clip(total, 0, 1)[..., None], 0, 1)

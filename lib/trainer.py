@@ -43,6 +43,9 @@ def _progress_default() -> bool:
     return os.environ.get("BOOK_NO_PROGRESS", "") in ("", "0")
 
 
+SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class TrainerConfig:
     """Defaults in one place. ``steps`` counts optimiser steps, not epochs."""
@@ -52,6 +55,10 @@ class TrainerConfig:
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float | None = None  # max gradient norm, None = no clipping
+    schedule: str = (
+        "constant"  # learning rate: "constant" | "cosine" (decays to 0 at `steps`)
+    )
+    warmup_steps: int = 0  # linear warm-up from lr / warmup_steps to lr
     progress: bool | None = None  # None: on, unless BOOK_NO_PROGRESS=1
     print_every: int = (
         0  # also print a log line every N steps (0 = only a summary at the end)
@@ -64,6 +71,14 @@ class TrainerConfig:
             )
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {SCHEDULES}, got {self.schedule!r}"
+            )
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise ValueError(
+                f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}"
+            )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(
                 f"grad_clip must be positive or None, got {self.grad_clip!r}"
@@ -153,6 +168,21 @@ class Trainer:
         for fn in self.callbacks[event]:
             fn(self)
 
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (0-based): a function of the step alone.
+
+        No scheduler state to save, so :meth:`resume` continues the schedule exactly.
+        """
+        cfg = self.config
+        factor = 1.0
+        if step < cfg.warmup_steps:
+            factor = (step + 1) / cfg.warmup_steps
+        elif cfg.schedule == "cosine":
+            span = max(1, cfg.steps - cfg.warmup_steps)
+            progress = min(1.0, (step - cfg.warmup_steps) / span)
+            factor = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return cfg.lr * factor
+
     def fit(self, steps: int | None = None) -> dict[str, list[float]]:
         """Run until ``steps`` (default ``config.steps``) total steps; return the history."""
         target = self.config.steps if steps is None else steps
@@ -189,6 +219,9 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(
                     self.model.parameters(), self.config.grad_clip
                 )
+            if self.config.schedule != "constant" or self.config.warmup_steps:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.lr_at(self.step)
             self.optimizer.step()
             self.history["loss"].append(value)
             for name, part in parts.items():

@@ -72,3 +72,21 @@ def test_slider_spec_validation():
         SliderSpec(1, 1)
     with pytest.raises(ValueError, match="outside"):
         SliderSpec(0, 1, 2)
+
+
+def test_coloured_atoms_paints_each_atom_in_its_own_colour():
+    from lib.plotting import coloured_atoms
+
+    atoms = torch.zeros(2, 4, 4)
+    atoms[0, 0, 0] = 1.0
+    atoms[1, 3, 3] = 0.5
+    rgb = coloured_atoms(atoms)
+    assert rgb.shape == (4, 4, 3)
+    palette = plt.get_cmap("tab10")
+    assert np.allclose(rgb[0, 0], palette(0)[:3])  # atom 0 in colour 0, full brightness
+    assert np.allclose(
+        rgb[3, 3], 0.5 * np.array(palette(1)[:3])
+    )  # atom 1, half as bright
+    assert np.allclose(rgb[1, 1], 0)  # no atom, black
+    with pytest.raises(ValueError, match="k, H, W"):
+        coloured_atoms(torch.zeros(4, 4))

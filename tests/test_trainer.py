@@ -117,3 +117,23 @@ def test_sampler_covers_every_sample_once_per_epoch():
     sampler = TensorSampler(x, batch_size=4, seed=1)
     epoch = torch.cat([sampler(i) for i in range(3)])
     assert sorted(epoch.tolist()) == list(range(12))
+
+
+def test_learning_rate_schedule_warms_up_and_decays():
+    model = torch.nn.Linear(2, 1)
+    config = TrainerConfig(steps=100, lr=1e-2, schedule="cosine", warmup_steps=10)
+    trainer = Trainer(
+        model, lambda m, b: m(b).pow(2).mean(), lambda s: torch.ones(4, 2), config
+    )
+    assert trainer.lr_at(0) == pytest.approx(1e-3)
+    assert trainer.lr_at(9) == pytest.approx(1e-2)
+    assert trainer.lr_at(55) == pytest.approx(5e-3, rel=0.05)
+    assert trainer.lr_at(99) < 1e-4
+    trainer.fit(20)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(trainer.lr_at(19))
+    constant = Trainer(
+        model, lambda m, b: m(b).sum(), lambda s: None, TrainerConfig(lr=0.1)
+    )
+    assert constant.lr_at(0) == constant.lr_at(999) == 0.1
+    with pytest.raises(ValueError, match="schedule"):
+        TrainerConfig(schedule="linear")

@@ -1,0 +1,82 @@
+"""*Disentangled latent representations of images with atomic autoencoders* — chapter 03's code.
+
+A. Newson, Y. Traonmilin, SAMPTA 2023 (supplementary material; authors' code
+github.com/alasdairnewson/atomic_ae).
+
+- :mod:`~lib.atomic.model`: the atomic autoencoder of Table I, f_D(z) = sum_i g(z_i)
+  (:class:`AtomicAutoencoder`);
+- :mod:`~lib.atomic.losses`: its loss, the mean squared reconstruction error
+  (:func:`atomic_ae_loss`);
+- :mod:`~lib.atomic.measure`: atoms matched to spikes, coordinate correlations, the filling
+  latent set (Lemma I.1) and the cross pairing of Proposition II.2, as numbers;
+- :mod:`~lib.atomic.recipes`: the chapter's settings (:func:`get_config`), data streams and
+  training recipe.
+
+The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:`lib.data.mnist`.
+"""
+
+from lib.atomic.losses import atomic_ae_loss
+from lib.atomic.measure import (
+    PARAM_NAMES,
+    CoordinateReport,
+    FillingCurve,
+    PairingReport,
+    atom_centroids,
+    coordinate_correlations,
+    cross_pairing,
+    encode_decode_atoms,
+    filling_curve,
+    filling_radius,
+    match_atoms,
+)
+from lib.atomic.model import (
+    AtomicAEConfig,
+    AtomicAutoencoder,
+    AtomicOutput,
+    BlockDecoder,
+)
+from lib.atomic.recipes import (
+    AtomicChapterConfig,
+    CrossesSpec,
+    atomic_trainer,
+    cross_batches,
+    cross_test_set,
+    fit_atomic_ae,
+    get_config,
+    mnist_batches,
+    new_atomic_ae,
+    reconstruction_mse,
+    spike_batches,
+    spike_test_set,
+)
+
+__all__ = [
+    "PARAM_NAMES",
+    "AtomicAEConfig",
+    "AtomicAutoencoder",
+    "AtomicChapterConfig",
+    "AtomicOutput",
+    "BlockDecoder",
+    "CoordinateReport",
+    "CrossesSpec",
+    "FillingCurve",
+    "PairingReport",
+    "atom_centroids",
+    "atomic_ae_loss",
+    "atomic_trainer",
+    "coordinate_correlations",
+    "cross_batches",
+    "cross_pairing",
+    "cross_test_set",
+    "encode_decode_atoms",
+    "filling_curve",
+    "filling_radius",
+    "fit_atomic_ae",
+    "get_config",
+    "match_atoms",
+    "mnist_batches",
+    "new_atomic_ae",
+    "reconstruction_mse",
+    "spike_batches",
+    "spike_test_set",
+]

@@ -1,0 +1,263 @@
+"""What the atomic-autoencoder chapter measures on a trained model.
+
+- :func:`atom_centroids` / :func:`match_atoms`: which atom draws which spike (Hungarian matching
+  on the centroid of each atom's image);
+- :func:`coordinate_correlations`: how each latent coordinate of a matched atom tracks its
+  spike's amplitude, x and y (Pearson's rho, pooled over atoms and images);
+- :func:`filling_curve` / :func:`filling_radius`: perturb codes by delta, decode, and measure how
+  far the result is from Sigma_{psi,k} (the least-squares spike fit of :mod:`lib.data.spikes`):
+  the open set of Lemma I.1 made measurable;
+- :func:`cross_pairing`: for data made of crosses, does each atom draw one cross, or the
+  horizontal line of one and the vertical line of another (Proposition II.2)?
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from lib.data.spikes import fit_spikes
+
+
+@torch.no_grad()
+def encode_decode_atoms(
+    model: torch.nn.Module, images: torch.Tensor, chunk: int = 256
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Codes (N, k, d0) and atom images (N, k, H, W) on the CPU, computed in chunks."""
+    device = next(model.parameters()).device
+    codes, atoms = [], []
+    for start in range(0, len(images), chunk):
+        z = model.encode(images[start : start + chunk].to(device))
+        codes.append(z.cpu())
+        atoms.append(model.decode_atoms(z)[:, :, 0].cpu())
+    return torch.cat(codes), torch.cat(atoms)
+
+
+def atom_centroids(atoms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centroid (x, y) of each atom image's positive part, and its mass.
+
+    ``atoms`` (N, k, H, W) -> centroids (N, k, 2), mass (N, k). An atom with no positive pixel has
+    mass 0 and the image centre as centroid.
+    """
+    weights = atoms.clamp_min(0)
+    height, width = atoms.shape[-2:]
+    mass = weights.sum((-2, -1))  # (N, k)
+    safe = mass.clamp_min(1e-12)
+    xs = torch.arange(width, dtype=atoms.dtype)
+    ys = torch.arange(height, dtype=atoms.dtype)
+    cx = (weights.sum(-2) * xs).sum(-1) / safe
+    cy = (weights.sum(-1) * ys).sum(-1) / safe
+    empty = mass <= 1e-12
+    cx[empty], cy[empty] = (width - 1) / 2, (height - 1) / 2
+    return torch.stack([cx, cy], dim=-1), mass
+
+
+def match_atoms(atom_xy: torch.Tensor, spike_xy: torch.Tensor) -> torch.Tensor:
+    """Hungarian matching per image: ``index[n, j]`` = the spike drawn by atom j.
+
+    ``atom_xy`` (N, k, 2) and ``spike_xy`` (N, k, 2); the cost is the distance between centres.
+    """
+    if atom_xy.shape != spike_xy.shape:
+        raise ValueError(
+            f"atoms and spikes differ in shape: {tuple(atom_xy.shape)}, {tuple(spike_xy.shape)}"
+        )
+    cost = torch.cdist(atom_xy, spike_xy).numpy()  # (N, k, k)
+    index = np.empty(cost.shape[:2], dtype=np.int64)
+    for n, matrix in enumerate(cost):  # k x k assignments, tiny: scipy's exact solver
+        rows, cols = linear_sum_assignment(matrix)
+        index[n, rows] = cols
+    return torch.from_numpy(index)
+
+
+PARAM_NAMES = ("amplitude", "x", "y")
+
+
+@dataclass
+class CoordinateReport:
+    """rho[c, p]: correlation of latent coordinate c with spike parameter p, over matched atoms."""
+
+    rho: np.ndarray  # (d0, 3)
+    codes: np.ndarray  # (N * k, d0) matched atom codes
+    params: np.ndarray  # (N * k, 3) their spikes' (amplitude, x, y)
+    match_distance: float  # median px between an atom's centroid and its spike
+    block_r2: np.ndarray  # (3,) how well the whole block predicts each parameter
+
+    @property
+    def best(self) -> dict[str, float]:
+        """Per spike parameter, the largest |rho| over the latent coordinates."""
+        return {
+            name: float(np.abs(self.rho[:, j]).max())
+            for j, name in enumerate(PARAM_NAMES)
+        }
+
+    @property
+    def best_coordinate(self) -> dict[str, int]:
+        return {
+            name: int(np.abs(self.rho[:, j]).argmax())
+            for j, name in enumerate(PARAM_NAMES)
+        }
+
+
+def coordinate_correlations(
+    model: torch.nn.Module, images: torch.Tensor, params: torch.Tensor
+) -> CoordinateReport:
+    """Match atoms to spikes and correlate every latent coordinate with every spike parameter.
+
+    ``params`` (N, k, 3) are (amplitude, x, y) per spike (:attr:`SpikeData.params`).
+    """
+    codes, atoms = encode_decode_atoms(model, images)
+    atom_xy, _ = atom_centroids(atoms)
+    params = params.cpu()
+    index = match_atoms(atom_xy, params[..., 1:])
+    matched = torch.gather(
+        params, 1, index.unsqueeze(-1).expand(-1, -1, 3)
+    )  # (N, k, 3)
+    distance = (atom_xy - matched[..., 1:]).norm(dim=-1).median()
+    flat_codes = codes.reshape(-1, codes.shape[-1]).double().numpy()
+    flat_params = matched.reshape(-1, 3).double().numpy()
+    d0 = flat_codes.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full = np.corrcoef(flat_codes.T, flat_params.T)
+    rho = np.nan_to_num(full[:d0, d0:])  # a constant coordinate correlates with nothing
+    block_r2 = block_predictability(flat_codes, flat_params)
+    return CoordinateReport(rho, flat_codes, flat_params, float(distance), block_r2)
+
+
+def block_predictability(
+    codes: np.ndarray, params: np.ndarray, neighbours: int = 10
+) -> np.ndarray:
+    """R^2 of a k-nearest-neighbour regression of each parameter on the block's d0 coordinates.
+
+    Invariant to any smooth change of coordinates inside the block: 1 when the block determines
+    the parameter (whatever the axes), 0 when it says nothing about it. 5-fold cross-validated.
+    """
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    scaled = StandardScaler().fit_transform(codes)
+    regressor = KNeighborsRegressor(n_neighbors=neighbours)
+    predicted = cross_val_predict(regressor, scaled, params, cv=5)
+    residual = ((predicted - params) ** 2).mean(0)
+    return 1.0 - residual / params.var(0).clip(1e-12)
+
+
+@dataclass
+class FillingCurve:
+    """Median relative residual of a k-spike fit to decoded perturbed codes, per |delta|."""
+
+    deltas: np.ndarray  # (D,) perturbation sizes, in units of the codes' spread
+    residual: np.ndarray  # (D,) median over codes and directions
+    low: np.ndarray  # (D,) 25th percentile
+    high: np.ndarray  # (D,) 75th percentile
+
+
+@torch.no_grad()
+def filling_curve(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    deltas: np.ndarray | list[float],
+    n_spikes: int,
+    sigma: float,
+    seed: int = 0,
+    fit_steps: int = 100,
+) -> FillingCurve:
+    """How far decoded codes z + delta * u stay from Sigma, as |delta| grows.
+
+    u is a random direction in the full code space R^{k d0}, scaled coordinate-wise by the spread
+    (standard deviation over ``images``) of the codes, so that |delta| = 1 means "one code
+    spread" whatever the model's code scale; |u| = 1 before scaling. Each decoded image is fitted
+    with ``n_spikes`` spikes of width ``sigma`` (:func:`lib.data.spikes.fit_spikes`) and the
+    relative residual ||x - fit||^2 / ||x||^2 recorded. delta = 0 measures the reconstructions.
+    """
+    device = next(model.parameters()).device
+    z = model.encode(images.to(device)).flatten(1).cpu()  # (N, k d0)
+    spread = z.std(0).clamp_min(1e-6)
+    generator = torch.Generator().manual_seed(seed)
+    direction = torch.randn(z.shape, generator=generator)
+    direction = direction / direction.norm(dim=1, keepdim=True) * spread
+    shape = model.encode(images[:1].to(device)).shape[1:]
+    medians, lows, highs = [], [], []
+    for delta in deltas:
+        codes = (z + float(delta) * direction).view(-1, *shape).to(device)
+        decoded = model.decode(codes).cpu()
+        fit = fit_spikes(decoded, n_spikes, sigma, steps=fit_steps)
+        q = torch.quantile(fit.residual, torch.tensor([0.25, 0.5, 0.75]))
+        lows.append(float(q[0]))
+        medians.append(float(q[1]))
+        highs.append(float(q[2]))
+    return FillingCurve(
+        np.asarray(deltas, float), np.array(medians), np.array(lows), np.array(highs)
+    )
+
+
+def filling_radius(curve: FillingCurve, tolerance: float) -> float:
+    """The largest |delta| whose median residual (and every smaller one's) is <= ``tolerance``.
+
+    0 when even the unperturbed reconstructions miss the tolerance.
+    """
+    radius = 0.0
+    for delta, residual in zip(curve.deltas, curve.residual, strict=True):
+        if residual > tolerance:
+            break
+        radius = float(delta)
+    return radius
+
+
+@dataclass
+class PairingReport:
+    """Per image: is each atom one cross, or the arms of two different crosses?"""
+
+    mixed_fraction: float  # atoms whose two lines belong to different crosses
+    line_error: float  # median px between an atom's lines and the nearest true lines
+    mixed_fraction_apart: (
+        float  # the same, over images whose crosses are >= min_gap apart
+    )
+    apart_fraction: (
+        float  # share of images whose crosses are >= min_gap apart in x and y
+    )
+
+
+@torch.no_grad()
+def cross_pairing(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    centres: torch.Tensor,
+    min_gap: float = 4.0,
+) -> PairingReport:
+    """Read each atom's horizontal line (its brightest row) and vertical line (brightest column).
+
+    An atom is *mixed* when the true cross nearest to its row (in y) is not the true cross nearest
+    to its column (in x): it pairs the coordinates of two different crosses, as in Proposition
+    II.2. ``centres`` (N, k, 2) are the crosses' (x, y). When two crosses share (nearly) a row or a
+    column, reading which line is whose is ambiguous, so the mixed fraction is also reported over
+    the images whose crosses are at least ``min_gap`` pixels apart in x and in y.
+    """
+    _, atoms = encode_decode_atoms(model, images)  # (N, k, H, W)
+    rows = (
+        atoms.clamp_min(0).sum(-1).argmax(-1).float()
+    )  # (N, k): y of the horizontal line
+    cols = (
+        atoms.clamp_min(0).sum(-2).argmax(-1).float()
+    )  # (N, k): x of the vertical line
+    true_x, true_y = centres[..., 0].cpu(), centres[..., 1].cpu()  # (N, k)
+    dy = (rows.unsqueeze(-1) - true_y.unsqueeze(1)).abs()  # (N, k atoms, k crosses)
+    dx = (cols.unsqueeze(-1) - true_x.unsqueeze(1)).abs()
+    mixed = dy.argmin(-1) != dx.argmin(-1)  # (N, k)
+    line_error = torch.cat([dy.amin(-1).flatten(), dx.amin(-1).flatten()]).median()
+    gap_x = (true_x.unsqueeze(-1) - true_x.unsqueeze(1)).abs()  # (N, k, k)
+    gap_y = (true_y.unsqueeze(-1) - true_y.unsqueeze(1)).abs()
+    off_diagonal = ~torch.eye(true_x.shape[1], dtype=torch.bool)
+    apart = ((gap_x >= min_gap) & (gap_y >= min_gap))[:, off_diagonal].all(-1)  # (N,)
+    mixed_apart = (
+        mixed[apart].float().mean() if apart.any() else torch.tensor(float("nan"))
+    )
+    return PairingReport(
+        float(mixed.float().mean()),
+        float(line_error),
+        float(mixed_apart),
+        float(apart.float().mean()),
+    )

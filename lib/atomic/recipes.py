@@ -1,0 +1,270 @@
+"""Chapter "Atomic autoencoders": its settings in one place, its data streams and training recipe.
+
+:func:`get_config` states every network, data set and budget the chapter uses; the notebook and
+``bench/atomic_step.py`` read it. :func:`fit_atomic_ae` trains a model on a stream of batches,
+or loads the shipped checkpoint ``atomic/<name>`` (the notebook contract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from lib.atomic.losses import atomic_ae_loss
+from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
+from lib.data.mnist import upsample
+from lib.data.spikes import SpikeSpec, make_crosses, make_spikes
+from lib.notebook import RunSettings, train_or_load
+from lib.trainer import TensorSampler, Trainer, TrainerConfig
+
+BatchFn = Callable[[int], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class CrossesSpec:
+    """Two crosses per 32x32 image (Proposition II.2): full-length lines or short arms."""
+
+    image_size: int = 32
+    n_crosses: int = 2
+    sigma: float = 1.0
+    arm: float | None = None  # None: separable atoms (full-length lines)
+    margin: float = 4.0
+
+
+def _atomic(n_atoms: int, atom_dim: int, image_size: int = 64) -> AtomicAEConfig:
+    return AtomicAEConfig(image_size=image_size, n_atoms=n_atoms, atom_dim=atom_dim)
+
+
+def _plain(
+    code_size: int, hidden: int = 64, widths: tuple[int, ...] = (12, 12, 24, 48)
+) -> AtomicAEConfig:
+    # one block holding the whole code: a plain autoencoder with the atomic one's encoder
+    return AtomicAEConfig(
+        image_size=64,
+        n_atoms=1,
+        atom_dim=code_size,
+        decoder_hidden=hidden,
+        decoder_channels=widths,
+    )
+
+
+@dataclass(frozen=True)
+class AtomicChapterConfig:
+    """Everything chapter 03 fixes. The paper's values are Table I's (128x128, k = 16, d0 = 6).
+
+    A CPU budget trains at 64x64 (``image_size``), one stage fewer in encoder and block decoder.
+    The plain autoencoder has the same encoder and code size (k d0), and one block decoder for
+    the whole code, wider (2x for MNIST: a quarter of the atomic decoder's arithmetic, as it runs
+    once per image, not k times; 1.5x for spikes).
+    """
+
+    image_size: int = 64
+    mnist: AtomicAEConfig = field(default_factory=lambda: _atomic(16, 6))
+    mnist_plain: AtomicAEConfig = field(
+        default_factory=lambda: _plain(96, hidden=256, widths=(16, 16, 32, 64))
+    )
+    spikes: SpikeSpec = field(
+        default_factory=lambda: SpikeSpec(image_size=64, n_spikes=2, sigma=3.0)
+    )
+    spikes_model: AtomicAEConfig = field(default_factory=lambda: _atomic(2, 3))
+    spikes_plain: AtomicAEConfig = field(default_factory=lambda: _plain(6))
+    # codes twice the size of Sigma's dimension (k * 3 = 6): the filling-set comparison
+    spikes_wide: AtomicAEConfig = field(default_factory=lambda: _atomic(2, 6))
+    spikes_plain_wide: AtomicAEConfig = field(default_factory=lambda: _plain(12))
+    separable: CrossesSpec = field(default_factory=CrossesSpec)
+    entangled: CrossesSpec = field(default_factory=lambda: CrossesSpec(arm=4.0))
+    crosses_model: AtomicAEConfig = field(
+        default_factory=lambda: AtomicAEConfig(image_size=32, n_atoms=2, atom_dim=2)
+    )
+    batch_size: int = 32  # the authors use 64; 32 gives more steps per CPU minute
+    lr: float = 2e-3  # Adam; the authors use 5e-4 (MNIST) and 1e-4 (spikes), constant
+    warmup_steps: int = 100
+    schedule: str = "cosine"
+    channels_last: bool = True  # 1.2-1.5x faster steps on a CPU (bench/atomic_step.py)
+    mnist_steps: int = 2000
+    spikes_steps: int = 6000
+    crosses_steps: int = 2000
+    quick_steps: int = 15
+    quick_train_size: int = 256  # MNIST training digits in quick mode
+    n_test: int = 1000  # spikes / crosses test images (seeded, never trained on)
+
+
+def get_config() -> AtomicChapterConfig:
+    """The chapter's settings (minGPT's ``get_config``): one definition for notebook and bench."""
+    return AtomicChapterConfig()
+
+
+def new_atomic_ae(
+    config: AtomicAEConfig, seed: int, device: str | torch.device = "cpu"
+) -> AtomicAutoencoder:
+    """A fresh model whose initial weights depend on ``seed`` only."""
+    torch.manual_seed(seed)
+    return AtomicAutoencoder(config).to(device)
+
+
+# --------------------------------------------------------------------------------------------
+# data streams: batch_fn(step) -> images (B, 1, H, W) on the device
+# --------------------------------------------------------------------------------------------
+def mnist_batches(
+    digits: torch.Tensor, image_size: int, batch_size: int, seed: int = 0
+) -> BatchFn:
+    """Shuffled minibatches of 28x28 digits, upsampled to ``image_size`` per batch."""
+    sampler = TensorSampler(digits, batch_size=min(batch_size, len(digits)), seed=seed)
+    return lambda step: upsample(sampler(step), image_size)
+
+
+def spike_batches(
+    spec: SpikeSpec, batch_size: int, seed: int = 0, device: str | torch.device = "cpu"
+) -> BatchFn:
+    """A fresh batch of spikes every step (an endless training set; seed ``seed + step``)."""
+    offset = seed * 1_000_003
+    return lambda step: (
+        make_spikes(batch_size, spec, seed=offset + step, device=device).images
+    )
+
+
+def cross_batches(
+    spec: CrossesSpec,
+    batch_size: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> BatchFn:
+    """A fresh batch of crosses every step."""
+    offset = seed * 1_000_003
+
+    def batch(step: int) -> torch.Tensor:
+        images, _ = make_crosses(
+            batch_size,
+            spec.n_crosses,
+            spec.image_size,
+            spec.sigma,
+            spec.arm,
+            spec.margin,
+            seed=offset + step,
+            device=device,
+        )
+        return images
+
+    return batch
+
+
+TEST_SEED = (
+    2**31 - 1
+)  # test sets use a seed no training batch uses (seed + step < 2**31 - 1)
+
+
+def spike_test_set(spec: SpikeSpec, n: int, device: str | torch.device = "cpu"):
+    """The chapter's spike test set (fixed seed, disjoint from every training batch)."""
+    return make_spikes(n, spec, seed=TEST_SEED, device=device)
+
+
+def cross_test_set(
+    spec: CrossesSpec, n: int, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(images, centres)``: the chapter's cross test set."""
+    return make_crosses(
+        n,
+        spec.n_crosses,
+        spec.image_size,
+        spec.sigma,
+        spec.arm,
+        spec.margin,
+        seed=TEST_SEED,
+        device=device,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# training
+# --------------------------------------------------------------------------------------------
+def atomic_trainer(
+    model: AtomicAutoencoder,
+    batch_fn: BatchFn,
+    *,
+    steps: int,
+    lr: float = 2e-3,
+    warmup_steps: int = 100,
+    schedule: str = "cosine",
+    channels_last: bool = False,
+    progress: bool | None = None,
+) -> Trainer:
+    """A :class:`~lib.trainer.Trainer` with :func:`atomic_ae_loss`, Adam, warm-up and cosine decay.
+
+    ``channels_last`` stores the model's and the batches' feature maps channels-last (NHWC),
+    which the CPU convolution kernels prefer; the arithmetic is the same.
+    """
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        source = batch_fn
+
+        def batch_fn(step: int) -> torch.Tensor:
+            return source(step).contiguous(memory_format=torch.channels_last)
+
+    config = TrainerConfig(
+        steps=steps,
+        lr=lr,
+        warmup_steps=min(warmup_steps, steps),
+        schedule=schedule,
+        progress=progress,
+    )
+    return Trainer(model, atomic_ae_loss, batch_fn, config)
+
+
+def fit_atomic_ae(
+    settings: RunSettings,
+    name: str,
+    config: AtomicAEConfig,
+    batch_fn: BatchFn,
+    steps: int,
+) -> tuple[AtomicAutoencoder, dict[str, list[float]]]:
+    """A new model trained on ``batch_fn`` for ``steps`` (quick mode: the quick budget), or the
+    shipped ``atomic/<name>``. Learning rate and schedule come from :func:`get_config`.
+    """
+    chapter = get_config()
+    budget = settings.pick(full=steps, quick=chapter.quick_steps)
+    model = new_atomic_ae(config, settings.seed, settings.device)
+
+    def train_fn(net: AtomicAutoencoder) -> Trainer:
+        trainer = atomic_trainer(
+            net,
+            batch_fn,
+            steps=budget,
+            lr=chapter.lr,
+            warmup_steps=chapter.warmup_steps,
+            schedule=chapter.schedule,
+            channels_last=chapter.channels_last,
+        )
+        trainer.fit()
+        net.to(memory_format=torch.contiguous_format)
+        return trainer
+
+    meta = {
+        "steps": budget,
+        "batch_size": chapter.batch_size,
+        "lr": chapter.lr,
+        "schedule": chapter.schedule,
+        "threads": torch.get_num_threads(),
+    }
+    history = train_or_load(settings, f"atomic/{name}", model, train_fn, meta=meta)
+    return model, history
+
+
+@torch.no_grad()
+def reconstruction_mse(
+    model: AtomicAutoencoder,
+    images: torch.Tensor,
+    image_size: int | None = None,
+    chunk: int = 250,
+) -> float:
+    """Mean squared error over ``images`` (upsampled to ``image_size`` first when given)."""
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for start in range(0, len(images), chunk):
+        x = images[start : start + chunk].to(device)
+        if image_size is not None and x.shape[-1] != image_size:
+            x = upsample(x, image_size)
+        total += float(((model(x)[0] - x) ** 2).sum())
+        count += x.numel()
+    return total / count

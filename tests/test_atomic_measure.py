@@ -1,0 +1,140 @@
+"""The chapter's measurements, checked on oracle models whose answers are known."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lib.atomic import (
+    atom_centroids,
+    coordinate_correlations,
+    cross_pairing,
+    filling_curve,
+    filling_radius,
+    match_atoms,
+)
+from lib.data import SpikeSpec, make_crosses, make_spikes, render_crosses, render_spikes
+
+SIZE, SIGMA = 32, 2.0
+
+
+class SpikeOracle(nn.Module):
+    """encode = the true (amplitude, x, y) of each spike; g = the spike renderer itself."""
+
+    def __init__(self, data, mix: bool = False):
+        super().__init__()
+        self.images, self.params = data.images.flatten(1), data.params
+        self.anchor = nn.Parameter(torch.zeros(()))
+        self.mix = mix
+
+    def encode(self, x):
+        params = self.params[torch.cdist(x.flatten(1), self.images).argmin(1)]
+        if self.mix:  # rotate (x, y) inside each block: the block still knows them
+            px, py = params[..., 1], params[..., 2]
+            params = torch.stack([params[..., 0], px + py, px - py], -1)
+        return params.clone()
+
+    def decode_atoms(self, z):
+        if self.mix:
+            sx, dy = z[..., 1], z[..., 2]
+            z = torch.stack([z[..., 0], (sx + dy) / 2, (sx - dy) / 2], -1)
+        b, k, _ = z.shape
+        flat = render_spikes(
+            z[..., 0].reshape(-1, 1), z[..., 1:].reshape(-1, 1, 2), SIZE, SIGMA
+        )
+        return flat.view(b, k, 1, SIZE, SIZE)
+
+    def decode(self, z):
+        return self.decode_atoms(z).sum(1)
+
+
+class Ghoster(SpikeOracle):
+    """Adds a mirrored ghost of every spike: four blobs, never a sum of two spikes."""
+
+    def decode(self, z):
+        ghost = z.clone()
+        ghost[..., 1:] = SIZE - 1 - ghost[..., 1:]
+        return self.decode_atoms(z).sum(1) + 0.5 * self.decode_atoms(ghost).sum(1)
+
+
+@pytest.fixture(scope="module")
+def spikes():
+    spec = SpikeSpec(image_size=SIZE, n_spikes=2, sigma=SIGMA, min_separation=6)
+    return make_spikes(120, spec, seed=0)
+
+
+def test_centroids_and_matching_find_the_spikes(spikes):
+    atoms = render_spikes(
+        spikes.amplitudes.reshape(-1, 1), spikes.centres.reshape(-1, 1, 2), SIZE, SIGMA
+    ).view(len(spikes), 2, SIZE, SIZE)
+    centre, mass = atom_centroids(atoms)
+    assert (centre - spikes.centres).norm(
+        dim=-1
+    ).max() < 0.6  # the border clips a little
+    assert (mass > 0).all()
+    swapped = spikes.centres.flip(1)
+    index = match_atoms(centre, swapped)
+    assert torch.equal(index, torch.tensor([[1, 0]]).expand(len(spikes), 2))
+    empty, _ = atom_centroids(torch.zeros(1, 1, 8, 8))
+    assert empty.tolist() == [[[3.5, 3.5]]]
+
+
+def test_an_aligned_oracle_scores_one_and_a_rotated_one_scores_on_the_block(spikes):
+    aligned = coordinate_correlations(SpikeOracle(spikes), spikes.images, spikes.params)
+    assert min(aligned.best.values()) > 0.99
+    assert aligned.best_coordinate == {"amplitude": 0, "x": 1, "y": 2}
+    assert aligned.match_distance < 0.6
+    assert aligned.block_r2.min() > 0.9
+    rotated = coordinate_correlations(
+        SpikeOracle(spikes, mix=True), spikes.images, spikes.params
+    )
+    assert (
+        rotated.best["x"] < 0.85 and rotated.best["y"] < 0.85
+    )  # axes are rotated by 45 deg
+    assert rotated.block_r2[1:].min() > 0.9  # yet the block still determines x and y
+
+
+def test_filling_curve_stays_in_sigma_for_the_oracle_and_leaves_it_for_a_blurrer(
+    spikes,
+):
+    deltas = [0.0, 0.3, 1.0]
+    images = spikes.images[:30]
+    exact = filling_curve(SpikeOracle(spikes), images, deltas, 2, SIGMA, fit_steps=60)
+    assert exact.residual.max() < 1e-3
+    assert filling_radius(exact, 0.01) == 1.0
+    ghosts = filling_curve(Ghoster(spikes), images, deltas, 2, SIGMA, fit_steps=60)
+    assert ghosts.residual.min() > 0.05
+    assert (ghosts.low <= ghosts.residual).all()
+    assert (ghosts.residual <= ghosts.high).all()
+    assert filling_radius(ghosts, 0.01) == 0.0
+
+
+class CrossOracle(nn.Module):
+    """Atoms = crosses through (x, y) pairs; ``swap`` pairs x of one cross with y of the other."""
+
+    def __init__(self, centres, swap: bool):
+        super().__init__()
+        self.centres, self.swap = centres, swap
+        self.anchor = nn.Parameter(torch.zeros(()))
+
+    def encode(self, x):
+        c = self.centres[: len(x)].clone()
+        if self.swap:
+            c[:, :, 1] = c[:, :, 1].flip(1)
+        return c
+
+    def decode_atoms(self, z):
+        b, k, _ = z.shape
+        return render_crosses(z.reshape(-1, 1, 2), 32).view(b, k, 1, 32, 32)
+
+
+def test_cross_pairing_tells_mixed_atoms_from_whole_crosses():
+    images, centres = make_crosses(50, n_crosses=2, image_size=32, seed=2)
+    whole = cross_pairing(CrossOracle(centres, swap=False), images, centres)
+    mixed = cross_pairing(CrossOracle(centres, swap=True), images, centres)
+    assert whole.mixed_fraction == 0.0 == whole.mixed_fraction_apart
+    assert mixed.mixed_fraction > 0.95 and mixed.mixed_fraction_apart == 1.0
+    gaps = (centres[:, 0] - centres[:, 1]).abs().amin(-1)  # (N,) smaller of |dx|, |dy|
+    assert whole.apart_fraction == pytest.approx(float((gaps >= 4).float().mean()))
+    assert whole.line_error <= 0.5 and mixed.line_error <= 0.5
+    assert np.isfinite(whole.line_error)
