@@ -6,6 +6,8 @@
   decoded image?); :func:`train_digit_judge`.
 - :class:`CodeAutoencoder`: the encode / decode / forward plumbing of an autoencoder whose
   encoder ends in a (B, d, 1, 1) code.
+- :class:`Conv64Autoencoder` (with :class:`Conv64Encoder`, :class:`Conv64Decoder`): the 64x64
+  network of the disentanglement literature (disentanglement_lib, PMP); :func:`bce_ae_loss`.
 - :class:`DCGANAutoencoder`: a DCGAN-style convolutional autoencoder (Radford et al. 2016) of the
   kind iGAN (Zhu et al. 2016) uses, the plain convolutional baseline of the disk chapter.
 
@@ -340,3 +342,116 @@ class DCGANAutoencoder(CodeAutoencoder):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
+
+
+# --------------------------------------------------------------------------------------------
+# the 64x64 convolutional encoder and decoder of the disentanglement literature
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Conv64AEConfig(BaseConfig):
+    """Hyper-parameters of :class:`Conv64Autoencoder`.
+
+    The encoder and decoder of disentanglement_lib (Locatello et al. 2019, ``architectures.py``,
+    after Higgins et al. 2017), also the PMP authors' ``conv64`` (Fumero et al. 2021, supplementary
+    Table 1): four 4x4 convolutions of stride 2 with 32, 32, 64, 64 channels and ReLU
+    (64 -> 4), a dense layer of 256, then the code; the decoder mirrors it with dense layers
+    256, 256, 1024 and four 4x4 transposed convolutions. ``code_size`` is d (10 in both papers).
+    The output has no activation: the loss decides (sigmoid + BCE for binary dSprites).
+    """
+
+    image_channels: int = 1
+    code_size: int = 10
+
+    def __post_init__(self) -> None:
+        self.require_positive_ints("image_channels", "code_size")
+
+
+class Conv64Encoder(nn.Module):
+    """(B, C, 64, 64) -> (B, out_features)."""
+
+    def __init__(self, image_channels: int, out_features: int) -> None:
+        super().__init__()
+        widths = (image_channels, 32, 32, 64, 64)
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        self.net = nn.Sequential(
+            *layers,  # (B, 64, 4, 4)
+            nn.Flatten(),  # (B, 1024)
+            nn.Linear(1024, 256),
+            nn.ReLU(),
+            nn.Linear(256, out_features),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != (64, 64):
+            raise ValueError(f"Conv64Encoder needs 64x64 images, got {tuple(x.shape)}")
+        return self.net(x)
+
+
+class Conv64Decoder(nn.Module):
+    """(B, in_features) -> (B, C, 64, 64) logits."""
+
+    def __init__(self, in_features: int, image_channels: int) -> None:
+        super().__init__()
+        self.dense = nn.Sequential(
+            nn.Linear(in_features, 256),
+            nn.ReLU(),
+            nn.Linear(256, 256),
+            nn.ReLU(),
+            nn.Linear(256, 1024),
+            nn.ReLU(),
+        )
+        widths = (64, 64, 32, 32, image_channels)
+        layers: list[nn.Module] = []
+        for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:])):
+            layers.append(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1))
+            if i < len(widths) - 2:
+                layers.append(nn.ReLU())
+        self.convs = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.convs(
+            self.dense(z).view(-1, 64, 4, 4)
+        )  # (B, 64, 4, 4) -> (B, C, 64, 64)
+
+
+@register_model
+class Conv64Autoencoder(nn.Module):
+    """A plain deterministic autoencoder with :class:`Conv64Encoder` / :class:`Conv64Decoder`.
+
+    ``encode(x) -> (B, d)``, ``decode(z) -> logits (B, C, 64, 64)``, ``forward(x) -> (logits, z)``.
+    """
+
+    config_class = Conv64AEConfig
+
+    def __init__(self, config: Conv64AEConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or Conv64AEConfig()
+        self.encoder = Conv64Encoder(cfg.image_channels, cfg.code_size)
+        self.decoder = Conv64Decoder(cfg.code_size, cfg.image_channels)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return self.decode(z), z
+
+
+def bce_ae_loss(
+    model: nn.Module, batch: torch.Tensor | tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Binary cross-entropy of the logits, summed over pixels and averaged over the batch.
+
+    The reconstruction term of disentanglement_lib's ``bernoulli_loss`` (binary dSprites), in the
+    book's ``loss(model, batch)`` convention.
+    """
+    images = batch[0] if isinstance(batch, (tuple, list)) else batch
+    logits = model(images)[0]
+    bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
+    loss = bce.flatten(1).sum(1).mean()
+    return loss, {"bce": loss.detach()}
