@@ -1,0 +1,36 @@
+"""Chapter "Measuring disentanglement": its settings, hand-made codes, and a plain AE to score.
+
+The metrics are :mod:`lib.metrics` (after disentanglement_lib, Locatello et al. 2019, "Challenging
+Common Assumptions in the Unsupervised Learning of Disentangled Representations", ICML); the
+data are :mod:`lib.data.dsprites`. This package holds what the chapter adds on top:
+
+- :func:`get_config`: the chapter's sizes and budgets;
+- :class:`FactorObservations` and :func:`hand_made_codes`: codes whose scores a reader can
+  predict (the true factors, a rotation of them, duplicates, merged factors, noise);
+- :func:`fit_dsprites_ae` / :func:`score_all`: a plain autoencoder trained on dSprites, and
+  every metric of an encoder in one call.
+"""
+
+from lib.measuring.recipes import (
+    HAND_MADE,
+    FactorObservations,
+    MeasuringChapterConfig,
+    dsprites_batches,
+    encode_images,
+    fit_dsprites_ae,
+    get_config,
+    hand_made_codes,
+    score_all,
+)
+
+__all__ = [
+    "HAND_MADE",
+    "FactorObservations",
+    "MeasuringChapterConfig",
+    "dsprites_batches",
+    "encode_images",
+    "fit_dsprites_ae",
+    "get_config",
+    "hand_made_codes",
+    "score_all",
+]

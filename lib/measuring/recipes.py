@@ -1,0 +1,227 @@
+"""Chapter "Measuring disentanglement": settings, hand-made codes, a plain dSprites autoencoder.
+
+:func:`get_config` states the sample sizes of every metric and the autoencoder's budget; the
+reference sizes (disentanglement_lib: 10,000 train / 5,000 test points and votes) cost minutes
+per code on a CPU, so the chapter states smaller ones and says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from lib.data.dsprites import DSprites, FactorGrid
+from lib.metrics import (
+    beta_vae_score,
+    dci,
+    explicitness,
+    factor_vae_score,
+    mig,
+    modularity,
+    sap,
+)
+from lib.nets import Conv64AEConfig, Conv64Autoencoder, bce_ae_loss
+from lib.notebook import RunSettings, train_or_load
+from lib.trainer import Trainer, TrainerConfig
+
+HAND_MADE = ("true factors", "rotated", "duplicated", "merged", "noise")
+
+
+@dataclass(frozen=True)
+class MetricSizes:
+    """Points for the train/test metrics and votes for FactorVAE / BetaVAE."""
+
+    n_train: int = 2000
+    n_test: int = 1000
+    votes_train: int = 1000
+    votes_eval: int = 500
+    batch_size: int = 64  # observations per vote, as the reference
+
+
+@dataclass(frozen=True)
+class MeasuringChapterConfig:
+    """Everything chapter 04 fixes (the reference sizes are 10,000 / 5,000)."""
+
+    sizes: MetricSizes = field(default_factory=MetricSizes)
+    quick_sizes: MetricSizes = field(
+        default_factory=lambda: MetricSizes(400, 200, 100, 50, 16)
+    )
+    model: Conv64AEConfig = field(default_factory=lambda: Conv64AEConfig(code_size=10))
+    steps: int = 4000  # about 2.5 minutes on two CPU cores
+    quick_steps: int = 20
+    batch_size: int = 64
+    lr: float = 5e-4  # Adam, the PMP authors' rate for the same network
+
+
+def get_config() -> MeasuringChapterConfig:
+    """The chapter's settings (minGPT's ``get_config``)."""
+    return MeasuringChapterConfig()
+
+
+# --------------------------------------------------------------------------------------------
+# hand-made codes
+# --------------------------------------------------------------------------------------------
+class FactorObservations(FactorGrid):
+    """A data set whose "image" is the factor vector itself (float (n, n_factors)).
+
+    With it, a hand-made code is an ``encode`` function of the factors, and the metrics that
+    sample their own batches (FactorVAE, BetaVAE) score it like any encoder.
+    """
+
+    def __init__(self, base: FactorGrid) -> None:
+        self.factor_names = base.factor_names
+        self.factor_sizes = base.factor_sizes
+
+    def render(self, factors: np.ndarray) -> np.ndarray:
+        return np.asarray(factors, dtype=np.float64)
+
+
+def hand_made_codes(
+    factor_sizes: tuple[int, ...], seed: int = 0
+) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Encoders of factor vectors whose scores a reader can predict (:data:`HAND_MADE`).
+
+    - true factors: each factor scaled to [0, 1], one code per factor;
+    - rotated: the same codes mixed by a random rotation (every code sees every factor);
+    - duplicated: the true codes twice (10 codes, each factor in two of them);
+    - merged: shape and scale share one code (shape * 6 + scale, a bijective merge), the rest
+      as the true codes;
+    - noise: standard normal codes that ignore the factors (seeded by the input).
+    """
+    sizes = np.asarray(factor_sizes, dtype=np.float64)
+    n = len(sizes)
+    rotation, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
+
+    def true(f: np.ndarray) -> np.ndarray:
+        return np.asarray(f, dtype=np.float64) / (sizes - 1)
+
+    def merged(f: np.ndarray) -> np.ndarray:
+        t = true(f)
+        first_two = (f[:, 0] * factor_sizes[1] + f[:, 1]) / (sizes[0] * sizes[1] - 1)
+        return np.column_stack([first_two, t[:, 2:]])
+
+    def noise(f: np.ndarray) -> np.ndarray:
+        local = np.random.default_rng([seed, len(f), int(np.asarray(f).sum())])
+        return local.normal(size=(len(f), n))
+
+    return {
+        "true factors": true,
+        "rotated": lambda f: (true(f) - 0.5) @ rotation,
+        "duplicated": lambda f: np.hstack([true(f), true(f)]),
+        "merged": merged,
+        "noise": noise,
+    }
+
+
+def score_all(
+    dataset: FactorGrid,
+    encode: Callable[[np.ndarray], np.ndarray],
+    sizes: MetricSizes,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Every metric of ``encode`` on ``dataset``, with the sample sizes ``sizes``.
+
+    Returns MIG, DCI (D, C, I test), SAP (discrete factors, the reference default, and
+    continuous), modularity, explicitness (test), FactorVAE and BetaVAE (eval accuracy).
+    scikit-learn's convergence warnings are silenced: the reference's estimators keep
+    their default iteration limits, which unscaled codes can reach.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _score_all(dataset, encode, sizes, seed)
+
+
+def _score_all(dataset, encode, sizes: MetricSizes, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    f_train = dataset.sample_factors(sizes.n_train, rng)
+    f_test = dataset.sample_factors(sizes.n_test, rng)
+    z_train = np.asarray(encode(dataset.render(f_train)), dtype=np.float64)
+    z_test = np.asarray(encode(dataset.render(f_test)), dtype=np.float64)
+    split = (z_train, f_train, z_test, f_test)
+    d = dci(*split, seed=seed)
+    votes = dict(batch_size=sizes.batch_size, num_train=sizes.votes_train)
+    return {
+        "MIG": mig(z_train, f_train),
+        "DCI D": d["disentanglement"],
+        "DCI C": d["completeness"],
+        "DCI I": d["informativeness_test"],
+        "SAP": sap(*split),
+        "SAP (continuous)": sap(*split, continuous_factors=True),
+        "modularity": modularity(z_train, f_train),
+        "explicitness": explicitness(*split)["test"],
+        "FactorVAE": factor_vae_score(
+            dataset,
+            encode,
+            rng,
+            num_eval=sizes.votes_eval,
+            num_variance_estimate=sizes.n_train,
+            **votes,
+        )["eval_accuracy"],
+        "BetaVAE": beta_vae_score(
+            dataset, encode, rng, num_eval=sizes.votes_eval, **votes
+        )["eval_accuracy"],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# a plain autoencoder on dSprites
+# --------------------------------------------------------------------------------------------
+def dsprites_batches(
+    data: DSprites, batch_size: int, seed: int = 0, device: str | torch.device = "cpu"
+) -> Callable[[int], torch.Tensor]:
+    """A fresh batch of procedural dSprites every step (seed ``seed``, step)."""
+
+    def batch(step: int) -> torch.Tensor:
+        rng = np.random.default_rng([seed, step])
+        images = data.render(data.sample_factors(batch_size, rng))
+        return torch.from_numpy(images).to(device)
+
+    return batch
+
+
+def encode_images(
+    model: Conv64Autoencoder, device: str | torch.device = "cpu", chunk: int = 1024
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``encode(images (n, 1, 64, 64) numpy) -> codes (n, d) numpy`` with ``model``."""
+
+    @torch.no_grad()
+    def encode(images: np.ndarray) -> np.ndarray:
+        parts = []
+        for start in range(0, len(images), chunk):
+            x = torch.from_numpy(np.ascontiguousarray(images[start : start + chunk]))
+            parts.append(model.encode(x.to(device)).cpu().numpy())
+        return np.concatenate(parts)
+
+    return encode
+
+
+def fit_dsprites_ae(
+    settings: RunSettings, data: DSprites
+) -> tuple[Conv64Autoencoder, dict[str, list[float]]]:
+    """The chapter's plain autoencoder, trained with BCE on fresh dSprites or loaded
+    (``measuring/dsprites_ae``)."""
+    chapter = get_config()
+    steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
+    torch.manual_seed(settings.seed)
+    model = Conv64Autoencoder(chapter.model).to(settings.device)
+
+    def train_fn(net: Conv64Autoencoder) -> Trainer:
+        batches = dsprites_batches(
+            data, chapter.batch_size, settings.seed, settings.device
+        )
+        config = TrainerConfig(steps=steps, lr=chapter.lr)
+        trainer = Trainer(net, bce_ae_loss, batches, config)
+        trainer.fit()
+        return trainer
+
+    meta = {"steps": steps, "batch_size": chapter.batch_size, "lr": chapter.lr}
+    history = train_or_load(
+        settings, "measuring/dsprites_ae", model, train_fn, meta=meta
+    )
+    return model, history
