@@ -351,12 +351,13 @@ class DCGANAutoencoder(CodeAutoencoder):
 class Conv64AEConfig(BaseConfig):
     """Hyper-parameters of :class:`Conv64Autoencoder`.
 
-    The encoder and decoder of disentanglement_lib (Locatello et al. 2019, ``architectures.py``,
-    after Higgins et al. 2017), also the PMP authors' ``conv64`` (Fumero et al. 2021, supplementary
-    Table 1): four 4x4 convolutions of stride 2 with 32, 32, 64, 64 channels and ReLU
-    (64 -> 4), a dense layer of 256, then the code; the decoder mirrors it with dense layers
-    256, 256, 1024 and four 4x4 transposed convolutions. ``code_size`` is d (10 in both papers).
-    The output has no activation: the loss decides (sigmoid + BCE for binary dSprites).
+    The PMP authors' ``conv64`` network (Fumero et al. 2021, supplementary Table 1), whose
+    encoder is disentanglement_lib's (Locatello et al. 2019, ``conv_encoder``): four 4x4
+    convolutions of stride 2 with 32, 32, 64, 64 channels and ReLU (64 -> 4), a dense layer of
+    256, then the code. The decoder has dense layers 256, 256, 1024 (disentanglement_lib's
+    ``deconv_decoder`` has 256, 1024 only) and four 4x4 transposed convolutions. ``code_size``
+    is d (10 in both). The output has no activation: the loss decides (sigmoid + BCE for
+    binary dSprites).
     """
 
     image_channels: int = 1

@@ -115,11 +115,18 @@ def mnist_batches(
     return lambda step: upsample(sampler(step), image_size)
 
 
+def _stream_offset(seed: int) -> int:
+    # training batch seeds are offset + step; keep them below TEST_SEED for any budget < 1e6
+    if not 0 <= seed < 2000:
+        raise ValueError(f"seed must be in 0..1999 for the data streams, got {seed}")
+    return seed * 1_000_003
+
+
 def spike_batches(
     spec: SpikeSpec, batch_size: int, seed: int = 0, device: str | torch.device = "cpu"
 ) -> BatchFn:
-    """A fresh batch of spikes every step (an endless training set; seed ``seed + step``)."""
-    offset = seed * 1_000_003
+    """A fresh batch of spikes every step (an endless training set; seed offset + step)."""
+    offset = _stream_offset(seed)
     return lambda step: (
         make_spikes(batch_size, spec, seed=offset + step, device=device).images
     )
@@ -132,7 +139,7 @@ def cross_batches(
     device: str | torch.device = "cpu",
 ) -> BatchFn:
     """A fresh batch of crosses every step."""
-    offset = seed * 1_000_003
+    offset = _stream_offset(seed)
 
     def batch(step: int) -> torch.Tensor:
         images, _ = make_crosses(
@@ -193,7 +200,8 @@ def atomic_trainer(
     """A :class:`~lib.trainer.Trainer` with :func:`atomic_ae_loss`, Adam, warm-up and cosine decay.
 
     ``channels_last`` stores the model's and the batches' feature maps channels-last (NHWC),
-    which the CPU convolution kernels prefer; the arithmetic is the same.
+    which the CPU convolution kernels prefer; the arithmetic is the same. The model's weights
+    are put back in the default layout when ``fit`` ends.
     """
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -209,7 +217,12 @@ def atomic_trainer(
         schedule=schedule,
         progress=progress,
     )
-    return Trainer(model, atomic_ae_loss, batch_fn, config)
+    trainer = Trainer(model, atomic_ae_loss, batch_fn, config)
+    if channels_last:
+        trainer.add_callback(
+            "on_fit_end", lambda t: t.model.to(memory_format=torch.contiguous_format)
+        )
+    return trainer
 
 
 def fit_atomic_ae(
@@ -236,13 +249,15 @@ def fit_atomic_ae(
             schedule=chapter.schedule,
             channels_last=chapter.channels_last,
         )
-        trainer.fit()
-        net.to(memory_format=torch.contiguous_format)
+        try:
+            trainer.fit()
+        finally:  # also after an error, so the caller's model is never left channels-last
+            net.to(memory_format=torch.contiguous_format)
         return trainer
 
     meta = {
         "steps": budget,
-        "batch_size": chapter.batch_size,
+        "batch_size": int(batch_fn(0).shape[0]),
         "lr": chapter.lr,
         "schedule": chapter.schedule,
         "threads": torch.get_num_threads(),
