@@ -132,6 +132,16 @@ def _read_record(meta_path: Path) -> dict[str, Any]:
         ) from exc
 
 
+def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
+    """The ``meta`` record of a checkpoint's JSON (no weights are read)."""
+    _, meta_path = checkpoint_paths(path)
+    if not meta_path.is_file():
+        raise CheckpointError(
+            f"checkpoint file {meta_path} is missing; train the model (train='always') to create it"
+        )
+    return _read_record(meta_path).get("meta", {})
+
+
 def load_checkpoint(
     path: str | Path,
     model: torch.nn.Module | None = None,

@@ -7,7 +7,8 @@
 - :class:`CodeAutoencoder`: the encode / decode / forward plumbing of an autoencoder whose
   encoder ends in a (B, d, 1, 1) code.
 - :class:`Conv64Autoencoder` (with :class:`Conv64Encoder`, :class:`Conv64Decoder`): the 64x64
-  network of the disentanglement literature (disentanglement_lib, PMP); :func:`bce_ae_loss`.
+  network of the disentanglement literature (disentanglement_lib, PMP); :func:`bce_ae_loss`,
+  :func:`encode_images` (an encoder as the metrics take it).
 - :class:`DCGANAutoencoder`: a DCGAN-style convolutional autoencoder (Radford et al. 2016) of the
   kind iGAN (Zhu et al. 2016) uses, the plain convolutional baseline of the disk chapter.
 
@@ -19,8 +20,10 @@ Every config is a :class:`~lib.config.BaseConfig`; every model is registered for
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -456,3 +459,22 @@ def bce_ae_loss(
     bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
     loss = bce.flatten(1).sum(1).mean()
     return loss, {"bce": loss.detach()}
+
+
+def encode_images(
+    model: nn.Module, device: str | torch.device = "cpu", chunk: int = 1024
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``encode(images (n, C, 64, 64) numpy) -> codes (n, d) numpy`` with ``model.encode``.
+
+    The form :func:`lib.metrics.score_all` takes; images go to ``device`` ``chunk`` at a time.
+    """
+
+    @torch.no_grad()
+    def encode(images: np.ndarray) -> np.ndarray:
+        parts = []
+        for start in range(0, len(images), chunk):
+            x = torch.from_numpy(np.ascontiguousarray(images[start : start + chunk]))
+            parts.append(model.encode(x.to(device)).cpu().numpy())
+        return np.concatenate(parts)
+
+    return encode

@@ -153,3 +153,45 @@ def coloured_atoms(atoms: torch.Tensor | np.ndarray, cmap: str = "tab10") -> np.
         np.einsum("khw,kc->hwc", atoms, colours) / np.maximum(total, 1e-8)[..., None]
     )
     return np.clip(mixed * np.clip(total, 0, 1)[..., None], 0, 1)
+
+
+def heatmap_player(
+    matrices: Sequence[np.ndarray] | np.ndarray,
+    titles: Sequence[str],
+    xlabel: str = "",
+    ylabel: str = "",
+    cmap: str = "viridis",
+    size: tuple[float, float] = (4.0, 3.4),
+    dpi: int = 70,
+    interval: int = 400,
+):
+    """A self-contained JavaScript player (``to_jshtml``) of a sequence of matrices.
+
+    One frame per matrix, each with its title, on a shared colour scale (0 to the largest entry
+    of all frames). Works offline and in the static book; returns an ``IPython.display.HTML``.
+    """
+    from IPython.display import HTML
+    from matplotlib import animation
+
+    frames = np.asarray(matrices, dtype=np.float64)
+    if frames.ndim != 3 or len(frames) == 0:
+        raise ValueError(
+            f"matrices must be a non-empty (T, rows, cols) stack, got {frames.shape}"
+        )
+    if len(titles) != len(frames):
+        raise ValueError(f"{len(titles)} titles for {len(frames)} matrices")
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    shown = ax.imshow(frames[0], cmap=cmap, vmin=0, vmax=max(frames.max(), 1e-12))
+    fig.colorbar(shown, ax=ax, fraction=0.046)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    title = ax.set_title(titles[0], fontsize=9)
+
+    def draw(t: int):
+        shown.set_data(frames[t])
+        title.set_text(titles[t])
+        return (shown, title)
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval)
+    plt.close(fig)
+    return HTML(anim.to_jshtml(default_mode="once"))

@@ -148,3 +148,17 @@ def test_load_pretrained_names_a_missing_checkpoint():
 def test_register_model_needs_a_config_class():
     with pytest.raises(TypeError, match="config_class"):
         register_model(Tiny)
+
+
+def test_read_checkpoint_meta_reads_the_json_alone(tmp_path):
+    import pytest
+
+    from lib.checkpoint import CheckpointError, read_checkpoint_meta, save_checkpoint
+    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+
+    model = WarmupAutoencoder(WarmupAEConfig())
+    save_checkpoint(tmp_path / "m", model, model.config.to_dict(), meta={"steps": 3})
+    (tmp_path / "m.pt").write_bytes(b"not read")  # the weights are not touched
+    assert read_checkpoint_meta(tmp_path / "m")["steps"] == 3
+    with pytest.raises(CheckpointError, match="missing"):
+        read_checkpoint_meta(tmp_path / "absent")

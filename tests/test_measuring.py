@@ -16,7 +16,7 @@ from lib.measuring import (
     hand_made_codes,
     score_all,
 )
-from lib.measuring.recipes import MetricSizes
+from lib.metrics import MetricSizes
 from lib.notebook import setup
 
 TINY = MetricSizes(n_train=300, n_test=150, votes_train=60, votes_eval=30, batch_size=8)
@@ -75,3 +75,8 @@ def test_quick_fit_trains_and_encodes_without_writing(tmp_path, monkeypatch, dat
     assert not list(tmp_path.rglob("*.pt"))
     codes = encode_images(model, chunk=3)(data.render(np.zeros((5, 5), dtype=int)))
     assert codes.shape == (5, 10)
+
+
+def test_metric_sizes_refuse_non_positive_counts():
+    with pytest.raises(ValueError, match="n_test"):
+        MetricSizes(n_train=10, n_test=0)

@@ -90,3 +90,19 @@ def test_coloured_atoms_paints_each_atom_in_its_own_colour():
     assert np.allclose(rgb[1, 1], 0)  # no atom, black
     with pytest.raises(ValueError, match="k, H, W"):
         coloured_atoms(torch.zeros(4, 4))
+
+
+def test_heatmap_player_is_self_contained_html():
+    import numpy as np
+
+    from lib.plotting import heatmap_player
+
+    frames = np.random.default_rng(0).random((3, 4, 5))
+    html = heatmap_player(frames, ["a", "b", "c"]).data
+    assert "<script" in html and "https://" not in html.split("<script")[1][:200]
+    import pytest
+
+    with pytest.raises(ValueError, match="titles"):
+        heatmap_player(frames, ["a"])
+    with pytest.raises(ValueError, match="stack"):
+        heatmap_player(np.zeros((4, 5)), ["a"])

@@ -7,8 +7,9 @@ data are :mod:`lib.data.dsprites`. This package holds what the chapter adds on t
 - :func:`get_config`: the chapter's sizes and budgets;
 - :class:`FactorObservations` and :func:`hand_made_codes`: codes whose scores a reader can
   predict (the true factors, a rotation of them, duplicates, merged factors, noise);
-- :func:`fit_dsprites_ae` / :func:`score_all`: a plain autoencoder trained on dSprites, and
-  every metric of an encoder in one call.
+- :func:`fit_dsprites_ae`: a plain autoencoder trained on dSprites; :func:`score_all` (every
+  metric of an encoder in one call, :mod:`lib.metrics.suite`) and :func:`encode_images`
+  (:mod:`lib.nets`) are re-exported here.
 """
 
 from lib.measuring.recipes import (
@@ -16,17 +17,18 @@ from lib.measuring.recipes import (
     FactorObservations,
     MeasuringChapterConfig,
     dsprites_batches,
-    encode_images,
     fit_dsprites_ae,
     get_config,
     hand_made_codes,
-    score_all,
 )
+from lib.metrics import MetricSizes, score_all
+from lib.nets import encode_images
 
 __all__ = [
     "HAND_MADE",
     "FactorObservations",
     "MeasuringChapterConfig",
+    "MetricSizes",
     "dsprites_batches",
     "encode_images",
     "fit_dsprites_ae",

@@ -7,7 +7,6 @@ per code on a CPU, so the chapter states smaller ones and says so.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,31 +14,12 @@ import numpy as np
 import torch
 
 from lib.data.dsprites import DSprites, FactorGrid
-from lib.metrics import (
-    beta_vae_score,
-    dci,
-    explicitness,
-    factor_vae_score,
-    mig,
-    modularity,
-    sap,
-)
+from lib.metrics import MetricSizes
 from lib.nets import Conv64AEConfig, Conv64Autoencoder, bce_ae_loss
 from lib.notebook import RunSettings, train_or_load
 from lib.trainer import Trainer, TrainerConfig
 
 HAND_MADE = ("true factors", "rotated", "duplicated", "merged", "noise")
-
-
-@dataclass(frozen=True)
-class MetricSizes:
-    """Points for the train/test metrics and votes for FactorVAE / BetaVAE."""
-
-    n_train: int = 2000
-    n_test: int = 1000
-    votes_train: int = 1000
-    votes_eval: int = 500
-    batch_size: int = 64  # observations per vote, as the reference
 
 
 @dataclass(frozen=True)
@@ -117,58 +97,6 @@ def hand_made_codes(
     }
 
 
-def score_all(
-    dataset: FactorGrid,
-    encode: Callable[[np.ndarray], np.ndarray],
-    sizes: MetricSizes,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Every metric of ``encode`` on ``dataset``, with the sample sizes ``sizes``.
-
-    Returns MIG, DCI (D, C, I test), SAP (discrete factors, the reference default, and
-    continuous), modularity, explicitness (test), FactorVAE and BetaVAE (eval accuracy).
-    scikit-learn's convergence warnings are silenced: the reference's estimators keep
-    their default iteration limits, which unscaled codes can reach.
-    """
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return _score_all(dataset, encode, sizes, seed)
-
-
-def _score_all(dataset, encode, sizes: MetricSizes, seed: int) -> dict[str, float]:
-    rng = np.random.default_rng(seed)
-    f_train = dataset.sample_factors(sizes.n_train, rng)
-    f_test = dataset.sample_factors(sizes.n_test, rng)
-    z_train = np.asarray(encode(dataset.render(f_train)), dtype=np.float64)
-    z_test = np.asarray(encode(dataset.render(f_test)), dtype=np.float64)
-    split = (z_train, f_train, z_test, f_test)
-    d = dci(*split, seed=seed)
-    votes = dict(batch_size=sizes.batch_size, num_train=sizes.votes_train)
-    return {
-        "MIG": mig(z_train, f_train),
-        "DCI D": d["disentanglement"],
-        "DCI C": d["completeness"],
-        "DCI I": d["informativeness_test"],
-        "SAP": sap(*split),
-        "SAP (continuous)": sap(*split, continuous_factors=True),
-        "modularity": modularity(z_train, f_train),
-        "explicitness": explicitness(*split)["test"],
-        "FactorVAE": factor_vae_score(
-            dataset,
-            encode,
-            rng,
-            num_eval=sizes.votes_eval,
-            num_variance_estimate=sizes.n_train,
-            **votes,
-        )["eval_accuracy"],
-        "BetaVAE": beta_vae_score(
-            dataset, encode, rng, num_eval=sizes.votes_eval, **votes
-        )["eval_accuracy"],
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # a plain autoencoder on dSprites
 # --------------------------------------------------------------------------------------------
@@ -183,22 +111,6 @@ def dsprites_batches(
         return torch.from_numpy(images).to(device)
 
     return batch
-
-
-def encode_images(
-    model: Conv64Autoencoder, device: str | torch.device = "cpu", chunk: int = 1024
-) -> Callable[[np.ndarray], np.ndarray]:
-    """``encode(images (n, 1, 64, 64) numpy) -> codes (n, d) numpy`` with ``model``."""
-
-    @torch.no_grad()
-    def encode(images: np.ndarray) -> np.ndarray:
-        parts = []
-        for start in range(0, len(images), chunk):
-            x = torch.from_numpy(np.ascontiguousarray(images[start : start + chunk]))
-            parts.append(model.encode(x.to(device)).cpu().numpy())
-        return np.concatenate(parts)
-
-    return encode
 
 
 def fit_dsprites_ae(

@@ -11,6 +11,7 @@ defaults, samples-first arrays (codes (N, n_codes) floats, factors (N, n_factors
 - :func:`modularity` and :func:`explicitness` (Ridgeway & Mozer 2018);
 - :func:`factor_vae_score`: FactorVAE score (Kim & Mnih 2018);
 - :func:`beta_vae_score`: BetaVAE score (Higgins et al. 2017);
+- :func:`score_all`: all of them for one encoder, with stated :class:`MetricSizes`;
 - shared: :func:`histogram_discretize`, :func:`discrete_mutual_info`,
   :func:`discrete_entropy`.
 
@@ -30,9 +31,13 @@ from .factor_vae import factor_vae_score
 from .mig import mig, mig_from_mi
 from .modularity import explicitness, modularity, modularity_from_mi
 from .sap import sap, sap_from_scores, sap_score_matrix
+from .suite import METRIC_NAMES, MetricSizes, score_all
 from .utils import discrete_entropy, discrete_mutual_info, histogram_discretize
 
 __all__ = [
+    "METRIC_NAMES",
+    "MetricSizes",
+    "score_all",
     "beta_vae_score",
     "completeness_from_importance",
     "dci",

@@ -1,0 +1,310 @@
+"""PMP's losses and two-phase schedule, and the Ada-GVAE baseline's loss.
+
+Names: the supplementary (Fumero et al. 2021) names L_spar (its Eq. 1), L_dis, L_cons and L_reg
+and the weights beta_1..3 of its Table 4; the definitions below are read from the authors' code
+(``models/model.py``, ``training_step``), which names them ``loss_sparse``, ``loss_distance``,
+``loss_consistency`` and ``loss_distrib`` with weights ``lambda_sparsity = lambda_distance =
+0.1``, ``lambda_consistency = 100`` and ``lambda_distribution = 1e-4`` (the values of Table 4),
+each multiplied by a time-varying ramp (supplementary Fig. 1). The book calls the weights
+:class:`PMPLossWeights` and the ramps :func:`loss_ramps`. That ``loss_distrib`` is the paper's
+L_reg is our reading: it is the term that decays while the others grow, as L_reg does.
+
+A batch is a :class:`PairBatch` of images (x1, x2) that differ in a few factors (weak
+supervision, :func:`lib.data.dsprites.sample_pairs`) and the step it was drawn for, which the
+schedule needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from lib.pmp.model import AdaGVAE, GaussianPosterior, PMPAutoencoder
+
+
+class PairBatch(NamedTuple):
+    x1: torch.Tensor  # (B, C, 64, 64) in [0, 1]
+    x2: torch.Tensor  # (B, C, 64, 64), a few factors changed
+    step: int  # optimiser step the batch is for (drives the schedule)
+
+
+# --------------------------------------------------------------------------------------------
+# the sparsity term and the sum-to-product argument
+# --------------------------------------------------------------------------------------------
+def sparsity_loss(s: torch.Tensor) -> torch.Tensor:
+    """L_spar of supplementary Eq. (1): sum_i || s_i * sum_{j != i} s_j ||_1, batch mean.
+
+    ``s``: (B, k, d) projector outputs. Zero exactly when, on every coordinate r, at most one
+    projector is non-zero; then sum_i s_i is the concatenation of the supports (a point of
+    S_1 x ... x S_k). The authors' code averages over the d coordinates instead of summing
+    (``loss_sparse`` = this / d); :class:`PMPObjective` uses their scale.
+    """
+    if s.dim() != 3:
+        raise ValueError(f"s must have shape (B, k, d), got {tuple(s.shape)}")
+    others = s.sum(1, keepdim=True) - s  # (B, k, d): sum_{j != i} s_j
+    return (s * others).abs().sum((1, 2)).mean()
+
+
+# --------------------------------------------------------------------------------------------
+# the pair terms
+# --------------------------------------------------------------------------------------------
+def projector_distances(s1: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
+    """d_i = ||s_i(x1) - s_i(x2)||^2 for every pair and projector: (B, k)."""
+    return (s1 - s2).pow(2).sum(-1)
+
+
+def distance_loss(
+    s1: torch.Tensor,
+    s2: torch.Tensor,
+    margin: float = 0.05,
+    push: float = 10.0,
+    sharpness: float = 1e6,
+) -> torch.Tensor:
+    """L_dis as the authors' ``loss_distance``: one projector per pair changes, the rest do not.
+
+    Each projector's distances are normalised by its mean pairwise distance over the 2B outputs;
+    a near-hard softmax (``sharpness``) picks, per pair, the projector that changed most. Its
+    squared distance is pushed above ``margin`` (weight ``push``); the others are pulled to 0.
+    The selection is detached. It always picks exactly one projector, even when a pair differs
+    in several factors. As in the code, the push term also counts each unselected projector
+    as ``margin``: a constant floor of push * margin * (k - 1) / k with no gradient.
+    """
+    dist = projector_distances(s1, s2)  # (B, k)
+    outputs = torch.cat([s1, s2]).transpose(0, 1)  # (k, 2B, d)
+    mean_dist = torch.cdist(outputs, outputs).mean((-2, -1)) + 1e-8  # (k,)
+    changed = torch.softmax(
+        sharpness * dist / mean_dist, -1
+    ).detach()  # (B, k), ~one-hot
+    keep = 1 - changed
+    return (dist * keep).mean() + push * torch.relu(margin - dist * changed).mean()
+
+
+def distribution_loss(
+    s1: torch.Tensor, s2: torch.Tensor, sharpness: float = 1e3, scale: float = 100.0
+) -> torch.Tensor:
+    """The authors' ``loss_distrib`` (our reading of L_reg): spread "which projector changed"
+    evenly over the k projectors, so that none collapses before the other terms are on."""
+    chosen = torch.softmax(sharpness * projector_distances(s1, s2), -1)  # (B, k)
+    k = chosen.shape[-1]
+    return scale * (1.0 / k - chosen.mean(0)).pow(2).mean()
+
+
+def swap_hybrids(
+    s1: torch.Tensor,
+    s2: torch.Tensor,
+    count: int,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``count`` hybrid codes: s(x2) with one projector's output taken from s(x1).
+
+    Of the k * B possible hybrids (projector i, pair b), ``count`` distinct ones are drawn, as
+    the authors' code does (it builds all k * B and keeps 2B). Returns (count, k, d).
+    """
+    batch, k, _ = s1.shape
+    pick = torch.randperm(k * batch, generator=generator)[:count].to(s1.device)
+    projector, pair = pick // batch, pick % batch  # the authors' (i, b) order
+    hybrid = s2[pair].clone()  # (count, k, d)
+    rows = torch.arange(len(pick), device=s1.device)
+    hybrid[rows, projector] = s1[pair, projector]
+    return hybrid
+
+
+def consistency_loss(
+    model: PMPAutoencoder, hybrid: torch.Tensor, binary: bool = True
+) -> torch.Tensor:
+    """L_cons: decode the hybrid's sum, re-encode the image, compare projector by projector.
+
+    MSE between P(f(g(sum_i h_i))) and the hybrid h (count, k, d); gradients flow into both
+    sides, as the authors' (the target is not detached). ``binary``: the decoded image passes
+    through the sigmoid before re-encoding (dSprites).
+    """
+    decoded = model.decode(hybrid.sum(1))
+    if binary:
+        decoded = torch.sigmoid(decoded)
+    return F.mse_loss(model.subspaces(decoded), hybrid)
+
+
+# --------------------------------------------------------------------------------------------
+# the two-phase schedule (supplementary Sec. 2 and Fig. 1)
+# --------------------------------------------------------------------------------------------
+class LossRamps(NamedTuple):
+    beta1: float  # multiplies L_dis and L_spar
+    beta2: float  # multiplies L_cons
+    beta3: float  # multiplies L_reg (the distribution term)
+    regularise: bool  # False in the reconstruction phase
+
+
+def loss_ramps(epoch: int, max_epochs: int) -> LossRamps:
+    """The authors' ramps at integer ``epoch`` of ``max_epochs`` (E).
+
+    Reconstruction only while epoch <= E/4; then beta1 = min(exp(25/E (e - 0.4E)), 1),
+    beta2 = min(exp(25/E (e - 0.5E)), 1), beta3 = 1 - beta1. (The supplementary's text says
+    beta3 = 1 - beta2 and "the first 20 % of iterations"; the code's values are used.)
+    """
+    if max_epochs < 1 or epoch < 0:
+        raise ValueError(
+            f"need epoch >= 0 and max_epochs >= 1, got {epoch}, {max_epochs}"
+        )
+    rate = 25.0 / max_epochs
+    beta1 = min(math.exp(rate * (epoch - 0.4 * max_epochs)), 1.0)
+    beta2 = min(math.exp(rate * (epoch - 0.5 * max_epochs)), 1.0)
+    return LossRamps(beta1, beta2, 1.0 - beta1, epoch > 0.25 * max_epochs)
+
+
+@dataclass(frozen=True)
+class PMPLossWeights:
+    """Supplementary Table 4 (beta_1 = 0.1, beta_2 = 100, beta_3 = 1e-4) as the code splits it."""
+
+    distance: float = 0.1
+    sparsity: float = 0.1
+    consistency: float = 100.0
+    distribution: float = 1e-4
+
+
+class PMPObjective:
+    """The PMP training loss, ``objective(model, PairBatch) -> (total, parts)``.
+
+    total = L_rec + beta1 (0.1 L_dis + 0.1 L_spar) + beta2 100 L_cons + beta3 1e-4 L_reg, with
+    L_rec the mean binary cross-entropy over both images' pixels (the code's ``BCELoss``, mean
+    reduction). The schedule runs on "virtual epochs": ``steps`` optimiser steps are cut into
+    ``max_epochs`` equal epochs (30 in the paper), so a short budget keeps the paper's shape.
+    L_cons is skipped while beta2 <= 0.01, as in the code.
+    """
+
+    def __init__(
+        self,
+        steps: int,
+        max_epochs: int = 30,
+        weights: PMPLossWeights | None = None,
+        binary: bool = True,
+    ) -> None:
+        if steps < 1 or max_epochs < 1:
+            raise ValueError(
+                f"need steps >= 1 and max_epochs >= 1, got {steps}, {max_epochs}"
+            )
+        self.steps, self.max_epochs = steps, max_epochs
+        self.weights = weights or PMPLossWeights()
+        self.binary = binary
+
+    def epoch_of(self, step: int) -> int:
+        return min(self.max_epochs - 1, step * self.max_epochs // self.steps)
+
+    def __call__(
+        self, model: PMPAutoencoder, batch: PairBatch
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor | float]]:
+        x1, x2, step = batch
+        n = len(x1)
+        images = torch.cat([x1, x2])  # (2B, C, H, W): the siamese pass
+        out = model(images)
+        if self.binary:
+            rec = F.binary_cross_entropy_with_logits(out.logits, images)
+        else:
+            rec = F.mse_loss(out.logits, images)
+        ramps = loss_ramps(self.epoch_of(step), self.max_epochs)
+        w = self.weights
+        zero = rec.new_zeros(())
+        spar = dis = cons = reg = zero
+        if ramps.regularise:
+            s1, s2 = out.s[:n], out.s[n:]  # (B, k, d) each
+            spar = (
+                sparsity_loss(out.s) / out.s.shape[-1]
+            )  # the code's per-coordinate mean
+            dis = distance_loss(s1, s2)
+            reg = distribution_loss(s1, s2)
+            if ramps.beta2 > 1e-2 and w.consistency > 0:
+                cons = consistency_loss(model, swap_hybrids(s1, s2, 2 * n), self.binary)
+        total = (
+            rec
+            + ramps.beta1 * (w.distance * dis + w.sparsity * spar)
+            + ramps.beta2 * w.consistency * cons
+            + ramps.beta3 * w.distribution * reg
+        )
+        parts = {
+            "rec": rec.detach(),
+            "sparsity": spar.detach(),
+            "distance": dis.detach(),
+            "consistency": cons.detach(),
+            "distribution": reg.detach(),
+            "beta1": ramps.beta1,
+            "beta2": ramps.beta2,
+            "beta3": ramps.beta3,
+        }
+        return total, parts
+
+
+# --------------------------------------------------------------------------------------------
+# Ada-GVAE (Locatello et al. 2020, "Weakly-supervised disentanglement without compromises")
+# --------------------------------------------------------------------------------------------
+def gaussian_kl(p: GaussianPosterior, q: GaussianPosterior) -> torch.Tensor:
+    """KL(p || q) per coordinate for diagonal Gaussians, (B, d)."""
+    var_ratio = (p.logvar - q.logvar).exp()
+    return 0.5 * (
+        var_ratio + (p.mean - q.mean).pow(2) / q.logvar.exp() - 1 - p.logvar + q.logvar
+    )
+
+
+def shared_mask(q1: GaussianPosterior, q2: GaussianPosterior) -> torch.Tensor:
+    """Ada-GVAE's guess of the shared coordinates, (B, d) bool.
+
+    delta_j = KL(q1_j || q2_j); a coordinate is shared when delta_j < (max + min) / 2 of its
+    pair (disentanglement_lib ``aggregate_argmax``; its ``compute_kl`` is 2x this, the same
+    threshold).
+    """
+    delta = gaussian_kl(q1, q2)
+    threshold = 0.5 * (
+        delta.max(1, keepdim=True).values + delta.min(1, keepdim=True).values
+    )
+    return delta < threshold
+
+
+def average_shared(
+    q1: GaussianPosterior, q2: GaussianPosterior, shared: torch.Tensor
+) -> tuple[GaussianPosterior, GaussianPosterior]:
+    """GVAE averaging on the shared coordinates: mean (mu1 + mu2)/2, variance (s1^2 + s2^2)/2."""
+    mean = 0.5 * (q1.mean + q2.mean)
+    logvar = torch.log(0.5 * (q1.logvar.exp() + q2.logvar.exp()))
+
+    def mix(q: GaussianPosterior) -> GaussianPosterior:
+        return GaussianPosterior(
+            torch.where(shared, mean, q.mean), torch.where(shared, logvar, q.logvar)
+        )
+
+    return mix(q1), mix(q2)
+
+
+def adagvae_loss(
+    model: AdaGVAE, batch: PairBatch
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Negative ELBO of both images with the adaptive averaged posteriors, averaged per image.
+
+    Bernoulli reconstruction (BCE summed over pixels) + beta KL(q~ || N(0, I)) (summed over
+    coordinates), each the mean of the pair's two images, then over the batch; one
+    reparameterised sample per image.
+    """
+    x1, x2, _ = batch
+    n = len(x1)
+    q = model.posterior(torch.cat([x1, x2]))
+    q1 = GaussianPosterior(q.mean[:n], q.logvar[:n])
+    q2 = GaussianPosterior(q.mean[n:], q.logvar[n:])
+    shared = shared_mask(q1, q2)
+    a1, a2 = average_shared(q1, q2, shared)
+    mean = torch.cat([a1.mean, a2.mean])
+    logvar = torch.cat([a1.logvar, a2.logvar])
+    z = mean + (0.5 * logvar).exp() * torch.randn_like(mean)  # (2B, d)
+    logits = model.decode(z)
+    images = torch.cat([x1, x2])
+    rec = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
+    rec = rec.flatten(1).sum(1).mean()
+    prior = GaussianPosterior(torch.zeros_like(mean), torch.zeros_like(logvar))
+    kl = gaussian_kl(GaussianPosterior(mean, logvar), prior).sum(1).mean()
+    total = rec + model.config.beta * kl
+    parts = {
+        "rec": rec.detach(),
+        "kl": kl.detach(),
+        "shared": shared.float().sum(1).mean(),
+    }
+    return total, parts

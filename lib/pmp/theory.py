@@ -1,0 +1,66 @@
+"""The supplementary's sum-to-product argument (Sec. 3.1) as computations on small tensors.
+
+- :func:`sparsity_by_coordinate`: what each coordinate r pays in L_spar (Eq. 1), so the case
+  analysis of Eq. (3) can be read coordinate by coordinate;
+- :func:`descend_sparsity`: gradient descent on L_spar alone, from random projector outputs.
+  With each s_i held at unit norm (a stand-in for the terms that keep the subspaces alive:
+  reconstruction, consistency, the distance term's push) the supports become disjoint and the
+  sum becomes a concatenation; without it, L_spar can also fall by shrinking the outputs, the
+  route to the proof's degenerate case (every s_i = 0).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from lib.pmp.losses import sparsity_loss
+
+
+def sparsity_by_coordinate(s: torch.Tensor) -> torch.Tensor:
+    """(d,): sum_i |s_i[r] * sum_{j != i} s_j[r]| per coordinate r, batch mean; sums to L_spar."""
+    if s.dim() != 3:
+        raise ValueError(f"s must have shape (B, k, d), got {tuple(s.shape)}")
+    others = s.sum(1, keepdim=True) - s
+    return (s * others).abs().sum(1).mean(0)
+
+
+class SparsityDescent(NamedTuple):
+    steps: list[int]
+    losses: list[float]  # L_spar at each recorded step
+    snapshots: torch.Tensor  # (n_recorded, k, d)
+
+
+def descend_sparsity(
+    s0: torch.Tensor,
+    steps: int = 400,
+    lr: float = 0.02,
+    keep_norm: bool = True,
+    record_every: int = 10,
+) -> SparsityDescent:
+    """Adam on L_spar of one set of projector outputs ``s0`` (k, d); returns the trajectory.
+
+    ``keep_norm``: after every step each s_i is rescaled to its initial norm.
+    """
+    if s0.dim() != 2:
+        raise ValueError(f"s0 must have shape (k, d), got {tuple(s0.shape)}")
+    s = s0.detach().clone().requires_grad_(True)
+    norms = s0.detach().norm(dim=1, keepdim=True).clamp_min(1e-12)
+    opt = torch.optim.Adam([s], lr=lr)
+    rec_steps, losses, snaps = [], [], []
+    for step in range(steps + 1):
+        loss = sparsity_loss(s[None])
+        if step % record_every == 0 or step == steps:
+            rec_steps.append(step)
+            losses.append(float(loss.detach()))
+            snaps.append(s.detach().clone())
+        if step == steps:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if keep_norm:
+            with torch.no_grad():
+                s.mul_(norms / s.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    return SparsityDescent(rec_steps, losses, torch.stack(snaps))

@@ -1,0 +1,326 @@
+"""Chapter 05's model, losses and measures (lib.pmp): shapes, the sparsity-to-product argument,
+the schedule, the pair terms, Ada-GVAE, and the support measures."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lib.pmp import (
+    AdaGVAE,
+    GaussianPosterior,
+    PairBatch,
+    PMPAutoencoder,
+    PMPConfig,
+    PMPObjective,
+    Projectors,
+    adagvae_loss,
+    average_shared,
+    consistency_loss,
+    distance_loss,
+    distribution_loss,
+    gaussian_kl,
+    loss_ramps,
+    product_residual,
+    shared_mask,
+    sparsity_loss,
+    subspace_factor_information,
+    support_matrix,
+    support_overlap,
+    swap_hybrids,
+)
+
+
+# ---------------------------------------------------------------------------------- model
+def test_projectors_equal_k_separate_linear_stacks():
+    proj = Projectors(dim=4, count=3)
+    z = torch.randn(5, 4)
+    out = proj(z)  # (5, 3, 4)
+    for i in range(3):
+        first, second = nn.Linear(4, 4), nn.Linear(4, 4)
+        with torch.no_grad():
+            first.weight.copy_(proj.weight1[i])
+            first.bias.copy_(proj.bias1[i])
+            second.weight.copy_(proj.weight2[i])
+            second.bias.copy_(proj.bias2[i])
+        torch.testing.assert_close(out[:, i], second(torch.relu(first(z))))
+
+
+def test_projectors_are_initialised_independently_like_nn_linear():
+    proj = Projectors(dim=10, count=10)
+    bound = 1 / math.sqrt(10)
+    assert proj.weight1.abs().max() <= bound + 1e-6
+    assert not torch.allclose(proj.weight1[0], proj.weight1[1])
+
+
+def test_pmp_shapes_and_the_code_is_the_sum_of_the_subspaces():
+    model = PMPAutoencoder(PMPConfig(latent_dim=6, n_projectors=4))
+    x = torch.rand(3, 1, 64, 64)
+    out = model(x)
+    assert out.logits.shape == (3, 1, 64, 64)
+    assert out.s.shape == (3, 4, 6)
+    torch.testing.assert_close(out.z, out.s.sum(1))
+    torch.testing.assert_close(model.encode(x), out.z)
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ValueError, match="n_projectors"):
+        PMPConfig(n_projectors=0)
+    from lib.pmp import AdaGVAEConfig
+
+    with pytest.raises(ValueError, match="beta"):
+        AdaGVAEConfig(beta=0.0)
+
+
+# ----------------------------------------------------------------- the sparsity argument
+def test_sparsity_is_zero_for_disjoint_supports_and_the_sum_is_the_concatenation():
+    s = torch.zeros(2, 3, 5)
+    s[:, 0, :2] = torch.randn(2, 2)  # projector 0 owns coordinates 0, 1
+    s[:, 1, 2:4] = torch.randn(2, 2)
+    s[:, 2, 4] = torch.randn(2)
+    assert sparsity_loss(s) == 0
+    concat = torch.cat([s[:, 0, :2], s[:, 1, 2:4], s[:, 2, 4:]], dim=1)
+    torch.testing.assert_close(s.sum(1), concat)
+    assert product_residual(s) == pytest.approx(0.0)
+
+
+def test_sparsity_pays_for_a_shared_coordinate():
+    s = torch.zeros(1, 2, 3)
+    s[0, 0, 1], s[0, 1, 1] = 2.0, -3.0  # both projectors on coordinate 1
+    # sum_i |s_i * sum_{j != i} s_j| = |2 * -3| + |-3 * 2| = 12
+    assert sparsity_loss(s).item() == pytest.approx(12.0)
+
+
+def test_sparsity_matches_the_authors_per_coordinate_form():
+    s = torch.randn(7, 10, 10)
+    all_z = s.permute(0, 2, 1)  # (B, d, k)
+    eye = torch.eye(10)
+    authors = (all_z @ (1 - eye) * all_z).abs().sum(-1).mean()
+    torch.testing.assert_close(sparsity_loss(s) / 10, authors)
+
+
+def test_case_2_2_is_not_stationary():
+    # two projectors equal and non-zero on one coordinate: the gradient does not vanish
+    s = torch.zeros(1, 2, 1)
+    s[0, :, 0] = 0.7
+    s.requires_grad_(True)
+    sparsity_loss(s).backward()
+    assert (s.grad.abs() > 0.5).all()
+
+
+def test_sparsity_needs_three_dimensions():
+    with pytest.raises(ValueError, match=r"\(B, k, d\)"):
+        sparsity_loss(torch.zeros(3, 4))
+
+
+# --------------------------------------------------------------------------- schedule
+def test_ramps_follow_the_authors_schedule_for_30_epochs():
+    ramps = [loss_ramps(e, 30) for e in range(30)]
+    assert [r.regularise for r in ramps] == [e > 7.5 for e in range(30)]
+    assert ramps[11].beta1 < 1 and ramps[12].beta1 == 1.0
+    assert ramps[14].beta2 < 1 and ramps[15].beta2 == 1.0
+    for r in ramps:
+        assert r.beta3 == pytest.approx(1 - r.beta1)
+    # the consistency term starts once beta2 > 0.01: epoch 10 (0.316 E)
+    assert [e for e in range(30) if ramps[e].beta2 > 1e-2][0] == 10
+    with pytest.raises(ValueError):
+        loss_ramps(-1, 30)
+
+
+def test_objective_maps_steps_onto_virtual_epochs():
+    objective = PMPObjective(steps=300, max_epochs=30)
+    assert objective.epoch_of(0) == 0 and objective.epoch_of(299) == 29
+    assert objective.epoch_of(150) == 15
+
+
+def test_objective_is_reconstruction_only_in_the_first_phase():
+    model = PMPAutoencoder(PMPConfig(latent_dim=4, n_projectors=3))
+    x1, x2 = torch.rand(4, 1, 64, 64), torch.rand(4, 1, 64, 64)
+    objective = PMPObjective(steps=30, max_epochs=30)
+    total, parts = objective(model, PairBatch(x1, x2, 2))
+    assert parts["sparsity"] == 0 and parts["consistency"] == 0
+    torch.testing.assert_close(total, parts["rec"])
+    total, parts = objective(model, PairBatch(x1, x2, 20))
+    assert parts["sparsity"] > 0 and parts["distance"] > 0
+    assert total > parts["rec"]
+    total.backward()
+    assert model.projectors.weight1.grad.abs().sum() > 0
+
+
+# --------------------------------------------------------------------------- pair terms
+def test_distance_loss_is_low_when_one_projector_changes_and_the_rest_hold():
+    torch.manual_seed(0)
+    s1 = torch.randn(8, 4, 3)
+    one = s1.clone()
+    one[:, 2] += 3.0  # projector 2 changes a lot, the others not at all
+    none = s1.clone()  # nothing changes: the "changed" one is pushed out to the margin
+    everything = s1 + 3.0 * torch.randn_like(s1)  # all change: the others are pulled
+    # the push term counts the k - 1 unchanged projectors as 0.05 each: a constant floor
+    # of 10 * 0.05 * (k - 1) / k with no gradient, as in the authors' code
+    floor = 10 * 0.05 * 3 / 4
+    assert distance_loss(s1, one).item() == pytest.approx(floor, abs=1e-4)
+    # nothing changed: every projector is "a quarter changed", each pushed to the margin
+    assert distance_loss(s1, none) == pytest.approx(10 * 0.05, rel=1e-4)
+    assert distance_loss(s1, everything) > 1.0
+
+
+def test_distribution_loss_is_zero_when_the_changes_are_spread_evenly():
+    s1 = torch.zeros(4, 4, 2)
+    s2 = s1.clone()
+    for b in range(4):
+        s2[b, b, 0] = 1.0  # pair b changes projector b
+    assert distribution_loss(s1, s2).item() == pytest.approx(0.0, abs=1e-9)
+    s2 = s1.clone()
+    s2[:, 0, 0] = 1.0  # always projector 0
+    assert distribution_loss(s1, s2) > 1.0
+
+
+def test_hybrids_take_one_projector_from_x1_and_the_rest_from_x2():
+    s1, s2 = torch.randn(5, 3, 4), torch.randn(5, 3, 4)
+    hybrid = swap_hybrids(s1, s2, 10, torch.Generator().manual_seed(0))
+    assert hybrid.shape == (10, 3, 4)
+    seen = set()
+    for h in hybrid:
+        matches = [
+            (b, i)
+            for b in range(5)
+            for i in range(3)
+            if torch.equal(h[i], s1[b, i])
+            and all(torch.equal(h[j], s2[b, j]) for j in range(3) if j != i)
+        ]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) == 10  # distinct (pair, projector) choices
+
+
+def test_consistency_gradients_reach_both_sides():
+    model = PMPAutoencoder(PMPConfig(latent_dim=4, n_projectors=3))
+    hybrid = torch.randn(6, 3, 4, requires_grad=True)
+    loss = consistency_loss(model, hybrid)
+    loss.backward()
+    assert loss > 0 and hybrid.grad.abs().sum() > 0
+    assert model.encoder.net[0].weight.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------------------- Ada-GVAE
+def test_gaussian_kl_matches_torch_distributions():
+    p = GaussianPosterior(torch.randn(3, 4), torch.randn(3, 4))
+    q = GaussianPosterior(torch.randn(3, 4), torch.randn(3, 4))
+    normal = torch.distributions.Normal
+    expected = torch.distributions.kl_divergence(
+        normal(p.mean, (0.5 * p.logvar).exp()), normal(q.mean, (0.5 * q.logvar).exp())
+    )
+    torch.testing.assert_close(gaussian_kl(p, q), expected)
+
+
+def test_adaptive_averaging_shares_the_unchanged_coordinates():
+    mean1 = torch.zeros(1, 4)
+    mean2 = torch.tensor([[0.0, 0.01, 3.0, 0.02]])  # coordinate 2 changed
+    logvar = torch.zeros(1, 4)
+    q1, q2 = GaussianPosterior(mean1, logvar), GaussianPosterior(mean2, logvar)
+    shared = shared_mask(q1, q2)
+    assert shared.tolist() == [[True, True, False, True]]
+    a1, a2 = average_shared(q1, q2, shared)
+    torch.testing.assert_close(a1.mean[0, [0, 1, 3]], a2.mean[0, [0, 1, 3]])
+    torch.testing.assert_close(a1.mean[0, 1], torch.tensor(0.005))
+    assert a1.mean[0, 2] == 0 and a2.mean[0, 2] == 3.0
+
+
+def test_adagvae_loss_is_finite_and_trains_the_encoder():
+    model = AdaGVAE()
+    x1, x2 = torch.rand(4, 1, 64, 64).round(), torch.rand(4, 1, 64, 64).round()
+    total, parts = adagvae_loss(model, PairBatch(x1, x2, 0))
+    assert torch.isfinite(total) and parts["kl"] >= 0
+    assert 0 <= parts["shared"] <= 10
+    total.backward()
+    assert model.encoder.net[0].weight.grad.abs().sum() > 0
+    assert model.encode(x1).shape == (4, 10)
+
+
+# ----------------------------------------------------------------------------- measures
+def test_support_overlap_of_a_permuted_diagonal_is_zero():
+    m = np.zeros((4, 4))
+    m[[2, 0, 3, 1], [0, 1, 2, 3]] = [1.0, 2.0, 0.5, 3.0]
+    overlap = support_overlap(m)
+    assert overlap.owner.tolist() == [2, 0, 3, 1]
+    assert overlap.largest_foreign_share == 0.0
+
+
+def test_one_projector_may_own_several_coordinates():
+    m = np.zeros((3, 4))
+    m[0, :3] = 1.0  # projector 0: a 3-dimensional subspace
+    m[2, 3] = 1.0
+    overlap = support_overlap(m)
+    assert overlap.owner.tolist() == [0, 0, 0, 2]
+    assert overlap.largest_foreign_share == 0.0
+
+
+def test_support_overlap_reports_the_largest_foreign_share():
+    m = np.eye(3)
+    m[1, 0] = 1.0  # coordinate 0 split evenly between projectors 0 and 1
+    overlap = support_overlap(m)
+    assert overlap.largest_foreign_share == pytest.approx(0.5)
+    assert overlap.mean_foreign_share == pytest.approx(0.5 / 3)
+
+
+def test_product_residual_grows_with_overlap():
+    s = torch.zeros(10, 2, 2)
+    s[:, 0, 0], s[:, 1, 1] = torch.randn(10), torch.randn(10)
+    assert product_residual(s) == pytest.approx(0.0)
+    s[:, 1, 0] = 0.5 * torch.randn(10)  # projector 1 leaks onto coordinate 0
+    assert product_residual(s) > 0.1
+    assert support_matrix(s).shape == (2, 2)
+
+
+def test_subspace_information_finds_the_factor_a_projector_copies():
+    rng = np.random.default_rng(0)
+    factors = rng.integers(0, 5, size=(2000, 2))
+    s = np.zeros((2000, 3, 4))
+    s[:, 0, 0] = factors[:, 1] + 0.01 * rng.normal(size=2000)  # projector 0: factor 1
+    s[:, 1, 2] = rng.normal(size=2000)  # projector 1: noise
+    info = subspace_factor_information(s, factors)  # projector 2 constant
+    assert info.shape == (3, 2)
+    assert info[0, 1] > 0.9 and info[0, 0] < 0.05
+    assert info[1].max() < 0.05 and info[2].max() == 0.0
+
+
+# ------------------------------------------------------------------------------ theory
+def test_sparsity_by_coordinate_sums_to_the_loss_and_finds_the_shared_one():
+    from lib.pmp import sparsity_by_coordinate
+
+    s = torch.zeros(1, 3, 4)
+    s[0, 0, 0], s[0, 1, 1], s[0, 2, 1] = 1.0, 2.0, 0.5  # coordinate 1 shared
+    per = sparsity_by_coordinate(s)
+    assert per.tolist() == [0.0, 2.0, 0.0, 0.0]
+    torch.testing.assert_close(per.sum(), sparsity_loss(s))
+
+
+def test_descending_sparsity_at_fixed_norms_separates_the_supports():
+    from lib.pmp import descend_sparsity
+
+    torch.manual_seed(0)
+    s0 = torch.randn(3, 4)
+    run = descend_sparsity(s0, steps=400)
+    assert run.losses[-1] < 0.02 * run.losses[0]
+    final = run.snapshots[-1]
+    torch.testing.assert_close(final.norm(dim=1), s0.norm(dim=1))
+    assert product_residual(final[None]) < 0.01
+    assert run.steps[0] == 0 and run.steps[-1] == 400
+
+
+def test_subspace_decoder_moves_the_code_along_the_directions():
+    model = PMPAutoencoder()
+    from lib.pmp import subspace_decoder
+
+    z_base = torch.randn(10)
+    directions = np.eye(10)[[3, 7]]
+    calls = []
+    model.decode = lambda z: calls.append(z) or torch.zeros(len(z), 1, 64, 64)
+    images = subspace_decoder(model, z_base, directions)(torch.tensor([[1.0, -2.0]]))
+    assert images.shape == (1, 1, 64, 64) and images.max() == 0.5  # sigmoid(0)
+    expected = z_base.clone()
+    expected[3] += 1.0
+    expected[7] -= 2.0
+    torch.testing.assert_close(calls[0][0], expected)
