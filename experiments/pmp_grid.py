@@ -32,6 +32,7 @@ import torch
 
 from lib.checkpoint import pretrained_path
 from lib.data.dsprites import DSprites
+from lib.metrics import METRIC_NAMES
 from lib.notebook import setup
 from lib.pmp import (
     GRID_RECORD,
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> dict:
     scored = time.perf_counter()
     sizes = chapter.quick_sizes if args.quick_sizes else chapter.sizes
     result = evaluate_model(model, data, sizes, args.seed, settings.device)
-    metrics = {k: result.pop(k) for k in list(result) if k in _metric_names()}
+    metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
     record = {
         "kind": args.kind,
         "seed": args.seed,
@@ -111,12 +112,6 @@ def refresh_supports(out: Path) -> None:
         record.update(support_report(model, probe))
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
     print(f"refreshed the support fields of {out}")
-
-
-def _metric_names() -> tuple[str, ...]:
-    from lib.metrics import METRIC_NAMES
-
-    return METRIC_NAMES
 
 
 def main() -> None:
