@@ -16,13 +16,14 @@ EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going
 
-.PHONY: help install book test test-fast lint execute lab student clean distclean
+.PHONY: help install chromium book test test-fast lint execute lab student clean distclean
 
 help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
 	@echo "make test     lint, import contracts, unit tests, notebooks in quick mode, book build"
 	@echo "make lint     ruff (lint + format check) and the import contracts of lib"
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back"
+	@echo "make student  student copies: no solutions, no outputs -> student/"
 	@echo "make lab      start JupyterLab in this environment"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
 
@@ -42,8 +43,21 @@ book: install
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
 
-test: install lint
+test: install lint chromium
 	$(EXEC_ENV) $(BIN)/python -m pytest
+
+# The browser test (tests/test_book_browser.py) drives Debian's Chromium. Installed with apt-get
+# when missing and allowed (root, as on CI); otherwise the test is skipped and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v "$$BOOK_CHROMIUM" >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get (for the browser test)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null) || \
+		echo "apt-get could not install chromium: the browser test will be skipped"; \
+	else \
+		echo "no chromium and no apt-get as root here: the browser test will be skipped"; \
+	fi
 
 # Style (ruff: lint + format, notebooks included) and the layering of lib (import-linter contracts).
 lint: install
@@ -60,6 +74,10 @@ execute: install
 		$(EXEC_ENV) $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
 		$(BIN)/python -m lib.nbtools clean "$$nb" || exit 1; \
 	done
+
+# Student copies (no solutions, no outputs) of every chapter -> student/, kept in sync by a test.
+student: install
+	$(BIN)/python -m lib.nbtools student
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

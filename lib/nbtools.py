@@ -3,6 +3,7 @@
 python -m lib.nbtools clean notebooks/00_introduction.ipynb   # strip run-specific metadata
 python -m lib.nbtools sync-colab                                # write the repo URL into install cells
 python -m lib.nbtools check                                     # the notebook contract, as the tests check it
+python -m lib.nbtools student                                   # student copies -> student/ (make student)
 """
 
 from __future__ import annotations
@@ -24,6 +25,20 @@ COLAB_MARKER = "# Colab only: install the book's helper package"
 REPOSITORY_LINE = re.compile(r'^REPOSITORY = "(?P<url>[^"]+)"$', re.M)
 MAX_CODE_LINE = (
     88  # characters a code cell shows in the rendered book without scrolling
+)
+STUDENT_DIR = ROOT / "student"
+# Teaching material: every chapter opens with its learning objectives (and, for a paper's
+# chapter, the claim it tests) and closes with exercises whose solutions are collapsed
+# admonitions. `make student` writes copies without the solutions and without outputs.
+OBJECTIVES_MARKER = "**In this chapter you will**"
+CLAIM_MARKER = "**The claim this chapter tests.**"
+EXERCISES_HEADING = re.compile(r"^## Exercises\s*$", re.M)
+SOLUTION_START = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{admonition\} Solution\b.*$", re.M
+)
+STUDENT_NOTE = (
+    "*Student copy: the solutions and all outputs are removed. Run the cells yourself; the book "
+    "has the executed chapter and the solutions.*\n\n"
 )
 
 
@@ -87,6 +102,72 @@ def sync_colab(paths: list[Path] | None = None) -> list[Path]:
     return changed
 
 
+def solution_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the solution admonitions in a markdown cell's text.
+
+    A solution opens with a fence line ```` ```{admonition} Solution ```` (or more backticks, or
+    colons) and closes at the next line that is exactly that fence. A fence line of the same
+    length with an info string inside (a nested ```` ```python ````) would close it early in
+    MyST: that, and a missing closing fence, raise ValueError.
+    """
+    spans = []
+    for start in SOLUTION_START.finditer(text):
+        fence = start.group("fence")
+        pos = start.end()
+        for line in re.finditer(r"^.*$", text[pos:], re.M):
+            stripped = line.group(0).rstrip()
+            if stripped == fence:
+                spans.append((start.start(), pos + line.end()))
+                break
+            if re.fullmatch(
+                rf"{re.escape(fence)}(?!{re.escape(fence[0])})\S.*", stripped
+            ):
+                raise ValueError(
+                    f"a fence {stripped!r} nested in a solution opened by {fence!r}: "
+                    "open the solution with a longer fence"
+                )
+        else:
+            raise ValueError(f"a solution opened by {fence!r} is never closed")
+    return spans
+
+
+def student_copy(nb: dict) -> dict:
+    """``nb`` without solutions and outputs: what a student starts from (as fastbook's clean/).
+
+    Solution admonitions are cut out of markdown cells (a cell left empty is dropped), code
+    cells lose their outputs and execution counts, and the first cell says what was removed.
+    """
+    nb = json.loads(json.dumps(nb))  # a deep copy
+    cells = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = source(cell)
+            for start, end in reversed(solution_blocks(text)):
+                text = text[:start] + text[end:]
+            text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+            if not text:
+                continue
+            cell["source"] = text
+        elif cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        cells.append(cell)
+    cells[0]["source"] = STUDENT_NOTE + source(cells[0])
+    nb["cells"] = cells
+    return nb
+
+
+def write_student_copies(out_dir: Path = STUDENT_DIR) -> list[Path]:
+    """Write ``student_copy`` of every chapter to ``out_dir`` (``make student``)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks():
+        target = out_dir / path.name
+        write(target, student_copy(read(path)))
+        written.append(target)
+    return written
+
+
 def contract_problems(path: Path) -> list[str]:
     """Every way ``path`` breaks the notebook contract (see README, "The notebook contract")."""
     nb, problems = read(path), []
@@ -107,6 +188,20 @@ def contract_problems(path: Path) -> list[str]:
                 problems.append(f"{name}: the parameters cell does not set {param!r}")
     if not any(COLAB_MARKER in source(c) for c in code[:3]):
         problems.append(f"{name}: no Colab install cell among the first code cells")
+    markdown = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    if not markdown or OBJECTIVES_MARKER not in markdown[0]:
+        problems.append(f"{name}: the first cell must list {OBJECTIVES_MARKER!r}")
+    elif not name.startswith("00_") and CLAIM_MARKER not in markdown[0]:
+        problems.append(f"{name}: the first cell must state {CLAIM_MARKER!r}")
+    if not any(EXERCISES_HEADING.search(text) for text in markdown):
+        problems.append(f"{name}: no '## Exercises' section")
+    try:
+        n_solutions = sum(len(solution_blocks(text)) for text in markdown)
+    except ValueError as err:
+        problems.append(f"{name}: {err}")
+    else:
+        if n_solutions == 0:
+            problems.append(f"{name}: the exercises have no collapsed solution")
     counts = [c.get("execution_count") for c in code]
     if counts != list(range(1, len(code) + 1)):
         problems.append(
@@ -140,6 +235,11 @@ def contract_problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "student":
+        out = Path(argv[1]) if len(argv) > 1 else STUDENT_DIR
+        written = write_student_copies(out)
+        print(f"wrote {len(written)} student copies to {out}")
+        return 0
     if not argv or argv[0] not in ("clean", "sync-colab", "check"):
         print(__doc__)
         return 2

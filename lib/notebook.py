@@ -199,6 +199,11 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     the outputs of whichever machine executed the notebook. Where myst-nb is not installed (e.g.
     Colab) nothing is recorded and, with ``display=True``, the value is printed.
     """
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    elif hasattr(value, "dtype") and getattr(value, "shape", None) == ():
+        # a NumPy scalar: its repr "np.float64(...)" is not a number the text can format
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # pragma: no cover - Colab and other bare kernels
@@ -206,3 +211,23 @@ def glue(name: str, value: Any, display: bool = False) -> None:
             print(f"{name} = {value!r}")
         return
     myst_glue(name, value, display=display)
+
+
+CLAIM_VERDICTS = ("reproduced", "partly reproduced", "not reproduced")
+
+
+def glue_claim(measured: str, verdict: str) -> None:
+    """Record a chapter's test of its paper's central claim for the landing page.
+
+    ``measured`` is a short phrase with the numbers of this run (formatted by the caller from
+    its variables, never typed); ``verdict`` is one of :data:`CLAIM_VERDICTS`, decided in the
+    chapter by a stated criterion. Glued as ``claim_measured`` and ``claim_verdict``, which
+    ``book/intro.md`` pastes into its results table; also printed, so that the chapter shows it.
+    """
+    if verdict not in CLAIM_VERDICTS:
+        raise ValueError(f"verdict must be one of {CLAIM_VERDICTS}, got {verdict!r}")
+    if not measured.strip():
+        raise ValueError("measured must say what was measured")
+    glue("claim_measured", measured)
+    glue("claim_verdict", verdict)
+    print(f"claim check: {measured} -> {verdict}")

@@ -6,6 +6,7 @@ cell with ``plt.show()``), and accepts numpy arrays or tensors of shape (N, H, W
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -155,6 +156,49 @@ def coloured_atoms(atoms: torch.Tensor | np.ndarray, cmap: str = "tab10") -> np.
     return np.clip(mixed * np.clip(total, 0, 1)[..., None], 0, 1)
 
 
+# Inline SVG icons for the buttons of matplotlib's ``to_jshtml`` player. Matplotlib's player asks
+# maxcdn.bootstrapcdn.com for Font Awesome 4, which an offline reader (or a firewall) never gets:
+# the buttons would be blank boxes. These icons travel with the HTML, in Jupyter, Colab and the book.
+_PLAYER_ICON_PATHS = {
+    "fa-minus": "M2 7h12v2H2z",
+    "fa-plus": "M7 2h2v5h5v2H9v5H7V9H2V7h5z",
+    "fa-play": "M4 2l10 6-10 6z",
+    "fa-play fa-flip-horizontal": "M12 2L2 8l10 6z",
+    "fa-pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "fa-step-forward": "M3 2l8 6-8 6zM11 2h2v12h-2z",
+    "fa-step-backward": "M13 2L5 8l8 6zM3 2h2v12H3z",
+    "fa-fast-forward": "M1 2l6 6-6 6zM7 2l6 6-6 6zM13 2h2v12h-2z",
+    "fa-fast-backward": "M15 2L9 8l6 6zM9 2L3 8l6 6zM1 2h2v12H1z",
+}
+_FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>", re.IGNORECASE)
+
+
+def player_html(anim, default_mode: str = "once") -> str:
+    """Matplotlib's ``to_jshtml`` player as self-contained HTML: no request to another host.
+
+    The Font Awesome stylesheet link is removed and each button's icon becomes an inline SVG
+    (same buttons, titles and keyboard labels). Raises if matplotlib's template changed so that
+    an icon is no longer found, rather than shipping blank buttons.
+    """
+    html = _FONT_AWESOME_LINK.sub("", anim.to_jshtml(default_mode=default_mode))
+    for name, path in _PLAYER_ICON_PATHS.items():
+        tag = f'<i class="fa {name}"></i>'
+        if tag not in html:
+            raise RuntimeError(
+                f"matplotlib's player has no {tag!r}: update player_html"
+            )
+        svg = (
+            '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" '
+            f'style="vertical-align:middle"><path fill="currentColor" d="{path}"/></svg>'
+        )
+        html = html.replace(tag, svg)
+    if "fa fa-" in html:
+        raise RuntimeError(
+            "matplotlib's player has an icon player_html does not replace"
+        )
+    return html
+
+
 def heatmap_player(
     matrices: Sequence[np.ndarray] | np.ndarray,
     titles: Sequence[str],
@@ -194,4 +238,4 @@ def heatmap_player(
 
     anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval)
     plt.close(fig)
-    return HTML(anim.to_jshtml(default_mode="once"))
+    return HTML(player_html(anim))

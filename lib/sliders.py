@@ -18,7 +18,7 @@ import torch
 from matplotlib import animation
 
 from .notebook import static_default
-from .plotting import to_numpy_images
+from .plotting import player_html, to_numpy_images
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,4 @@ def latent_slider(
         return live_slider(decode, ranges)
     from IPython.display import HTML
 
-    return HTML(
-        static_slider(decode, ranges, **static_kwargs).to_jshtml(default_mode="once")
-    )
+    return HTML(player_html(static_slider(decode, ranges, **static_kwargs)))

@@ -11,3 +11,35 @@ import torch  # noqa: E402
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The HTML book, built once per test session exactly as `make book` builds it.
+
+    Returns ``(html_dir, log, seconds)``; the build must succeed with warnings as errors.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [
+        str(jb),
+        "build",
+        ".",
+        "--toc",
+        "book/_toc.yml",
+        "--config",
+        "book/_config.yml",
+    ]
+    cmd += ["--path-output", str(out), "-W", "-n", "--keep-going"]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
+    seconds = time.perf_counter() - start
+    log = result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == 0, log
+    return out / "_build" / "html", log, seconds

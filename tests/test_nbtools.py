@@ -4,10 +4,20 @@ import json
 
 from lib import nbtools
 
+OPENER = (
+    f"# Title\n\n{nbtools.CLAIM_MARKER} A claim.\n\n{nbtools.OBJECTIVES_MARKER}\n\n- x"
+)
+EXERCISES = "## Exercises\n\n**1.** Why?\n\n```{admonition} Solution\n:class: dropdown\nBecause.\n```"
 
-def _notebook(tmp_path, cells, kernel="python3"):
+
+def _markdown(src):
+    return {"cell_type": "markdown", "source": src, "metadata": {}}
+
+
+def _notebook(tmp_path, cells, kernel="python3", opener=OPENER, exercises=EXERCISES):
+    """A chapter: an opener, the code ``cells``, and an exercises section."""
     nb = {
-        "cells": cells,
+        "cells": [_markdown(opener), *cells, _markdown(exercises)],
         "metadata": {"kernelspec": {"name": kernel}},
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -69,6 +79,20 @@ def test_each_violation_is_reported(tmp_path):
         "kernelspec" in p
         for p in nbtools.contract_problems(_notebook(tmp_path, GOOD, kernel="py"))
     )
+    teaching = {
+        "In this chapter you will": {"opener": "# Title\n\nText."},
+        "The claim this chapter tests": {
+            "opener": f"# T\n\n{nbtools.OBJECTIVES_MARKER}"
+        },
+        "no '## Exercises' section": {"exercises": "## Summary"},
+        "no collapsed solution": {"exercises": "## Exercises\n\n**1.** Why?"},
+        "nested in a solution": {
+            "exercises": EXERCISES.replace("Because.", "```python")
+        },
+    }
+    for expected, kwargs in teaching.items():
+        problems = nbtools.contract_problems(_notebook(tmp_path, GOOD, **kwargs))
+        assert any(expected in p for p in problems), (expected, problems)
 
 
 def test_clean_strips_run_metadata(tmp_path):
@@ -88,7 +112,7 @@ def test_clean_strips_run_metadata(tmp_path):
     path.write_text(json.dumps(nb))
     nbtools.clean(path)
     nb = json.loads(path.read_text())
-    assert "papermill" not in nb["metadata"] and nb["cells"][0]["metadata"] == {
+    assert "papermill" not in nb["metadata"] and nb["cells"][1]["metadata"] == {
         "tags": ["parameters"]
     }
 
@@ -103,5 +127,5 @@ def test_the_repository_line_may_be_long_and_sync_colab_rewrites_it(
     path = _notebook(tmp_path, [GOOD[0], _code(colab, 2), GOOD[2]])
     monkeypatch.setattr(nbtools, "repository_url", lambda: url)
     assert nbtools.sync_colab([path]) == [path]
-    assert f'REPOSITORY = "{url}"' in nbtools.source(nbtools.read(path)["cells"][1])
+    assert f'REPOSITORY = "{url}"' in nbtools.source(nbtools.read(path)["cells"][2])
     assert nbtools.contract_problems(path) == []

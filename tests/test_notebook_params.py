@@ -96,3 +96,30 @@ def test_train_or_load_trains_saves_then_loads_with_the_same_history(
     assert "loaded shipped checkpoint ch/m: 3 steps" in capsys.readouterr().out
     for a, b in zip(model.parameters(), rebuilt.parameters()):
         assert torch.equal(a, b)
+
+
+def test_glue_claim_checks_its_verdict_and_prints(capsys):
+    from lib.notebook import glue_claim
+
+    glue_claim("error 0.02 (goal < 0.1)", "reproduced")
+    assert "error 0.02 (goal < 0.1) -> reproduced" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        glue_claim("error 0.02", "yes")
+    with pytest.raises(ValueError, match="what was measured"):
+        glue_claim("  ", "reproduced")
+
+
+def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
+    import numpy as np
+
+    from lib import notebook
+
+    stored = {}
+    fake = type(
+        "M", (), {"glue": staticmethod(lambda k, v, display: stored.update({k: v}))}
+    )
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", fake)
+    notebook.glue("a", np.float64(0.25))
+    notebook.glue("b", torch.tensor(3.0))
+    assert stored == {"a": 0.25, "b": 3.0}
+    assert type(stored["a"]) is float and repr(stored["a"]) == "0.25"

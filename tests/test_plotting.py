@@ -62,6 +62,7 @@ def test_latent_slider_static_and_live():
         _decode, {"a": (-1, 1, 0)}, live=False, frames_per_coordinate=3
     )
     assert isinstance(static, HTML) and "animation" in static.data.lower()
+    _assert_self_contained_player(static.data)
     live = latent_slider(_decode, {"a": (-1, 1, 0.5), "b": (-1, 1, 0)}, live=True)
     assert [w.description for w in live.children[:2]] == ["a", "b"]
     assert live.children[0].value == 0.5
@@ -99,10 +100,34 @@ def test_heatmap_player_is_self_contained_html():
 
     frames = np.random.default_rng(0).random((3, 4, 5))
     html = heatmap_player(frames, ["a", "b", "c"]).data
-    assert "<script" in html and "https://" not in html.split("<script")[1][:200]
+    _assert_self_contained_player(html)
     import pytest
 
     with pytest.raises(ValueError, match="titles"):
         heatmap_player(frames, ["a"])
     with pytest.raises(ValueError, match="stack"):
         heatmap_player(np.zeros((4, 5)), ["a"])
+
+
+def _assert_self_contained_player(html: str) -> None:
+    """No URL outside the page (the offline book) and nine buttons, each with a drawn icon."""
+    assert re.search(r"https?://|(src|href)=\"//", html) is None, "asks another host"
+    assert "font-awesome" not in html and 'class="fa ' not in html
+    buttons = re.findall(r"<button[^>]*>(.*?)</button>", html, flags=re.S)
+    assert len(buttons) == 9
+    assert all("<svg" in b and "<path" in b for b in buttons)
+
+
+def test_player_html_fails_loudly_when_an_icon_is_missing():
+    from matplotlib import animation
+
+    from lib.plotting import player_html
+
+    fig, ax = plt.subplots()
+    anim = animation.FuncAnimation(fig, lambda t: (), frames=2)
+    plt.close(fig)
+    anim.to_jshtml = lambda default_mode: (
+        "<i class='fa fa-play'></i>"
+    )  # another template
+    with pytest.raises(RuntimeError, match="update player_html"):
+        player_html(anim)
