@@ -119,15 +119,12 @@ def _assert_self_contained_player(html: str) -> None:
 
 
 def test_player_html_fails_loudly_when_an_icon_is_missing():
-    from matplotlib import animation
+    from types import SimpleNamespace
 
     from lib.plotting import player_html
 
-    fig, ax = plt.subplots()
-    anim = animation.FuncAnimation(fig, lambda t: (), frames=2)
-    plt.close(fig)
-    anim.to_jshtml = lambda default_mode: (
-        "<i class='fa fa-play'></i>"
-    )  # another template
+    other_template = SimpleNamespace(
+        to_jshtml=lambda default_mode: "<i class='fa fa-play'></i>"
+    )
     with pytest.raises(RuntimeError, match="update player_html"):
-        player_html(anim)
+        player_html(other_template)
