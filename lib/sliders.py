@@ -1,10 +1,12 @@
-"""Latent sliders: live ipywidgets in a kernel, a static ``to_jshtml`` player in the book.
+"""Latent sliders: live ipywidgets in a kernel, a live decoder in the browser for the book.
 
 ``latent_slider(decode, ranges)`` shows, for each named latent coordinate, a slider that decodes
-on the fly. A live widget needs a running kernel, so when the notebook is executed for the static
-book (``BOOK_STATIC=1``, set by ``make execute`` and the tests) it renders instead a self-contained
-JavaScript player (matplotlib's ``FuncAnimation.to_jshtml``) whose frames sweep each coordinate in
-turn, the others held at their defaults. The player works offline and needs no kernel.
+on the fly. An ipywidget needs a running kernel, so when the notebook is executed for the static
+book (``BOOK_STATIC=1``, set by ``make execute`` and the tests) ``decode`` is exported to ONNX and
+runs in the reader's browser (:mod:`lib.live`), with every slider movable at once. The same
+output carries a self-contained JavaScript player (matplotlib's ``FuncAnimation.to_jshtml``)
+whose frames sweep each coordinate in turn, the others held at their defaults: it is shown
+where the browser runtime cannot load.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ import numpy as np
 import torch
 from matplotlib import animation
 
+from .live import (
+    LiveSlider,
+    describe_size,
+    export_onnx,
+    live_slider_html,
+    onnx_difference,
+    random_codes,
+)
 from .notebook import static_default
 from .plotting import player_html, to_numpy_images
 
@@ -136,15 +146,62 @@ def live_slider(
     return widgets.interactive(show, **sliders)
 
 
+ONNX_TOLERANCE = 1e-4  # largest |torch - ONNX| accepted for an exported decoder
+N_CHECK_CODES = 32  # random codes on which the export is compared with torch
+
+
+def live_decoder(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    ranges: Mapping[str, SliderSpec | Sequence[float]],
+    fallback_html: str,
+    size: float = 2.4,
+    tolerance: float = ONNX_TOLERANCE,
+) -> str:
+    """``decode`` exported to ONNX, checked against torch, as one live-decoder HTML output.
+
+    Raises ValueError when the exported model differs from torch by more than ``tolerance``
+    on any of ``N_CHECK_CODES`` random codes in the sliders' ranges.
+    """
+    specs = _specs(ranges)
+    sliders = [LiveSlider(name, s.low, s.high, s.default) for name, s in specs.items()]
+    model = export_onnx(decode, len(sliders))
+    difference = onnx_difference(model, decode, random_codes(sliders, N_CHECK_CODES))
+    if not difference <= tolerance:
+        raise ValueError(
+            f"the ONNX export differs from torch by {difference:.2e} "
+            f"(> {tolerance:g}): the decoder is not traceable as it is"
+        )
+    defaults = torch.tensor([[s.default for s in sliders]], dtype=torch.float32)
+    with torch.no_grad():
+        image_shape = to_numpy_images(decode(defaults)).shape[1:]
+    caption = (
+        f"Decoded in your browser by ONNX Runtime Web: the decoder is "
+        f"{describe_size(len(model))}, and differs from torch by at most "
+        f"{difference:.1e} on {N_CHECK_CODES} random codes."
+    )
+    return live_slider_html(
+        model,
+        sliders,
+        image_shape,
+        fallback_html,
+        caption,
+        display_height=round(75 * size),
+    )
+
+
 def latent_slider(
     decode: Callable[[torch.Tensor], torch.Tensor],
     ranges: Mapping[str, SliderSpec | Sequence[float]],
     live: bool | None = None,
+    onnx_tolerance: float = ONNX_TOLERANCE,
     **static_kwargs,
 ):
-    """Live sliders in a kernel, the static player for the book (``live=None`` decides by ``BOOK_STATIC``).
+    """ipywidgets in a kernel; for the book, a live decoder in the browser with the static
+    player as its fallback (``live=None`` decides by ``BOOK_STATIC``).
 
-    Returns an object that displays itself: the ipywidgets ``interactive`` or an ``IPython.display.HTML``.
+    ``static_kwargs`` go to :func:`static_slider` (``frames_per_coordinate``, ``size``,
+    ``dpi``); ``onnx_tolerance`` is the largest accepted ``|torch - ONNX|`` of the export. Returns an object that displays itself: the ipywidgets ``interactive`` or an
+    ``IPython.display.HTML``.
     """
     if live is None:
         live = not static_default()
@@ -152,4 +209,6 @@ def latent_slider(
         return live_slider(decode, ranges)
     from IPython.display import HTML
 
-    return HTML(player_html(static_slider(decode, ranges, **static_kwargs)))
+    fallback = player_html(static_slider(decode, ranges, **static_kwargs))
+    size = static_kwargs.get("size", 2.4)
+    return HTML(live_decoder(decode, ranges, fallback, size, onnx_tolerance))

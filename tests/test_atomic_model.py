@@ -133,3 +133,28 @@ def test_checkpoint_round_trip_through_the_registry(tmp_path, model):
     other = AtomicAutoencoder(AtomicAEConfig(image_size=32, n_atoms=4, atom_dim=3))
     with pytest.raises((ConfigError, CheckpointError)):
         load_checkpoint(path, other, expected_config=other.config.to_dict())
+
+
+def test_block_decoder_moves_its_blocks_and_keeps_the_other_atoms():
+    from lib.atomic import block_decoder, block_slider_ranges
+
+    torch.manual_seed(0)
+    model = AtomicAutoencoder(
+        AtomicAEConfig(image_size=16, n_atoms=3, atom_dim=2)
+    ).eval()
+    base = torch.randn(1, 3, 2)
+    values = torch.randn(4, 4)  # 4 codes, blocks 2 and 0 (in that order)
+    decode = block_decoder(model, base, [2, 0])
+    expected = base.repeat(4, 1, 1)
+    expected[:, 2], expected[:, 0] = values[:, :2], values[:, 2:]
+    with torch.no_grad():
+        want = model.decode(expected).clamp(0, 1)
+    assert torch.allclose(decode(values), want, atol=1e-5)
+    for bad in ([], [3], [1, 1]):
+        with pytest.raises(ValueError, match="distinct indices"):
+            block_decoder(model, base, bad)
+    ranges = block_slider_ranges(torch.randn(50, 3, 2), base, [2, 0])
+    assert list(ranges) == ["z[2,0]", "z[2,1]", "z[0,0]", "z[0,1]"]
+    assert [r.default for r in ranges.values()] == pytest.approx(
+        [*base[0, 2].tolist(), *base[0, 0].tolist()]
+    )

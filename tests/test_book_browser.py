@@ -3,7 +3,9 @@
 Debian's Chromium driven by Playwright (no browser download: ``executable_path``). Per page:
 no console error, no failed request, no request to another host (they are aborted, as a
 firewall would, and recorded), every image loaded, math typeset by the book's own MathJax
-wherever the page has math, and every static slider changes its frame when moved. Full-page
+wherever the page has math, every static slider changes its frame when moved, and every live
+decoder loads, and changes its canvas when any of its sliders moves (its decode time is
+measured in the page and reported, not asserted). Full-page
 screenshots go to ``.test-artifacts/browser/`` (not committed). ``make test`` installs Chromium
 with apt-get where it can; elsewhere this module is skipped with the reason.
 """
@@ -105,6 +107,50 @@ _MOVE_SLIDERS = """() => [...document.querySelectorAll('input.anim-slider')].map
 })"""
 
 
+# Every live decoder (lib/live.py): wait until it has left "loading", move each of its sliders
+# to the far end of its range and back, compare the canvas, then time 200 decodes in the page.
+_LIVE = """async () => {
+  const idle = async (api, n) => {
+    const t0 = performance.now();
+    while (api.times.length === n && performance.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  };
+  const out = [];
+  for (const root of document.querySelectorAll(".live-decoder")) {
+    const api = root.liveDecoder, canvas = root.querySelector("canvas");
+    const res = {state: root.dataset.liveState, error: api ? api.error : "no script ran",
+                 firstFrameMs: api ? api.firstFrameMs : null, sliders: 0, changed: 0,
+                 fallbackHidden: root.querySelector(".live-fallback").style.display === "none"};
+    out.push(res);
+    if (res.state !== "ready") continue;
+    for (const input of root.querySelectorAll("input.live-slider")) {
+      const before = canvas.toDataURL(), start = input.value;
+      const low = +input.value - +input.min, high = +input.max - +input.value;
+      let n = api.times.length;
+      input.value = low > high ? input.min : input.max;
+      input.dispatchEvent(new Event("input"));
+      await idle(api, n);
+      res.sliders += 1;
+      if (canvas.toDataURL() !== before) res.changed += 1;
+      n = api.times.length;
+      input.value = start;
+      input.dispatchEvent(new Event("input"));
+      await idle(api, n);
+    }
+    const times = (await api.bench(200)).sort((a, b) => a - b);
+    res.meanMs = times.reduce((a, b) => a + b, 0) / times.length;
+    res.p95Ms = times[Math.floor(0.95 * times.length)];
+  }
+  return out;
+}"""
+LIVE_LOADED = (
+    "[...document.querySelectorAll('.live-decoder')]"
+    ".every(e => e.dataset.liveState !== 'loading')"
+)
+
+
 def _watch(page, host: str) -> dict[str, list[str]]:
     """Record the page's console errors and failed requests; abort and record any request to
     a host other than ``host`` (as a firewall would)."""
@@ -143,6 +189,8 @@ def _visit(browser, base: str, name: str) -> tuple[str, list[str]]:
         page.wait_for_url("**/book/intro.html", wait_until="load")
     facts = page.evaluate(_INSPECT)
     moved = page.evaluate(_MOVE_SLIDERS)
+    page.wait_for_function(LIVE_LOADED, timeout=60_000)
+    live = page.evaluate(_LIVE)
     page.wait_for_timeout(200)  # let late console messages arrive
     shot = ARTIFACTS / (name.replace("/", "__").removesuffix(".html") + ".png")
     page.screenshot(path=str(shot), full_page=True)
@@ -156,6 +204,16 @@ def _visit(browser, base: str, name: str) -> tuple[str, list[str]]:
         f"{facts['mathNodes']} (typeset {facts['typeset']}), sliders moved "
         f"{len(moved) - still}/{len(moved)}"
     )
+    if live:
+        ready = sum(d["state"] == "ready" for d in live)
+        row += f", live decoders ready {ready}/{len(live)}"
+        for d in live:
+            if d["state"] == "ready":
+                row += (
+                    f" [sliders changing the canvas {d['changed']}/{d['sliders']}, "
+                    f"decode {d['meanMs']:.2f} ms mean / {d['p95Ms']:.2f} ms p95, "
+                    f"first frame {d['firstFrameMs']:.0f} ms]"
+                )
     wrong = seen["errors"] + seen["failed"]
     wrong += [f"other host: {u}" for u in seen["foreign"]]
     wrong += [f"broken image {s}" for s in facts["brokenImages"]]
@@ -163,6 +221,13 @@ def _visit(browser, base: str, name: str) -> tuple[str, list[str]]:
         wrong.append("math not typeset")
     if still:
         wrong.append(f"{still} slider(s) did not change their frame")
+    for d in live:
+        if d["state"] != "ready":
+            wrong.append(f"live decoder {d['state']}: {d['error']}")
+        elif d["changed"] < d["sliders"] or not d["fallbackHidden"]:
+            wrong.append(
+                f"live decoder: {d['changed']}/{d['sliders']} sliders change it"
+            )
     return row, [f"{name}: {w}" for w in wrong]
 
 
@@ -194,3 +259,25 @@ def test_the_check_sees_a_foreign_request_and_a_console_error(served_book, brows
     probe.unlink()
     assert "boom" in seen["errors"]
     assert seen["foreign"] == ["https://example.org/x.png"]
+
+
+def test_a_live_decoder_falls_back_to_the_player_without_its_runtime(
+    served_book, browser
+):
+    """As in a viewer without the book's files: ONNX Runtime Web is unreachable."""
+    html, base = served_book
+    name = "notebooks/00_introduction.html"
+    page = browser.new_page()
+    page.route("**/_static/ort/**", lambda route: route.abort())
+    page.goto(base + name, wait_until="load")
+    page.wait_for_function(LIVE_LOADED, timeout=60_000)
+    states = page.evaluate(
+        """[...document.querySelectorAll('.live-decoder')].map(e => [
+            e.dataset.liveState,
+            getComputedStyle(e.querySelector('.live-fallback')).display,
+            getComputedStyle(e.querySelector('.live-panel')).display])"""
+    )
+    moved = page.evaluate(_MOVE_SLIDERS)
+    page.close()
+    assert states and all(s == ["failed", "block", "none"] for s in states), states
+    assert moved and all(m["changed"] for m in moved), "the fallback player must work"

@@ -194,3 +194,19 @@ def test_neighbours_never_self():
 def test_bad_reg_raises():
     with pytest.raises(ValueError, match="reg"):
         disk_ae_loss(DiskAutoencoder(), _batch(2, torch.float32), reg="type4")
+
+
+def test_disk_panels_show_the_input_beside_each_model():
+    from lib.data.disks import disks_from_radii
+    from lib.taking_apart import disk_panels
+
+    models = [DiskAutoencoder(DiskAEConfig()).eval() for _ in range(2)]
+    radius = torch.tensor([[5.0], [40.0]])  # the second is clamped to the image's 32
+    panels = disk_panels(models)(radius)
+    assert panels.shape == (2, 1, 64, 3 * 64)
+    disks = disks_from_radii([5.0, 32.0], antialias="area")
+    assert (panels[..., :64] - disks).abs().max() < 2e-3  # float32 rendering
+    with torch.no_grad():
+        assert torch.allclose(
+            panels[..., 64:128], models[0](disks)[0].clamp(0, 1), atol=1e-3
+        )

@@ -361,3 +361,13 @@ def test_torus_paths_equal_angles_give_full_turn():
 
 
 # ----------------------------------------------------------------------------- diagnostics
+
+
+def test_polar_decoder_reads_angles_then_radii():
+    from lib.toroidal import polar_decoder
+
+    model = TorusAutoencoder(TorusAEConfig(d=3)).eval()
+    phi, r = torch.rand(5, 3) * 6 - 3, torch.rand(5, 3) + 0.5
+    with torch.no_grad():
+        want = model.decode(model.from_polar(r, phi))
+    assert torch.allclose(polar_decoder(model)(torch.cat([phi, r], dim=1)), want)

@@ -34,11 +34,13 @@ from lib.atomic.model import (
     AtomicAutoencoder,
     AtomicOutput,
     BlockDecoder,
+    block_decoder,
 )
 from lib.atomic.recipes import (
     AtomicChapterConfig,
     CrossesSpec,
     atomic_trainer,
+    block_slider_ranges,
     cross_batches,
     cross_test_set,
     fit_atomic_ae,
@@ -57,6 +59,8 @@ __all__ = [
     "AtomicChapterConfig",
     "AtomicOutput",
     "BlockDecoder",
+    "block_decoder",
+    "block_slider_ranges",
     "CoordinateReport",
     "CrossesSpec",
     "FillingCurve",

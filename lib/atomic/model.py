@@ -232,3 +232,34 @@ class AtomicAutoencoder(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def block_decoder(model: AtomicAutoencoder, base: torch.Tensor, blocks: list[int]):
+    """``decode(v (N, len(blocks) * d0)) -> images (N, 1, H, W)``: move ``blocks``, keep the rest.
+
+    ``base`` (1, k, d0) is a code; the values replace the coordinates of ``blocks`` in turn.
+    Since f_D(z) = sum_i g(z_i), the atoms of the other blocks add up to one fixed image,
+    computed once: each call runs g only on the moving blocks.
+    """
+    k, d0 = model.config.n_atoms, model.config.atom_dim
+    base = base.detach().reshape(1, k, d0)
+    if (
+        not blocks
+        or any(not 0 <= b < k for b in blocks)
+        or len(set(blocks)) < len(blocks)
+    ):
+        raise ValueError(f"blocks must be distinct indices in [0, {k}), got {blocks}")
+    device = next(model.parameters()).device
+    fixed = [i for i in range(k) if i not in blocks]
+    with torch.no_grad():
+        atoms = model.decode_atoms(base.to(device))  # (1, k, 1, H, W)
+        background = atoms[:, fixed].sum(dim=1)  # (1, 1, H, W)
+
+    @torch.no_grad()
+    def decode(values: torch.Tensor) -> torch.Tensor:
+        moving = values.float().to(device).reshape(-1, d0)  # (N * len(blocks), d0)
+        drawn = model.block_decoder(moving)  # (N * len(blocks), 1, H, W)
+        drawn = drawn.reshape(-1, len(blocks), *drawn.shape[1:]).sum(dim=1)
+        return (background + drawn).clamp(0, 1).cpu()
+
+    return decode

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from lib.atomic.losses import atomic_ae_loss
@@ -17,6 +18,7 @@ from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
 from lib.data.mnist import upsample
 from lib.data.spikes import SpikeSpec, make_crosses, make_spikes
 from lib.notebook import RunSettings, train_or_load
+from lib.sliders import SliderSpec
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 BatchFn = Callable[[int], torch.Tensor]
@@ -283,3 +285,24 @@ def reconstruction_mse(
         total += float(((model(x)[0] - x) ** 2).sum())
         count += x.numel()
     return total / count
+
+
+def block_slider_ranges(
+    codes: torch.Tensor, base: torch.Tensor, blocks: list[int], prefix: str = "z"
+) -> dict[str, SliderSpec]:
+    """Slider ranges for the coordinates of ``blocks``: the 2nd to 98th percentile of each
+    coordinate over ``codes`` (N, k, d0), widened to include ``base`` (1, k, d0), which is
+    where each slider starts. Named ``z[block,coordinate]``, in the order of
+    :func:`~lib.atomic.model.block_decoder`'s input."""
+    codes = torch.as_tensor(codes).detach().cpu().flatten(0, 1).numpy()  # (N * k, d0)
+    base = torch.as_tensor(base).detach().cpu().reshape(-1, codes.shape[-1])  # (k, d0)
+    low, high = np.percentile(codes, [2, 98], axis=0)
+    return {
+        f"{prefix}[{b},{c}]": SliderSpec(
+            float(min(low[c], base[b, c])),
+            float(max(high[c], base[b, c])),
+            float(base[b, c]),
+        )
+        for b in blocks
+        for c in range(codes.shape[-1])
+    }

@@ -23,7 +23,7 @@ from lib.taking_apart.losses import (
     regulariser,
     weight_l2,
 )
-from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder
+from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder, disk_panels
 from lib.taking_apart.recipes import (
     TakingApartChapterConfig,
     codes_and_errors,
@@ -48,6 +48,7 @@ __all__ = [
     "REG_CHOICES",
     "DiskAEConfig",
     "DiskAutoencoder",
+    "disk_panels",
     "TakingApartChapterConfig",
     "airy_first_zero",
     "airy_k",

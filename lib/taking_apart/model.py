@@ -29,10 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
+from lib.data.disks import disks_from_radii
 from lib.nets import CodeAutoencoder
 
 
@@ -139,3 +141,24 @@ class DiskAutoencoder(CodeAutoencoder):
                 nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+
+
+def disk_panels(models: list[nn.Module], image_size: int = 64):
+    """``decode(radius (N, 1)) -> images (N, 1, H, (1 + len(models)) W)`` for a slider.
+
+    Renders the disk of each radius (clamped to [0, image_size / 2], area anti-aliased, in
+    float32 so that it exports to ONNX) and shows it beside each model's reconstruction of
+    it, in one row: the input, then the models.
+    """
+    device = next(models[0].parameters()).device
+
+    @torch.no_grad()
+    def decode(radius: torch.Tensor) -> torch.Tensor:
+        radius = radius[:, 0].float().clamp(0, image_size / 2)
+        disks = disks_from_radii(
+            radius, image_size, antialias="area", area_dtype=torch.float32
+        ).to(device)
+        panels = [disks, *(model(disks)[0].clamp(0, 1) for model in models)]
+        return torch.cat(panels, dim=3).cpu()
+
+    return decode

@@ -201,6 +201,24 @@ class TorusAutoencoder(nn.Module):
 # --------------------------------------------------------------------------- torus helpers
 
 
+def polar_decoder(model: TorusAutoencoder):
+    """``decode(v (N, 2d)) -> images (N, 1, 28, 28)`` for sliders: v = (angles, radii).
+
+    The first d numbers are the angles Phi, the last d the radii R; the code is
+    z = (R cos Phi, R sin Phi) (Sect. 2), decoded by ``model``.
+    """
+    d = model.config.d
+    device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def decode(values: torch.Tensor) -> torch.Tensor:
+        values = values.float().to(device)
+        phi, r = values[:, :d], values[:, d:]  # (N, d) each
+        return model.decode(model.from_polar(r, phi)).cpu()
+
+    return decode
+
+
 def wrap_angle(phi: torch.Tensor) -> torch.Tensor:
     """Map angles to (-pi, pi] (pi stays pi; -pi becomes pi)."""
     wrapped = math.pi - torch.remainder(math.pi - phi, 2 * math.pi)
