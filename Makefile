@@ -11,7 +11,7 @@ CPU_TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
 TORCH_SPEC ?= $(if $(CPU_TORCH_WHEEL),$(CPU_TORCH_WHEEL),torch>=2.4)
 # glibc malloc tunables: fewer page faults on large tensors (measure with bench/train_step.py).
 export GLIBC_TUNABLES ?= glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=17179869184
-# Executed notebooks: no widget progress bars, the static slider player instead of live widgets.
+# Executed notebooks: no widget progress bars; sliders become live decoders in the page (lib/live.py).
 EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going

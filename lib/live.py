@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import html
 import inspect
@@ -55,8 +56,9 @@ class _DecodeModule(torch.nn.Module):
 def _modules_used_by(fn, depth: int = 3) -> list[torch.nn.Module]:
     """The ``nn.Module`` objects a decode function reaches through its closure and globals.
 
-    Follows bound methods, nested functions and containers a few levels deep: what a
-    notebook's ``lambda code: model.decode(code)`` or a lib helper's inner function holds.
+    Follows bound methods, partials, nested functions, containers and plain objects'
+    attributes a few levels deep: what a notebook's ``lambda code: model.decode(code)`` or a
+    lib helper's inner function holds.
     """
     found: dict[int, torch.nn.Module] = {}
 
@@ -71,9 +73,15 @@ def _modules_used_by(fn, depth: int = 3) -> list[torch.nn.Module]:
                 visit(value, level - 1)
         elif inspect.ismethod(obj):
             visit(obj.__self__, level)
+        elif isinstance(obj, functools.partial):
+            for value in (obj.func, *obj.args, *obj.keywords.values()):
+                visit(value, level)
         elif level > 0 and inspect.isfunction(obj):
             names = inspect.getclosurevars(obj)
             for value in [*names.nonlocals.values(), *names.globals.values()]:
+                visit(value, level - 1)
+        elif level > 0 and hasattr(obj, "__dict__") and not inspect.ismodule(obj):
+            for value in vars(obj).values():  # a plain object holding networks
                 visit(value, level - 1)
 
     visit(fn, depth)
@@ -93,6 +101,10 @@ def _frozen(modules: Sequence[torch.nn.Module]):
             p.requires_grad_(True)
 
 
+def _export_parameters() -> set[str]:
+    return set(inspect.signature(torch.onnx.export).parameters)
+
+
 def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -> bytes:
     """The ONNX bytes of ``decode`` traced on one code of ``n_inputs`` numbers (batch 1).
 
@@ -107,19 +119,30 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
         raise ValueError(f"n_inputs must be at least 1, got {n_inputs}")
     module = _DecodeModule(decode).eval()
     buffer = io.BytesIO()
+    # torch >= 2.5 has two exporters and takes the new one by default; 2.4 only has this one
+    legacy = {"dynamo": False} if "dynamo" in _export_parameters() else {}
     with warnings.catch_warnings(), torch.no_grad(), _frozen(_modules_used_by(decode)):
-        # tracer warnings (a shape read as a constant at batch 1) and the exporter's notice
-        # that the TorchScript path is legacy say nothing about these decoders
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module,
-            (torch.zeros(1, n_inputs),),
-            buffer,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            opset_version=OPSET,
-            dynamo=False,
-        )
+        # a shape read as a constant at batch 1, and the notice that the TorchScript
+        # exporter is legacy, say nothing wrong about these decoders
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            torch.onnx.export(
+                module,
+                (torch.zeros(1, n_inputs),),
+                buffer,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                opset_version=OPSET,
+                **legacy,
+            )
+        except RuntimeError as err:
+            if "requires grad" not in str(err):
+                raise
+            raise ValueError(
+                "a network used by decode was not found to freeze its weights: reach it "
+                "through decode's closure, a global, a bound method or an object attribute"
+            ) from err
     import onnx  # installed with torch's exporter requirements (the dev extra)
 
     graph = onnx.load_from_string(buffer.getvalue()).graph
@@ -199,16 +222,17 @@ def live_slider_html(
     height, width = image_shape
     shown_width = min(640, round(display_height * width / height))
     shown_height = round(shown_width * height / width)
-    # unique on the page, and the same on every execution (clean notebook diffs)
+    # unique on the page, and the same when a notebook is re-run from a fresh kernel
+    # (clean diffs of the committed outputs)
     uid = f"live-decoder-{next(_ids)}-{hashlib.sha1(model_bytes).hexdigest()[:10]}"
     rows = []
     for i, s in enumerate(sliders):
-        step = (s.high - s.low) / 200
         rows.append(
             '<label style="display:flex;align-items:center;gap:.5em;margin:.1em 0">'
             f'<span style="min-width:9em">{html.escape(s.label)}</span>'
             f'<input class="live-slider" type="range" data-index="{i}" '
-            f'min="{s.low!r}" max="{s.high!r}" step="{step!r}" value="{s.default!r}" '
+            f'min="{float(s.low)!r}" max="{float(s.high)!r}" step="any" '
+            f'value="{float(s.default)!r}" '
             'style="flex:1">'
             f'<output style="min-width:4em;font-family:monospace">{s.default:+.2f}</output>'
             "</label>"
@@ -216,7 +240,7 @@ def live_slider_html(
     config = {
         "id": uid,
         "model": base64.b64encode(model_bytes).decode("ascii"),
-        "defaults": [s.default for s in sliders],
+        "defaults": [float(s.default) for s in sliders],
         "ortDir": ORT_STATIC_DIR,
         "input": INPUT_NAME,
         "output": OUTPUT_NAME,
@@ -303,6 +327,7 @@ _SCRIPT = """function (cfg) {
     show(input); pending = true; pump();
   }));
   api.bench = async (n) => {
+    if (api.state !== "ready") throw new Error("the live decoder is " + api.state);
     while (busy) await new Promise((r) => setTimeout(r, 5));
     busy = true;
     const times = [];
@@ -316,17 +341,22 @@ _SCRIPT = """function (cfg) {
         await decodeOnce();
         times.push(performance.now() - t0);
       }
-    } finally { busy = false; }
+    } finally { busy = false; if (pending) pump(); }
     return times;
   };
   loadOrt().then((ort) => {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.wasmPaths = ortDir;
     return ort.InferenceSession.create(bytes, {executionProviders: ["wasm"]});
-  }).then((s) => { session = s; return decodeOnce(); }).then(() => {
+  }).then((s) => {
+    session = s; busy = true;  // slider moves wait for the first frame
+    return decodeOnce();
+  }).then(() => {
+    busy = false;
     api.firstFrameMs = performance.now() - start;
     api.state = "ready"; root.dataset.liveState = "ready";
     panel.style.display = ""; fallback.style.display = "none";
+    if (pending) pump();
   }).catch(fail);
 }"""
 

@@ -135,7 +135,7 @@ def student_copy(nb: dict) -> dict:
     """``nb`` without solutions and outputs: what a student starts from (as fastbook's clean/).
 
     Solution admonitions are cut out of markdown cells (a cell left empty is dropped), code
-    cells lose their outputs and execution counts, and the first cell says what was removed.
+    cells lose their outputs and execution counts, and a first cell says what was removed.
     """
     nb = json.loads(json.dumps(nb))  # a deep copy
     cells = []
@@ -151,8 +151,8 @@ def student_copy(nb: dict) -> dict:
         elif cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
         cells.append(cell)
-    cells[0]["source"] = STUDENT_NOTE + source(cells[0])
-    nb["cells"] = cells
+    note = {"cell_type": "markdown", "metadata": {}, "source": STUDENT_NOTE.strip()}
+    nb["cells"] = [note, *cells]
     return nb
 
 

@@ -163,7 +163,10 @@ def live_decoder(
     on any of ``N_CHECK_CODES`` random codes in the sliders' ranges.
     """
     specs = _specs(ranges)
-    sliders = [LiveSlider(name, s.low, s.high, s.default) for name, s in specs.items()]
+    sliders = [
+        LiveSlider(name, float(s.low), float(s.high), float(s.default))
+        for name, s in specs.items()
+    ]
     model = export_onnx(decode, len(sliders))
     difference = onnx_difference(model, decode, random_codes(sliders, N_CHECK_CODES))
     if not difference <= tolerance:
@@ -209,6 +212,8 @@ def latent_slider(
         return live_slider(decode, ranges)
     from IPython.display import HTML
 
+    static_kwargs.setdefault("size", 2.4)  # the player's and the canvas's size
     fallback = player_html(static_slider(decode, ranges, **static_kwargs))
-    size = static_kwargs.get("size", 2.4)
-    return HTML(live_decoder(decode, ranges, fallback, size, onnx_tolerance))
+    return HTML(
+        live_decoder(decode, ranges, fallback, static_kwargs["size"], onnx_tolerance)
+    )

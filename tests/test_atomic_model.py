@@ -153,8 +153,12 @@ def test_block_decoder_moves_its_blocks_and_keeps_the_other_atoms():
     for bad in ([], [3], [1, 1]):
         with pytest.raises(ValueError, match="distinct indices"):
             block_decoder(model, base, bad)
-    ranges = block_slider_ranges(torch.randn(50, 3, 2), base, [2, 0])
+    codes = torch.rand(50, 3, 2)  # in [0, 1)
+    codes[:, :, 1] = 0.25  # coordinate 1 never moves
+    base = torch.tensor([[[5.0, 0.25], [0.5, 0.5], [-3.0, 0.25]]])
+    ranges = block_slider_ranges(codes, base, [2, 0])
     assert list(ranges) == ["z[2,0]", "z[2,1]", "z[0,0]", "z[0,1]"]
-    assert [r.default for r in ranges.values()] == pytest.approx(
-        [*base[0, 2].tolist(), *base[0, 0].tolist()]
-    )
+    assert [r.default for r in ranges.values()] == [-3.0, 0.25, 5.0, 0.25]
+    assert ranges["z[2,0]"].low == -3.0 and 0.9 < ranges["z[2,0]"].high < 1.0
+    assert ranges["z[0,0]"].high == 5.0 and 0.0 <= ranges["z[0,0]"].low < 0.1
+    assert (ranges["z[2,1]"].low, ranges["z[2,1]"].high) == (-0.25, 0.75)

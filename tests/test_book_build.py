@@ -27,7 +27,9 @@ def test_book_builds_without_warnings(built_book):
 def test_book_ships_mathjax_and_no_thebe(built_book):
     html, _, _ = built_book
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
-    for page in sorted(html.glob("notebooks/*.html")):
+    pages = sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) >= 9
+    for page in pages:
         text = page.read_text()
         assert "THEBE_JS_URL" not in text and "unpkg.com" not in text, page.name
         assert re.search(r"<script[^>]+src=\"https?://", text) is None, page.name

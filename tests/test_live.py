@@ -117,6 +117,29 @@ def test_export_keeps_the_networks_trainable_and_leaves_weights_out_of_the_closu
         export_onnx(decode, 0)
 
 
+def test_export_finds_networks_behind_partials_and_object_attributes():
+    import functools
+
+    class Holder:  # a plain object, as a notebook might keep its models
+        def __init__(self):
+            self.net = torch.nn.Linear(2, 4)
+
+    holder = Holder()
+    codes = random_codes(_slider_set(2), 4)
+
+    def through_attribute(c):
+        return holder.net(c).view(-1, 1, 2, 2)
+
+    def scaled(c, net, scale):
+        return (scale * net(c)).view(-1, 1, 2, 2)
+
+    through_partial = functools.partial(scaled, net=torch.nn.Linear(2, 4), scale=2.0)
+    for decode in (through_attribute, through_partial):
+        model = export_onnx(decode, 2)
+        assert onnx_difference(model, decode, codes) < 1e-6
+    assert all(p.requires_grad for p in holder.net.parameters())
+
+
 def test_a_wrong_export_is_caught():
     net = torch.nn.Linear(2, 4)
     model = export_onnx(lambda c: net(c).view(-1, 1, 2, 2), 2)
@@ -175,6 +198,8 @@ def test_the_shipped_onnx_runtime_web_files_are_the_pinned_ones():
         "dist/ort-wasm-simd-threaded.mjs",
         "dist/ort-wasm-simd-threaded.wasm",
     }
+    script = (ORT_DIR / "ort.wasm.min.js").read_text()
+    assert f'"{manifest["version"]}"' in script, "the script is not the pinned version"
     for name, record in manifest["files"].items():
         data = (ORT_DIR / Path(name).name).read_bytes()
         assert len(data) == record["bytes"], name

@@ -53,9 +53,16 @@ def test_student_copy_removes_solutions_and_outputs_but_keeps_exercises():
     assert (
         "Solution" not in text and "the answer" not in text and "Only this" not in text
     )
-    assert len(student["cells"]) == 3  # the solution-only cell is dropped
-    assert student["cells"][0]["source"].startswith(nbtools.STUDENT_NOTE)
-    code = student["cells"][1]
+    # the note comes first; the solution-only cell is dropped
+    assert [c["cell_type"] for c in student["cells"]] == [
+        "markdown",
+        "markdown",
+        "code",
+        "markdown",
+    ]
+    assert student["cells"][0]["source"] == nbtools.STUDENT_NOTE.strip()
+    assert student["cells"][1]["source"] == "# Title"
+    code = student["cells"][2]
     assert code["outputs"] == [] and code["execution_count"] is None
     assert nb["cells"][1]["outputs"], "the original is left untouched"
 

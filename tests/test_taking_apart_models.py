@@ -207,6 +207,6 @@ def test_disk_panels_show_the_input_beside_each_model():
     disks = disks_from_radii([5.0, 32.0], antialias="area")
     assert (panels[..., :64] - disks).abs().max() < 2e-3  # float32 rendering
     with torch.no_grad():
-        assert torch.allclose(
-            panels[..., 64:128], models[0](disks)[0].clamp(0, 1), atol=1e-3
-        )
+        for i, model in enumerate(models, start=1):
+            want = model(disks)[0].clamp(0, 1)
+            assert torch.allclose(panels[..., 64 * i : 64 * (i + 1)], want, atol=1e-3)

@@ -292,17 +292,20 @@ def block_slider_ranges(
 ) -> dict[str, SliderSpec]:
     """Slider ranges for the coordinates of ``blocks``: the 2nd to 98th percentile of each
     coordinate over ``codes`` (N, k, d0), widened to include ``base`` (1, k, d0), which is
-    where each slider starts. Named ``z[block,coordinate]``, in the order of
+    where each slider starts (a coordinate without spread gets a unit range). Named
+    ``z[block,coordinate]``, in the order of
     :func:`~lib.atomic.model.block_decoder`'s input."""
     codes = torch.as_tensor(codes).detach().cpu().flatten(0, 1).numpy()  # (N * k, d0)
     base = torch.as_tensor(base).detach().cpu().reshape(-1, codes.shape[-1])  # (k, d0)
     low, high = np.percentile(codes, [2, 98], axis=0)
+
+    def spec(b: int, c: int) -> SliderSpec:
+        start = float(base[b, c])
+        lo, hi = float(min(low[c], start)), float(max(high[c], start))
+        if hi - lo < 1e-6:  # a coordinate that never moves: a unit range around it
+            lo, hi = lo - 0.5, hi + 0.5
+        return SliderSpec(lo, hi, start)
+
     return {
-        f"{prefix}[{b},{c}]": SliderSpec(
-            float(min(low[c], base[b, c])),
-            float(max(high[c], base[b, c])),
-            float(base[b, c]),
-        )
-        for b in blocks
-        for c in range(codes.shape[-1])
+        f"{prefix}[{b},{c}]": spec(b, c) for b in blocks for c in range(codes.shape[-1])
     }
