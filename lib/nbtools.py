@@ -37,9 +37,14 @@ SOLUTION_START = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{admonition\} Solution\b.*$", re.M
 )
 STUDENT_NOTE = (
-    "*Student copy: the solutions and all outputs are removed. Run the cells yourself; the book "
-    "has the executed chapter and the solutions.*\n\n"
+    "*Student copy: the solutions and all outputs are removed, and the numbers the book pastes "
+    "into the text from the outputs show as ▢: run the cells and read them off yourself. The "
+    "book has the executed chapter and the solutions.*\n\n"
 )
+# A myst-nb glue role in the prose, {glue:text}`key:.3f`: it needs the outputs a student
+# copy does not have, and would show as raw markup.
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]+`")
+BLANK = "▢"
 
 
 def notebooks() -> list[Path]:
@@ -134,8 +139,9 @@ def solution_blocks(text: str) -> list[tuple[int, int]]:
 def student_copy(nb: dict) -> dict:
     """``nb`` without solutions and outputs: what a student starts from (as fastbook's clean/).
 
-    Solution admonitions are cut out of markdown cells (a cell left empty is dropped), code
-    cells lose their outputs and execution counts, and a first cell says what was removed.
+    Solution admonitions are cut out of markdown cells (a cell left empty is dropped), glued
+    numbers in the prose become blanks (``BLANK``), code cells lose their outputs and
+    execution counts, and a first cell says what was removed.
     """
     nb = json.loads(json.dumps(nb))  # a deep copy
     cells = []
@@ -144,6 +150,7 @@ def student_copy(nb: dict) -> dict:
             text = source(cell)
             for start, end in reversed(solution_blocks(text)):
                 text = text[:start] + text[end:]
+            text = GLUE_ROLE.sub(BLANK, text)
             text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
             if not text:
                 continue

@@ -38,7 +38,7 @@ print("the answer")
 def test_student_copy_removes_solutions_and_outputs_but_keeps_exercises():
     nb = {
         "cells": [
-            _markdown("# Title"),
+            _markdown("# Title\n\nThe error is {glue:text}`err:.3f` and {glue}`fig`."),
             _code("x = 1"),
             _markdown("## Exercises\n\n" + SOLVED),
             _markdown("```{admonition} Solution\n:class: dropdown\nOnly this.\n```"),
@@ -61,7 +61,7 @@ def test_student_copy_removes_solutions_and_outputs_but_keeps_exercises():
         "markdown",
     ]
     assert student["cells"][0]["source"] == nbtools.STUDENT_NOTE.strip()
-    assert student["cells"][1]["source"] == "# Title"
+    assert student["cells"][1]["source"] == "# Title\n\nThe error is ▢ and ▢."
     code = student["cells"][2]
     assert code["outputs"] == [] and code["execution_count"] is None
     assert nb["cells"][1]["outputs"], "the original is left untouched"
