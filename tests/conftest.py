@@ -43,3 +43,16 @@ def built_book(tmp_path_factory):
     log = result.stdout[-6000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
     return out / "_build" / "html", log, seconds
+
+
+@pytest.fixture
+def run_script(monkeypatch):
+    """``run_script(path, *argv)`` runs a script as ``python path *argv`` in this process."""
+    import runpy
+    import sys
+
+    def run(script, *argv) -> None:
+        monkeypatch.setattr(sys, "argv", [str(script), *map(str, argv)])
+        runpy.run_path(str(script), run_name="__main__")
+
+    return run

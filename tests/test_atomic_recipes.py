@@ -110,10 +110,8 @@ def test_fit_in_quick_mode_trains_but_writes_nothing(tmp_path, monkeypatch):
     assert all(p.is_contiguous() for p in model.parameters())
 
 
-def test_the_spikes_experiment_script_trains_and_records(tmp_path):
+def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
     import json
-    import runpy
-    import sys
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[1] / "experiments" / "atomic_spikes.py"
@@ -123,12 +121,7 @@ def test_the_spikes_experiment_script_trains_and_records(tmp_path):
         "--steps", "6", "--evaluate-every", "3", "--n-test", "40",
         "--device", "cpu", "--out", str(out),
     ]  # fmt: skip
-    old = sys.argv
-    sys.argv = [str(script), *argv]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv = old
+    run_script(script, *argv)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["step"] for line in lines] == [3, 6]
     assert set(lines[-1]["best_abs_rho"]) == {"amplitude", "x", "y"}

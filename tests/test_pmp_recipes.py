@@ -134,9 +134,8 @@ def test_missing_grid_record_says_how_to_make_it(tmp_path):
 
 def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     tmp_path,
+    run_script,
 ):
-    import runpy
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
@@ -146,12 +145,7 @@ def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     out = tmp_path / "runs.jsonl"
 
     def call(*argv):
-        old = sys.argv
-        sys.argv = [str(script), *argv]
-        try:
-            runpy.run_path(str(script), run_name="__main__")
-        finally:
-            sys.argv = old
+        run_script(script, *argv)
 
     threads = torch.get_num_threads()  # the script sets its own; restore it after
     common = ["--steps", "3", "--no-save", "--quick-sizes", "--out", str(out)]
