@@ -71,7 +71,7 @@ def reference_step(model: ReferencePMP, optimiser, x1, x2, epoch: int, epochs: i
     loss_rec = nn.BCELoss()(yy, xx)
     # sparsity: per image and coordinate, |s_i[r] * sum_{l != i} s_l[r]| summed over i
     all_z = z.permute(0, 2, 3, 1)  # (2, B, d, k)
-    off_diagonal = 1 - torch.eye(n_proj)
+    off_diagonal = 1 - torch.eye(n_proj, device=all_z.device)  # on the data's device
     loss_sparse = (all_z @ off_diagonal * all_z).abs().sum(-1).mean()
     # consistency: every (projector, pair) hybrid, 2B of them kept
     _, nl, bs, d = z.shape

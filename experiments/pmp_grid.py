@@ -10,12 +10,15 @@ threads, device, the metrics, and for PMP L_spar, the support overlap and the pr
     python experiments/pmp_grid.py --kind pmp --seed 0
     python experiments/pmp_grid.py --kind adagvae --seed 0
     python experiments/pmp_grid.py --all                  # the chapter's seeds x models, in turn
+    python experiments/pmp_grid.py --ablation             # the loss ablation (2 variants x 2 seeds)
     python experiments/pmp_grid.py --summary              # the shipped record as a table
-    python experiments/pmp_grid.py --refresh-supports     # re-measure supports, keep metrics
+    python experiments/pmp_grid.py --refresh-probe        # re-measure adequacy, supports
+    python experiments/pmp_grid.py --measure-gpu-records ../shared/records/h200-2026-11
     python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --out budget.jsonl
 
 On the 2-core CPU machine a PMP model of the chapter's 10,000 steps takes about 10 minutes,
-an Ada-GVAE about 6 (run one at a time); on a GPU pass ``--device cuda`` (and ``--steps`` for a
+an Ada-GVAE about 6 (run one at a time; a slower or shared machine can take several
+times as long: the λ_spar = 0 run of the shipped record took 71 minutes beside other jobs); on a GPU pass ``--device cuda`` (and ``--steps`` for a
 longer budget: the paper's is 691,200 steps).
 """
 
@@ -35,7 +38,10 @@ from lib.data.dsprites import DSprites
 from lib.metrics import METRIC_NAMES
 from lib.notebook import setup
 from lib.pmp import (
+    ABLATION_KINDS,
+    ALL_KINDS,
     GRID_RECORD,
+    H200_RECORD,
     MODEL_KINDS,
     evaluate_model,
     fit_model,
@@ -56,7 +62,8 @@ def run(args: argparse.Namespace) -> dict:
     data = DSprites()
     start = time.perf_counter()
     steps = args.steps if args.steps is not None else chapter.steps
-    model, history, meta = fit_model(settings, data, args.kind, args.seed, steps)
+    k = args.k_changed if args.k_changed is not None else "chapter"
+    model, history, meta = fit_model(settings, data, args.kind, args.seed, steps, k)
     seconds = time.perf_counter() - start
     pairs = meta["steps"] * chapter.batch_size
     scored = time.perf_counter()
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> dict:
         "kind": args.kind,
         "seed": args.seed,
         "steps": meta["steps"],
+        "k_changed": meta["k_changed"],
         "pairs": pairs,
         "train_seconds": round(seconds, 1),
         "pairs_per_second": round(pairs / seconds, 1),
@@ -87,45 +95,91 @@ def run(args: argparse.Namespace) -> dict:
     return record
 
 
-def refresh_supports(out: Path) -> None:
-    """Re-measure the support fields of every PMP record from its checkpoint (the metrics stay).
+def refresh_probe(out: Path) -> None:
+    """Re-measure the probe fields of every record from its shipped checkpoint (the metrics
+    stay): the adequacy check, the reconstruction BCE and, for PMP, the supports.
 
-    For records written before a change to :func:`lib.pmp.support_report`; the checkpoint's
-    step count must match the record's.
+    For records written before :func:`lib.pmp.probe_report` measured them (records that have
+    the fields are kept as they are); the checkpoint's step count must match the record's.
     """
     from lib.checkpoint import load_checkpoint
-    from lib.pmp import checkpoint_name, new_model, probe_images, support_report
+    from lib.metrics import MetricSizes
+    from lib.pmp import checkpoint_name, new_model, probe_report
 
     records = load_grid(out)
-    probe, _ = probe_images(DSprites(), get_config().n_probe)
+    data = DSprites()
     for record in records:
-        if record["kind"] != "pmp":
-            continue
-        model = new_model("pmp", record["seed"])
+        if "factor_accuracy" in record and "probe_bce" in record:
+            continue  # measured when it was recorded
+        model = new_model(record["kind"], record["seed"])
         ckpt = load_checkpoint(
-            pretrained_path(checkpoint_name("pmp", record["seed"])), model
+            pretrained_path(checkpoint_name(record["kind"], record["seed"])), model
         )
         if ckpt.meta.get("steps") != record["steps"]:
             raise SystemExit(
-                f"checkpoint of seed {record['seed']} is not this record's run"
+                f"checkpoint of {record['kind']} seed {record['seed']} is not this "
+                "record's run"
             )
-        record.update(support_report(model, probe))
+        sizes = MetricSizes(**record.get("metric_sizes", vars(get_config().sizes)))
+        record["metric_sizes"] = vars(sizes)
+        record.update(probe_report(model, data, sizes, record["seed"]))
+        print(record["kind"], record["seed"], record["factor_accuracy"], flush=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
-    print(f"refreshed the support fields of {out}")
+    print(f"refreshed the probe fields of {out}")
+
+
+def measure_gpu_records(folder: Path, out: Path) -> None:
+    """Add the probe fields to the H200 records of ``folder`` (its README says how they were
+    made) from their weights, and write them to ``out``, the ladder's GPU rung.
+
+    ``folder`` holds ``pmp_adagvae_seed0_long.jsonl`` and, per kind, a plain
+    ``{"state_dict", "record"}`` file of ``lib.pmp.new_model(kind, 0)``.
+    """
+    from lib.pmp import new_model, probe_report
+
+    weights = {"pmp": "pmp_seed0_22k.pt", "adagvae": "adagvae_seed0_28k.pt"}
+    records = load_grid(folder / "pmp_adagvae_seed0_long.jsonl")
+    data = DSprites()
+    sizes = get_config().sizes
+    for record in records:
+        saved = torch.load(
+            folder / weights[record["kind"]], map_location="cpu", weights_only=True
+        )
+        if saved["record"]["steps"] != record["steps"]:
+            raise SystemExit(f"{weights[record['kind']]} is not this record's run")
+        model = new_model(record["kind"], record["seed"])
+        model.load_state_dict(saved["state_dict"])
+        record["metric_sizes"] = vars(sizes)
+        record["source"] = f"{folder.name}/{weights[record['kind']]}"
+        record.update(probe_report(model, data, sizes, record["seed"]))
+        print(record["kind"], record["factor_accuracy"], flush=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    print(f"wrote {out}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=MODEL_KINDS)
+    parser.add_argument("--kind", choices=ALL_KINDS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--steps", type=int, default=None, help="default: the chapter's"
+    )
+    parser.add_argument(
+        "--k-changed",
+        type=int,
+        default=None,
+        help="factors a pair differs in (default: the chapter's unknown k)",
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=None, help="default: the shipped record")
     parser.add_argument(
         "--all", action="store_true", help="every seed x model, in turn"
+    )
+    parser.add_argument(
+        "--ablation",
+        action="store_true",
+        help="the loss ablation: ablation seeds x (no L_spar, scale-free L_spar), in turn",
     )
     parser.add_argument("--summary", action="store_true")
     parser.add_argument(
@@ -135,18 +189,34 @@ def main() -> None:
         "--no-save", action="store_true", help="keep the shipped checkpoint (side runs)"
     )
     parser.add_argument(
-        "--refresh-supports", action="store_true", help="re-measure PMP supports"
+        "--refresh-probe",
+        action="store_true",
+        help="re-measure adequacy, reconstruction and supports from the checkpoints",
+    )
+    parser.add_argument(
+        "--measure-gpu-records",
+        metavar="FOLDER",
+        help="add the probe fields to the H200 records in FOLDER; write --out "
+        "(default lib/pretrained/pmp/h200_ladder.jsonl)",
     )
     args = parser.parse_args()
-    if args.refresh_supports:
-        refresh_supports(Path(args.out) if args.out else pretrained_path(GRID_RECORD))
+    torch.set_num_threads(args.threads)
+    if args.refresh_probe:
+        refresh_probe(Path(args.out) if args.out else pretrained_path(GRID_RECORD))
+        return
+    if args.measure_gpu_records:
+        out = Path(args.out) if args.out else pretrained_path(H200_RECORD)
+        measure_gpu_records(Path(args.measure_gpu_records), out)
         return
     if args.summary:
         print(format_grid(grid_table(load_grid(args.out))))
         return
-    if args.all:  # each run its own process, as the chapter's budget is stated
-        for seed in get_config().seeds:
-            for kind in MODEL_KINDS:
+    if args.all or args.ablation:  # each run its own process, as the budget is stated
+        chapter = get_config()
+        seeds = chapter.ablation_seeds if args.ablation else chapter.seeds
+        kinds = ABLATION_KINDS if args.ablation else MODEL_KINDS
+        for seed in seeds:
+            for kind in kinds:
                 cmd = [sys.executable, __file__, "--kind", kind, "--seed", str(seed)]
                 cmd += ["--device", args.device, "--threads", str(args.threads)]
                 cmd += ["--out", args.out] if args.out else []

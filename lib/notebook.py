@@ -213,7 +213,13 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     myst_glue(name, value, display=display)
 
 
-CLAIM_VERDICTS = ("reproduced", "partly reproduced", "not reproduced")
+CLAIM_VERDICTS = (
+    "reproduced",
+    "partly reproduced",
+    "not reproduced",
+    "inconclusive",
+    "inconclusive (under-trained)",
+)
 
 
 def glue_claim(measured: str, verdict: str) -> None:

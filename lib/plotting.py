@@ -208,11 +208,20 @@ def heatmap_player(
     size: tuple[float, float] = (4.0, 3.4),
     dpi: int = 70,
     interval: int = 400,
+    vmin: float = 0.0,
+    vmax: float | None = None,
+    colorbar_label: str = "",
+    min_contrast: float = 0.02,
 ):
     """A self-contained JavaScript player (``to_jshtml``) of a sequence of matrices.
 
-    One frame per matrix, each with its title, on a shared colour scale (0 to the largest entry
-    of all frames). Works offline and in the static book; returns an ``IPython.display.HTML``.
+    One frame per matrix, each with its title, on one colour scale for all frames, ``vmin`` to
+    ``vmax`` (default: the largest entry of all frames). Works offline and in the static book;
+    returns an ``IPython.display.HTML``.
+
+    A frame whose entries span less than ``min_contrast`` of the colour scale would show as one
+    flat colour, and the player would show nothing: that is an error (pass a per-frame
+    normalisation, e.g. shares, or ``min_contrast=0`` to allow it).
     """
     from IPython.display import HTML
     from matplotlib import animation
@@ -224,9 +233,24 @@ def heatmap_player(
         )
     if len(titles) != len(frames):
         raise ValueError(f"{len(titles)} titles for {len(frames)} matrices")
-    fig, ax = plt.subplots(figsize=size, dpi=dpi)
-    shown = ax.imshow(frames[0], cmap=cmap, vmin=0, vmax=max(frames.max(), 1e-12))
-    fig.colorbar(shown, ax=ax, fraction=0.046)
+    if not np.isfinite(frames).all():
+        raise ValueError("matrices must be finite (no NaN or inf)")
+    top = float(frames.max()) if vmax is None else float(vmax)
+    if not top > vmin:
+        raise ValueError(f"the colour scale needs vmax > vmin, got {vmin} to {top}")
+    spans = (frames.max((1, 2)) - frames.min((1, 2))) / (top - vmin)
+    flat = np.flatnonzero(spans < min_contrast)
+    if flat.size:
+        raise ValueError(
+            f"frame {int(flat[0])} ({titles[int(flat[0])]!r}) spans "
+            f"{spans[flat[0]]:.2%} of the colour scale {vmin:g} to {top:g}: it would "
+            f"show as one colour ({flat.size} such frames)"
+        )
+    fig, ax = plt.subplots(figsize=size, dpi=dpi, layout="constrained")
+    shown = ax.imshow(frames[0], cmap=cmap, vmin=vmin, vmax=top)
+    bar = fig.colorbar(shown, ax=ax, fraction=0.046)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     title = ax.set_title(titles[0], fontsize=9)

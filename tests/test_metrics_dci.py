@@ -114,3 +114,42 @@ def test_validation():
         dci(f[:-1].astype(float), f, f.astype(float), f)
     with pytest.raises(ValueError, match="single value"):
         dci(f.astype(float), np.zeros_like(f), f.astype(float), f)
+
+
+def test_factor_accuracy_reads_a_copied_factor_and_not_a_missing_one():
+    from lib.metrics import factor_accuracy
+
+    rng = np.random.default_rng(3)
+    f = rng.integers(0, 4, size=(600, 2))
+    codes = np.hstack(
+        [f[:, :1] + 0.1 * rng.normal(size=(600, 1)), rng.normal(size=(600, 1))]
+    )
+    accuracy, chance = factor_accuracy(codes[:400], f[:400], codes[400:], f[400:])
+    assert accuracy[0] > 0.95  # factor 0 is in the code
+    assert accuracy[1] < 0.45  # factor 1 is not: near chance (0.25)
+    assert np.allclose(chance, 0.25, atol=0.08)
+    # the same classifiers as DCI: over all factors the mean is its informativeness
+    d = dci(codes[:400], f[:400], codes[400:], f[400:], n_jobs=1)
+    assert accuracy.mean() == pytest.approx(d["informativeness_test"])
+    one, _ = factor_accuracy(codes[:400], f[:400], codes[400:], f[400:], factors=[1])
+    assert one == pytest.approx(accuracy[1:])
+    with pytest.raises(ValueError, match="column indices"):
+        factor_accuracy(codes[:400], f[:400], codes[400:], f[400:], factors=[2])
+
+
+def test_factor_accuracies_use_score_alls_split():
+    from lib.metrics import MetricSizes, factor_accuracies
+
+    class Grid:  # two factors, rendered as their own values: a perfect code
+        factor_sizes = (3, 5)
+
+        def sample_factors(self, n, rng):
+            return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
+
+        def render(self, factors):
+            return factors.astype(np.float32)
+
+    sizes = MetricSizes(200, 100, 10, 10, 8)
+    out = factor_accuracies(Grid(), lambda x: x, sizes, seed=0, factors=(1,))
+    assert out["accuracy"].shape == (1,) and out["accuracy"][0] == 1.0
+    assert 0.1 < out["chance"][0] < 0.4  # five values

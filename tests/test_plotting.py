@@ -128,3 +128,22 @@ def test_player_html_fails_loudly_when_an_icon_is_missing():
     )
     with pytest.raises(RuntimeError, match="update player_html"):
         player_html(other_template)
+
+
+def test_heatmap_player_refuses_frames_that_would_show_one_colour():
+    """Chapter 05's support player once showed uniform black frames: every frame after the
+    outputs shrank spanned under 2 % of one colour scale set by the largest early frame."""
+    import numpy as np
+    import pytest
+
+    from lib.plotting import heatmap_player
+
+    rng = np.random.default_rng(0)
+    frames = np.stack([6 * rng.random((3, 4)), 0.05 * rng.random((3, 4))])
+    with pytest.raises(ValueError, match="frame 1 .* one colour"):
+        heatmap_player(frames, ["large", "shrunk"])
+    heatmap_player(frames / frames.max((1, 2), keepdims=True), ["a", "b"], vmax=1.0)
+    with pytest.raises(ValueError, match="vmax > vmin"):
+        heatmap_player(frames, ["a", "b"], vmin=7.0)
+    with pytest.raises(ValueError, match="finite"):
+        heatmap_player(np.full((2, 3, 4), np.nan), ["a", "b"])

@@ -101,8 +101,9 @@ def test_sparsity_matches_the_authors_per_coordinate_form():
     torch.testing.assert_close(sparsity_loss(s) / 10, authors)
 
 
-def test_case_2_2_is_not_stationary():
+def test_two_equal_entries_are_not_stationary():
     # two projectors equal and non-zero on one coordinate: the gradient does not vanish
+    # (case 2.2 itself needs k >= 3: test_own_term_and_full_gradient_of_the_sparsity)
     s = torch.zeros(1, 2, 1)
     s[0, :, 0] = 0.7
     s.requires_grad_(True)
@@ -324,3 +325,86 @@ def test_subspace_decoder_moves_the_code_along_the_directions():
     expected[3] += 1.0
     expected[7] -= 2.0
     torch.testing.assert_close(calls[0][0], expected)
+
+
+def test_own_term_and_full_gradient_of_the_sparsity():
+    from lib.pmp import own_term_gradient
+
+    # k = 2, both 0.7: own term 0.7, the full gradient adds the other's term (1.4)
+    s = torch.full((1, 2, 1), 0.7, requires_grad=True)
+    sparsity_loss(s).backward()
+    assert own_term_gradient(s.detach()).flatten().tolist() == pytest.approx([0.7, 0.7])
+    assert s.grad.flatten().tolist() == pytest.approx([1.4, 1.4])
+    # case 2.2 needs k >= 3: (1, 1, -1) cancels for projectors 0 and 1, not for 2
+    s = torch.tensor([1.0, 1.0, -1.0]).reshape(1, 3, 1).requires_grad_(True)
+    sparsity_loss(s).backward()
+    assert own_term_gradient(s.detach()).flatten().tolist() == [0.0, 0.0, -2.0]
+    assert s.grad.flatten().tolist() == [1.0, 1.0, -2.0]
+    with pytest.raises(ValueError, match="B, k, d"):
+        own_term_gradient(torch.zeros(3, 4))
+
+
+def test_scale_free_sparsity_ignores_scale_and_needs_one_owner_per_coordinate():
+    from lib.pmp import scale_free_sparsity_loss
+
+    torch.manual_seed(0)
+    s = torch.randn(8, 4, 6)
+    loss = scale_free_sparsity_loss(s)
+    assert 0 < loss <= 1 - 1 / 4
+    for c in (1e-3, 0.5, 30.0):  # Eq. 1 scales by c^2; this does not move
+        torch.testing.assert_close(scale_free_sparsity_loss(c * s), loss)
+        torch.testing.assert_close(sparsity_loss(c * s), c**2 * sparsity_loss(s))
+    owned = torch.zeros(8, 4, 6)  # coordinate r owned by projector r % 4 on every image
+    owned[:, torch.arange(6) % 4, torch.arange(6)] = torch.randn(8, 6)
+    assert scale_free_sparsity_loss(owned) == 0
+    even = torch.ones(2, 4, 6)  # four projectors sharing every coordinate evenly
+    assert scale_free_sparsity_loss(even).item() == pytest.approx(1 - 1 / 4)
+    # per-image disjoint but with the owner changing between images: not zero
+    swap = torch.zeros(2, 2, 1)
+    swap[0, 0, 0] = swap[1, 1, 0] = 1.0
+    assert sparsity_loss(swap) == 0 and scale_free_sparsity_loss(swap) == 0.5
+    # an unused coordinate costs nothing and has a finite gradient
+    unused = torch.zeros(3, 2, 2)
+    unused[:, 0, 0] = 1.0
+    unused.requires_grad_(True)
+    scale_free_sparsity_loss(unused).backward()
+    assert torch.isfinite(unused.grad).all()
+
+
+def test_the_ablation_objectives_change_one_term_each():
+    from lib.pmp import pmp_objective
+
+    torch.manual_seed(0)
+    model = PMPAutoencoder(PMPConfig())
+    x = torch.rand(4, 1, 64, 64)
+    batch = PairBatch(x, x.flip(0), 95)  # the regularisation phase of 100 steps
+    totals = {}
+    for kind in ("pmp", "pmp_nospar", "pmp_scalefree"):
+        objective = pmp_objective(kind, 100, 30)
+        torch.manual_seed(1)  # the same hybrids
+        totals[kind], parts = objective(model, batch)
+    nospar_gap = totals["pmp"] - totals["pmp_nospar"]
+    paper_parts = pmp_objective("pmp", 100, 30)
+    torch.manual_seed(1)
+    _, parts = paper_parts(model, batch)
+    assert nospar_gap.item() == pytest.approx(0.1 * parts["sparsity"].item(), rel=1e-4)
+    assert totals["pmp_scalefree"] != totals["pmp"]
+    with pytest.raises(ValueError, match="Ada-GVAE"):
+        pmp_objective("adagvae", 100, 30)
+    with pytest.raises(ValueError, match="sparsity must be one of"):
+        PMPObjective(100, sparsity="l0")
+
+
+def test_support_shares_are_columns_that_sum_to_one():
+    from lib.pmp import support_shares
+
+    m = np.array(
+        [[[2.0, 0.0, 0.0], [2.0, 1.0, 0.0]], [[0.2, 0.0, 0.0], [0.2, 0.1, 0.0]]]
+    )
+    shares = support_shares(m)  # (T=2, k=2, d=3): the second is the first shrunk 10x
+    np.testing.assert_allclose(shares[0], shares[1])
+    np.testing.assert_allclose(shares[0], [[0.5, 0.0, 0.0], [0.5, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="negative"):
+        support_shares(-m)
+    with pytest.raises(ValueError, match="shape"):
+        support_shares(np.zeros(3))

@@ -161,3 +161,168 @@ def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     assert {p: p.stat().st_mtime_ns for p in shipped} == before
     call("--summary", "--out", str(out))
     torch.set_num_threads(threads)
+
+
+def test_the_step_benchmark_keeps_every_tensor_on_the_data_device():
+    """bench/pmp_step.py --device cuda once failed: a matrix of the reference step stayed on
+    the CPU. With no GPU here, the step runs on the meta device and every operation is checked
+    for mixed devices (CPU integer indices into a tensor are allowed, as CUDA allows them)."""
+    import importlib.util
+    from pathlib import Path
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    class OneDevice(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            tensors = [
+                t
+                for t in tree_leaves((args, kwargs or {}))
+                if isinstance(t, torch.Tensor) and t.dim() > 0
+            ]
+            if func is torch.ops.aten.index.Tensor:
+                tensors = tensors[:1]  # the indexed tensor; indices may stay on the CPU
+            devices = {t.device for t in tensors}
+            assert len(devices) <= 1, f"{func} mixes devices {devices}"
+            return func(*args, **(kwargs or {}))
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "pmp_step.py"
+    spec = importlib.util.spec_from_file_location("pmp_step_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    x = torch.rand(4, 64, 64, 1, device="meta")
+    model = bench.ReferencePMP().to("meta")
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    with OneDevice(), pytest.raises(RuntimeError, match="meta"):
+        # runs every operation of the step, then stops where a value is read (.item())
+        bench.reference_step(model, optimiser, x, x, 20, 30)
+
+
+def _table(pmp, ada):
+    """A grid_table with PMP's and Ada-GVAE's (DCI D, MIG) means."""
+    return {
+        "pmp": {"DCI D": (pmp[0], 0.01, 3), "MIG": (pmp[1], 0.01, 3)},
+        "adagvae": {"DCI D": (ada[0], 0.01, 3), "MIG": (ada[1], 0.01, 3)},
+    }
+
+
+def test_the_verdict_rule_can_say_each_of_its_outcomes():
+    from lib.pmp import VERDICT_RULE, claim_verdict
+
+    ok = {"pmp": [True, True, True], "adagvae": [True, True, True]}
+    assert claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), ok)[0] == "reproduced"
+    assert claim_verdict(_table((0.1, 0.1), (0.4, 0.3)), ok)[0] == "not reproduced"
+    verdict, reason = claim_verdict(_table((0.5, 0.1), (0.4, 0.3)), ok)
+    assert verdict == "inconclusive" and "DCI D only" in reason
+    # one under-trained seed makes any score table inconclusive
+    weak = {"pmp": [True, False, True], "adagvae": [True, True, True]}
+    verdict, reason = claim_verdict(_table((0.1, 0.1), (0.4, 0.3)), weak)
+    assert verdict == "inconclusive (under-trained)" and reason.startswith("PMP failed")
+    assert claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), weak)[0].endswith(
+        "under-trained)"
+    )
+    for outcome in ("reproduced", "not reproduced", "inconclusive", "under-trained"):
+        assert outcome in VERDICT_RULE
+    with pytest.raises(ValueError, match="adequacy"):
+        claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), {"pmp": [True]})
+    for verdict in ("inconclusive", "inconclusive (under-trained)"):
+        assert verdict in lib.notebook.CLAIM_VERDICTS
+
+
+def test_the_adequacy_rule_needs_every_factor_above_its_threshold():
+    from lib.pmp import AdequacyRule
+
+    rule = get_config().adequacy
+    assert rule.factors == ("shape", "orientation")
+    assert rule.passes({"shape": 0.9, "orientation": 0.3})
+    assert not rule.passes({"shape": 0.9, "orientation": 0.05})  # a blob's orientation
+    assert not rule.passes({"shape": 0.4, "orientation": 0.3})
+    with pytest.raises(ValueError, match="orientation"):
+        rule.passes({"shape": 0.9})
+    assert AdequacyRule(("shape",), (0.5,)).passes({"shape": 0.5})
+
+
+def test_adequacy_report_measures_the_rules_factors(data):
+    from lib.metrics import MetricSizes
+    from lib.pmp import adequacy_report, reconstruction_bce
+
+    model = new_model("adagvae", 0)
+    sizes = MetricSizes(120, 60, 10, 10, 8)
+    report = adequacy_report(model, data, sizes, seed=0)
+    assert set(report["factor_accuracy"]) == {"shape", "orientation"}
+    assert report["adequate"] is False  # an untrained code
+    probe, _ = probe_images(data, 16)
+    assert 0.3 < reconstruction_bce(model, probe) < 1.0  # ~log 2 before training
+
+
+def test_ablation_table_compares_every_kind_and_leaves_missing_columns_empty():
+    from lib.pmp import ablation_table, compare_means, format_ablation
+
+    def row(kind, seed, foreign, mig):
+        r = {"kind": kind, "seed": seed, "probe_bce": 0.02}
+        r["metrics"] = {"DCI D": 0.1, "MIG": mig}
+        if kind != "adagvae":
+            r.update(mean_foreign_share=foreign, product_residual=0.5)
+        return r
+
+    records = [row("pmp", s, 0.5 + 0.01 * s, 0.05) for s in range(3)]
+    records += [row("pmp_nospar", s, 0.8 + 0.01 * s, 0.05) for s in range(2)]
+    records += [row("adagvae", s, None, 0.4) for s in range(3)]
+    table = ablation_table(records)
+    assert list(table) == ["pmp", "adagvae", "pmp_nospar"]
+    assert np.isnan(table["adagvae"]["mean_foreign_share"][0])
+    assert table["pmp_nospar"]["mean_foreign_share"][2] == 2
+    text = format_ablation(table)
+    assert "lambda_spar = 0" in text and text.count("\n") == 3
+    nospar, pmp = table["pmp_nospar"], table["pmp"]
+    assert (
+        compare_means(nospar["mean_foreign_share"], pmp["mean_foreign_share"])
+        == "higher"
+    )
+    assert compare_means(nospar["MIG"], pmp["MIG"]) == "indistinguishable"
+    assert compare_means((0.2, 0.0, 1), (0.9, 0.0, 3)) == "undecided (one seed)"
+    with pytest.raises(ValueError, match="compare"):
+        compare_means((float("nan"), 0.0, 2), (0.9, 0.0, 3))
+    assert compare_means((0.2, 0.1, 2), (0.5, 0.1, 2)) == "lower"
+    from lib.pmp import ablation_findings
+
+    findings = ablation_findings(table)
+    assert "mean foreign share 0.805" in findings["pmp_nospar"]
+    assert "higher" in findings["pmp_nospar"] and "(2 seeds)" in findings["pmp_nospar"]
+    assert "no run recorded" in findings["pmp_scalefree"]
+    with pytest.raises(ValueError, match="PMP row"):
+        ablation_findings({"adagvae": table["adagvae"]})
+
+
+def test_the_ablation_kinds_train_as_pmp_with_their_own_objective(data):
+    from lib.pmp import ABLATION_KINDS, make_trainer, pmp_objective
+
+    assert set(ABLATION_KINDS) == {"pmp_nospar", "pmp_scalefree"}
+    model = new_model("pmp_scalefree", 0)
+    assert isinstance(model, PMPAutoencoder)
+    trainer = make_trainer(model, pair_batches(data, 4), 2, kind="pmp_scalefree")
+    assert trainer.loss_fn.sparsity == "scale_free"
+    assert pmp_objective("pmp_nospar", 10, 30).weights.sparsity == 0.0
+    assert checkpoint_name("pmp_nospar", 1) == "pmp/pmp_nospar_seed1"
+    with pytest.raises(ValueError, match="model kind"):
+        new_model("pmp_l0", 0)
+
+
+def test_the_chapters_support_player_shows_every_frame():
+    """The player of chapter 05 (column shares of the shipped seed-0 snapshots, one scale 0-1)
+    has no flat frame; the raw support matrices on one scale had a dozen."""
+    from lib.checkpoint import read_checkpoint_meta
+    from lib.plotting import heatmap_player
+    from lib.pmp import support_shares
+
+    meta = read_checkpoint_meta(
+        lib.pmp.recipes.pretrained_path(checkpoint_name("pmp", 0))
+    )
+    matrices = np.asarray(meta["support_matrices"])
+    titles = [str(t) for t in meta["support_steps"]]
+    with pytest.raises(ValueError, match="one colour"):
+        heatmap_player(matrices, titles)
+    shares = support_shares(matrices)
+    heatmap_player(shares, titles, vmax=1.0)
+    last = shares[-1]
+    assert last.max() - last.min() > 0.5  # the last frame is far from uniform

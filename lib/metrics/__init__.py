@@ -12,6 +12,8 @@ defaults, samples-first arrays (codes (N, n_codes) floats, factors (N, n_factors
 - :func:`factor_vae_score`: FactorVAE score (Kim & Mnih 2018);
 - :func:`beta_vae_score`: BetaVAE score (Higgins et al. 2017);
 - :func:`score_all`: all of them for one encoder, with stated :class:`MetricSizes`;
+  :func:`factor_accuracies`: DCI's per-factor accuracies on the same split (what the code
+  predicts of each factor);
 - shared: :func:`histogram_discretize`, :func:`discrete_mutual_info`,
   :func:`discrete_entropy`.
 
@@ -26,12 +28,13 @@ from .dci import (
     dci,
     dci_importance,
     disentanglement_from_importance,
+    factor_accuracy,
 )
 from .factor_vae import factor_vae_score
 from .mig import mig, mig_from_mi
 from .modularity import explicitness, modularity, modularity_from_mi
 from .sap import sap, sap_from_scores, sap_score_matrix
-from .suite import METRIC_NAMES, MetricSizes, score_all
+from .suite import METRIC_NAMES, MetricSizes, factor_accuracies, score_all
 from .utils import discrete_entropy, discrete_mutual_info, histogram_discretize
 
 __all__ = [
@@ -46,6 +49,8 @@ __all__ = [
     "discrete_mutual_info",
     "disentanglement_from_importance",
     "explicitness",
+    "factor_accuracies",
+    "factor_accuracy",
     "factor_vae_score",
     "histogram_discretize",
     "mig",

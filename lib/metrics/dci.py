@@ -43,6 +43,7 @@ __all__ = [
     "dci",
     "dci_importance",
     "disentanglement_from_importance",
+    "factor_accuracy",
 ]
 
 
@@ -182,3 +183,42 @@ def dci(
         "informativeness_train": acc_train,
         "informativeness_test": acc_test,
     }
+
+
+def factor_accuracy(
+    codes_train,
+    factors_train,
+    codes_test,
+    factors_test,
+    *,
+    factors: list[int] | tuple[int, ...] | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-factor informativeness: DCI's classifier for each factor, its test accuracy alone.
+
+    ``factors``: the factor columns to fit (default all). Returns ``(accuracy, chance)``, each
+    (len(factors),): the test accuracy of one ``GradientBoostingClassifier(random_state=seed)``
+    per factor (the classifier of :func:`dci_importance`, so on the same split the mean over
+    all factors is DCI's informativeness), and the chance level, the test frequency of the
+    factor's most frequent training class (what predicting that class always scores).
+    """
+    xtr, ftr, xte, fte = check_train_test(
+        codes_train, factors_train, codes_test, factors_test
+    )
+    columns = list(range(ftr.shape[1])) if factors is None else list(factors)
+    for j in columns:
+        if not isinstance(j, (int, np.integer)) or not 0 <= j < ftr.shape[1]:
+            raise ValueError(
+                f"factors must be column indices in [0, {ftr.shape[1]}), got {j!r}"
+            )
+        if np.unique(ftr[:, j]).size < 2:
+            raise ValueError(
+                f"factor {j} takes a single value in the training split; a classifier "
+                "needs at least two classes"
+            )
+    accuracy, chance = [], []
+    for j in columns:
+        accuracy.append(_fit_gbt(xtr, ftr[:, j], xte, fte[:, j], seed)[2])
+        values, counts = np.unique(ftr[:, j], return_counts=True)
+        chance.append(float(np.mean(fte[:, j] == values[counts.argmax()])))
+    return np.array(accuracy), np.array(chance)

@@ -14,7 +14,8 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
   coordinate, descent on L_spar alone);
 - :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams, training
-  and evaluation, the seeds x models record.
+  and evaluation (with the adequacy check), the seeds x models record, the loss ablation and
+  the verdict rule.
 
 The data (procedural dSprites, weakly supervised pairs) are :mod:`lib.data.dsprites`; the
 metrics are :mod:`lib.metrics`.
@@ -33,6 +34,7 @@ from lib.pmp.losses import (
     gaussian_kl,
     loss_ramps,
     projector_distances,
+    scale_free_sparsity_loss,
     shared_mask,
     sparsity_loss,
     swap_hybrids,
@@ -45,6 +47,7 @@ from lib.pmp.measure import (
     subspace_factor_information,
     support_matrix,
     support_overlap,
+    support_shares,
 )
 from lib.pmp.model import (
     AdaGVAE,
@@ -56,13 +59,26 @@ from lib.pmp.model import (
     Projectors,
 )
 from lib.pmp.recipes import (
+    ABLATION_KINDS,
+    ALL_KINDS,
     GRID_RECORD,
+    H200_RECORD,
+    KIND_LABELS,
     MODEL_KINDS,
+    VERDICT_RULE,
+    AdequacyRule,
     PMPChapterConfig,
     SupportRecorder,
+    ablation_findings,
+    ablation_table,
+    adequacy_report,
     checkpoint_name,
+    claim_verdict,
+    compare_means,
     evaluate_model,
     fit_model,
+    format_ablation,
+    format_adequacy,
     format_grid,
     get_config,
     grid_table,
@@ -70,13 +86,36 @@ from lib.pmp.recipes import (
     make_trainer,
     new_model,
     pair_batches,
+    pmp_objective,
     probe_images,
+    probe_report,
+    reconstruction_bce,
     support_report,
 )
-from lib.pmp.theory import SparsityDescent, descend_sparsity, sparsity_by_coordinate
+from lib.pmp.theory import (
+    SparsityDescent,
+    descend_sparsity,
+    own_term_gradient,
+    sparsity_by_coordinate,
+)
 
 __all__ = [
+    "ABLATION_KINDS",
+    "ALL_KINDS",
     "GRID_RECORD",
+    "H200_RECORD",
+    "KIND_LABELS",
+    "VERDICT_RULE",
+    "AdequacyRule",
+    "ablation_findings",
+    "ablation_table",
+    "adequacy_report",
+    "claim_verdict",
+    "compare_means",
+    "format_ablation",
+    "format_adequacy",
+    "probe_report",
+    "reconstruction_bce",
     "MODEL_KINDS",
     "AdaGVAE",
     "AdaGVAEConfig",
@@ -110,12 +149,15 @@ __all__ = [
     "make_trainer",
     "new_model",
     "pair_batches",
+    "pmp_objective",
     "principal_coordinates",
     "probe_images",
     "product_residual",
     "projector_distances",
+    "scale_free_sparsity_loss",
     "shared_mask",
     "descend_sparsity",
+    "own_term_gradient",
     "sparsity_by_coordinate",
     "sparsity_loss",
     "subspace_decoder",
@@ -123,5 +165,6 @@ __all__ = [
     "support_matrix",
     "support_overlap",
     "support_report",
+    "support_shares",
     "swap_hybrids",
 ]

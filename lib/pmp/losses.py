@@ -49,6 +49,26 @@ def sparsity_loss(s: torch.Tensor) -> torch.Tensor:
     return (s * others).abs().sum((1, 2)).mean()
 
 
+def scale_free_sparsity_loss(s: torch.Tensor) -> torch.Tensor:
+    """The book's scale-invariant variant of L_spar (not in the paper), in [0, 1 - 1/k].
+
+    ``s``: (B, k, d). The supports M[i, r] = mean_b |s_b,i[r]| are normalised per coordinate,
+    a[i, r] = M[i, r] / sum_j M[j, r] (the column shares of :func:`lib.pmp.support_overlap`),
+    and the loss is the mean over coordinates of sum_i a_i sum_{j != i} a_j =
+    (sum_i a_i)^2 - sum_i a_i^2. Multiplying s by any c > 0 leaves it unchanged, so shrinking
+    every output (which lowers Eq. 1 by c^2) cannot satisfy it: only one owner per coordinate
+    across the batch can. A coordinate that no projector uses contributes 0.
+    """
+    if s.dim() != 3:
+        raise ValueError(f"s must have shape (B, k, d), got {tuple(s.shape)}")
+    support = s.abs().mean(0)  # (k, d)
+    shares = support / support.sum(0, keepdim=True).clamp_min(1e-12)  # (k, d)
+    return (shares.sum(0).pow(2) - shares.pow(2).sum(0)).mean()
+
+
+SPARSITY_FORMS = ("paper", "scale_free")
+
+
 # --------------------------------------------------------------------------------------------
 # the pair terms
 # --------------------------------------------------------------------------------------------
@@ -173,6 +193,10 @@ class PMPObjective:
     reduction). The schedule runs on "virtual epochs": ``steps`` optimiser steps are cut into
     ``max_epochs`` equal epochs (30 in the paper), so a short budget keeps the paper's shape.
     L_cons is skipped while beta2 <= 0.01, as in the code.
+
+    ``sparsity``: ``"paper"`` (Eq. 1 as the code scales it) or ``"scale_free"``
+    (:func:`scale_free_sparsity_loss`, the book's ablation variant); ``weights.sparsity = 0``
+    removes the term (the other ablation).
     """
 
     def __init__(
@@ -181,14 +205,20 @@ class PMPObjective:
         max_epochs: int = 30,
         weights: PMPLossWeights | None = None,
         binary: bool = True,
+        sparsity: str = "paper",
     ) -> None:
         if steps < 1 or max_epochs < 1:
             raise ValueError(
                 f"need steps >= 1 and max_epochs >= 1, got {steps}, {max_epochs}"
             )
+        if sparsity not in SPARSITY_FORMS:
+            raise ValueError(
+                f"sparsity must be one of {SPARSITY_FORMS}, got {sparsity!r}"
+            )
         self.steps, self.max_epochs = steps, max_epochs
         self.weights = weights or PMPLossWeights()
         self.binary = binary
+        self.sparsity = sparsity
 
     def epoch_of(self, step: int) -> int:
         return min(self.max_epochs - 1, step * self.max_epochs // self.steps)
@@ -210,9 +240,10 @@ class PMPObjective:
         spar = dis = cons = reg = zero
         if ramps.regularise:
             s1, s2 = out.s[:n], out.s[n:]  # (B, k, d) each
-            spar = (
-                sparsity_loss(out.s) / out.s.shape[-1]
-            )  # the code's per-coordinate mean
+            if self.sparsity == "paper":  # the code's per-coordinate mean of Eq. 1
+                spar = sparsity_loss(out.s) / out.s.shape[-1]
+            else:
+                spar = scale_free_sparsity_loss(out.s)
             dis = distance_loss(s1, s2)
             reg = distribution_loss(s1, s2)
             if ramps.beta2 > 1e-2 and w.consistency > 0:

@@ -1,6 +1,8 @@
 """What a trained PMP model's subspaces are: supports, their overlap, the product check, factors.
 
 - :func:`support_matrix`: M[i, r] = mean over images of |s_i[r]|, (k, d);
+- :func:`support_shares`: each coordinate's mass split between the projectors (columns of M
+  normalised to sum to 1), for one matrix or a stack of training snapshots;
 - :func:`support_overlap`: each coordinate's owner (the projector with the largest share of its
   mass), and the largest share of a coordinate's mass held by the other projectors;
 - :func:`product_residual`: || sum_i s_i - concat of supports || / || sum_i s_i ||, where the
@@ -33,6 +35,23 @@ def support_matrix(s: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.abs(s).mean(0)
 
 
+def support_shares(matrix: np.ndarray) -> np.ndarray:
+    """M normalised per coordinate: shares[..., i, r] = M[i, r] / sum_j M[j, r].
+
+    ``matrix``: (k, d) or a stack (T, k, d). A column sums to 1 (0 where no projector uses the
+    coordinate). Scale-free: shrinking every output leaves the shares unchanged, so they show
+    whether the supports separate, where M itself mostly shows how large they are.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim not in (2, 3):
+        raise ValueError(f"matrix must be (k, d) or (T, k, d), got shape {m.shape}")
+    if (m < 0).any():
+        raise ValueError(
+            "a support matrix holds mean absolute values: no negative entry"
+        )
+    return m / np.maximum(m.sum(-2, keepdims=True), 1e-12)
+
+
 class SupportOverlap(NamedTuple):
     shares: np.ndarray  # (k, d): M normalised per coordinate (columns sum to 1)
     owner: np.ndarray  # (d,): the projector each coordinate is matched to
@@ -48,8 +67,9 @@ def support_overlap(matrix: np.ndarray) -> SupportOverlap:
     The foreign share of r is the part of its mass held by the other projectors: 0 for
     disjoint supports, 1 - 1/k when all k projectors use r equally.
     """
-    m = np.asarray(matrix, dtype=np.float64)
-    shares = m / np.maximum(m.sum(0, keepdims=True), 1e-12)  # (k, d)
+    shares = support_shares(matrix)  # (k, d)
+    if shares.ndim != 2:
+        raise ValueError(f"matrix must be (k, d), got shape {shares.shape}")
     owner = shares.argmax(0)
     foreign = 1.0 - shares[owner, np.arange(shares.shape[1])]
     return SupportOverlap(shares, owner, float(foreign.max()), float(foreign.mean()))

@@ -2,6 +2,9 @@
 
 - :func:`sparsity_by_coordinate`: what each coordinate r pays in L_spar (Eq. 1), so the case
   analysis of Eq. (3) can be read coordinate by coordinate;
+- :func:`own_term_gradient`: the derivative of projector i's own term of L_spar (Eq. 3), the
+  quantity the proof's case analysis is about; autograd of L_spar gives the full gradient,
+  which adds the other terms' derivatives (projector i also sits inside their sums);
 - :func:`descend_sparsity`: gradient descent on L_spar alone, from random projector outputs.
   With each s_i held at unit norm (a stand-in for the terms that keep the subspaces alive:
   reconstruction, consistency, the distance term's push) the supports become disjoint and the
@@ -24,6 +27,19 @@ def sparsity_by_coordinate(s: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"s must have shape (B, k, d), got {tuple(s.shape)}")
     others = s.sum(1, keepdim=True) - s
     return (s * others).abs().sum(1).mean(0)
+
+
+def own_term_gradient(s: torch.Tensor) -> torch.Tensor:
+    """(B, k, d): d/ds_i[r] of |s_i[r] * sum_{j != i} s_j[r]| with the other s_j held fixed.
+
+    Supplementary Eq. (3): sign(s_i[r] o_i[r]) o_i[r], o_i = sum_{j != i} s_j (sign(0) = 0).
+    The full derivative of L_spar (what ``backward`` returns, up to the batch mean) adds
+    sum_{q != i} sign(s_q[r] o_q[r]) s_q[r], the derivative of the other projectors' terms.
+    """
+    if s.dim() != 3:
+        raise ValueError(f"s must have shape (B, k, d), got {tuple(s.shape)}")
+    others = s.sum(1, keepdim=True) - s  # (B, k, d)
+    return torch.sign(s * others) * others
 
 
 class SparsityDescent(NamedTuple):
