@@ -624,14 +624,18 @@ def ablation_findings(
     for kind in ABLATION_KINDS:
         if kind not in table:
             findings[kind] = (
-                f"{KIND_LABELS[kind]}: no run recorded yet "
-                "(experiments/pmp_grid.py --ablation trains it)"
+                f"{KIND_LABELS[kind]}: no run recorded yet (the ablation option of "
+                "experiments/pmp_grid.py trains it)"
             )
             continue
         row, ref = table[kind], table["pmp"]
+
+        def value(cell: tuple[float, float, int]) -> str:  # no spread for one seed
+            return f"{cell[0]:.3f}" + (f" ± {cell[1]:.3f}" if cell[2] > 1 else "")
+
         parts = [
-            f"{label} {row[key][0]:.3f} ± {row[key][1]:.3f} against "
-            f"{ref[key][0]:.3f} ± {ref[key][1]:.3f}, {compare_means(row[key], ref[key])}"
+            f"{label} {value(row[key])} against {value(ref[key])}, "
+            f"{compare_means(row[key], ref[key])}"
             for key, label in columns
         ]
         seeds = row[columns[0][0]][2]
