@@ -240,6 +240,10 @@ def test_the_adequacy_rule_needs_every_factor_above_its_threshold():
     with pytest.raises(ValueError, match="orientation"):
         rule.passes({"shape": 0.9})
     assert AdequacyRule(("shape",), (0.5,)).passes({"shape": 0.5})
+    with pytest.raises(ValueError, match="one threshold per factor"):
+        AdequacyRule(("shape", "orientation"), (0.5,))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        AdequacyRule(("shape",), (1.5,))
 
 
 def test_adequacy_report_measures_the_rules_factors(data):

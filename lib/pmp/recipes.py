@@ -84,6 +84,17 @@ class AdequacyRule:
     factors: tuple[str, ...] = ("shape", "orientation")
     thresholds: tuple[float, ...] = (0.6, 0.1)
 
+    def __post_init__(self) -> None:
+        if not self.factors or len(self.factors) != len(self.thresholds):
+            raise ValueError(
+                f"need one threshold per factor, got factors {self.factors} and "
+                f"thresholds {self.thresholds}"
+            )
+        if not all(0.0 <= t <= 1.0 for t in self.thresholds):
+            raise ValueError(
+                f"thresholds are accuracies in [0, 1], got {self.thresholds}"
+            )
+
     def passes(self, accuracy: dict[str, float]) -> bool:
         """Whether one model's per-factor accuracies meet every threshold."""
         missing = [f for f in self.factors if f not in accuracy]
