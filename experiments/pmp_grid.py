@@ -17,9 +17,11 @@ threads, device, the metrics, and for PMP L_spar, the support overlap and the pr
     python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --out budget.jsonl
 
 On the 2-core CPU machine a PMP model of the chapter's 10,000 steps takes about 10 minutes,
-an Ada-GVAE about 6 (run one at a time; a slower or shared machine can take several
-times as long: the λ_spar = 0 run of the shipped record took 71 minutes beside other jobs); on a GPU pass ``--device cuda`` (and ``--steps`` for a
-longer budget: the paper's is 691,200 steps).
+an Ada-GVAE about 6 (run one at a time; a slower or shared machine can take several times as
+long: the λ_spar = 0 seed-0 run of the shipped record took 71 minutes beside other jobs). On a
+GPU pass ``--device cuda`` (and ``--steps`` for a longer budget: the paper's is 691,200
+steps). ``experiments/pmp_ablation_gpu.sh`` runs the ablation that way, side by side on one
+GPU: it made the shipped ablation runs other than the λ_spar = 0 seed 0.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace) -> dict:
     sizes = chapter.quick_sizes if args.quick_sizes else chapter.sizes
     result = evaluate_model(model, data, sizes, args.seed, settings.device)
     metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
+    on_gpu = torch.device(settings.device).type == "cuda"
     record = {
         "kind": args.kind,
         "seed": args.seed,
@@ -81,6 +84,7 @@ def run(args: argparse.Namespace) -> dict:
         "score_seconds": round(time.perf_counter() - scored, 1),
         "threads": torch.get_num_threads(),
         "device": str(settings.device),
+        **({"gpu": torch.cuda.get_device_name(settings.device)} if on_gpu else {}),
         "saved": not args.no_save,
         "metric_sizes": vars(sizes),
         "final_rec": sum(history["rec"][-100:]) / len(history["rec"][-100:]),

@@ -330,3 +330,37 @@ def test_the_chapters_support_player_shows_every_frame():
     heatmap_player(shares, titles, vmax=1.0)
     last = shares[-1]
     assert last.max() - last.min() > 0.5  # the last frame is far from uniform
+
+
+def test_ablation_conclusion_follows_the_comparisons():
+    """The interpreting sentences turn with the numbers: each clause can come out either way."""
+    from lib.pmp import ablation_conclusion
+
+    def table(nospar_share, free_share, free_mass, free_dci):
+        def row(share, mass, dci):
+            return {
+                "mean_foreign_share": (share, 0.01, 2),
+                "support_mass": (mass, 0.1, 2),
+                "DCI D": (dci, 0.01, 2),
+                "MIG": (0.05, 0.01, 2),
+            }
+
+        return {
+            "pmp": row(0.5, 1.0, 0.1),
+            "pmp_nospar": row(nospar_share, 15.0, 0.1),
+            "pmp_scalefree": row(free_share, free_mass, free_dci),
+        }
+
+    text = ablation_conclusion(table(0.8, 0.1, 15.0, 0.1))
+    assert "shared more than in PMP" in text and "L_spar is what separates" in text
+    assert "shared less than" in text and "separates the supports instead" in text
+    assert "neither variant moves DCI D or MIG" in text
+    text = ablation_conclusion(table(0.5, 0.5, 0.2, 0.4))
+    assert "no more and no less" in text and "L_spar is what separates" not in text
+    assert "smaller than PMP's" in text and "instead" not in text
+    assert "DCI D higher for PMP, scale-free L_spar" in text
+    one_seed = table(0.8, 0.1, 15.0, 0.1)
+    one_seed["pmp_scalefree"]["MIG"] = (0.05, 0.0, 1)
+    assert "needs two seeds" in ablation_conclusion(one_seed)
+    with pytest.raises(ValueError, match="PMP row"):
+        ablation_conclusion({"pmp_nospar": one_seed["pmp_nospar"]})

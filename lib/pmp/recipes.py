@@ -53,6 +53,9 @@ KIND_LABELS = {
 GRID_RECORD = "pmp/grid.jsonl"
 # The ladder's GPU rung: H200 runs of seed 0 (shared records of 2026-11) with probe fields.
 H200_RECORD = "pmp/h200_ladder.jsonl"
+# PMP seed 0 retrained on a GPU by experiments/pmp_ablation_gpu.sh (weights not kept): how far
+# a change of device moves a run, beside the seeds' spread.
+DEVICE_CHECK_RECORD = "pmp/device_check.jsonl"
 
 
 def pmp_objective(kind: str, steps: int, max_epochs: int) -> PMPObjective:
@@ -588,6 +591,90 @@ def compare_means(
     if abs(mean_a - mean_b) <= spreads * max(std_a, std_b):
         return "indistinguishable"
     return "higher" if mean_a > mean_b else "lower"
+
+
+def ablation_conclusion(table: dict[str, dict[str, tuple[float, float, int]]]) -> str:
+    """What the ablation table says about L_spar, in sentences that follow its numbers.
+
+    Three questions, each answered by :func:`compare_means` against PMP: does removing L_spar
+    leave the supports more shared (mean foreign share) and larger (support mass)? Does the
+    scale-free penalty separate them without shrinking them? Does either change DCI D or MIG?
+    Every clause states the direction the rule gives, so the text turns with the record.
+    """
+    if "pmp" not in table:
+        raise ValueError("the ablation table has no PMP row to compare with")
+    ref = table["pmp"]
+    missing = [
+        KIND_LABELS[k]
+        for k in ABLATION_KINDS
+        if table.get(k, {}).get("MIG", (0, 0, 0))[2] < 2
+    ]
+    if missing or ref["MIG"][2] < 2:
+        return (
+            "The ablation needs two seeds of PMP and of each variant before it can say "
+            "anything; missing: " + ", ".join(missing or ["PMP"])
+        )
+
+    def cell(kind: str, key: str) -> str:
+        return f"{table[kind][key][0]:.3g}"
+
+    def said(kind: str, key: str) -> str:
+        return compare_means(table[kind][key], ref[key])
+
+    words = {
+        "higher": "more",
+        "lower": "less",
+        "indistinguishable": "no more and no less",
+    }
+    sizes = {
+        "higher": "larger than",
+        "lower": "smaller than",
+        "indistinguishable": "indistinguishable from",
+    }
+    nospar_share, nospar_mass = (
+        said("pmp_nospar", k) for k in ("mean_foreign_share", "support_mass")
+    )
+    sentences = [
+        f"Without L_spar the supports are shared {words[nospar_share]} than in PMP (mean "
+        f"foreign share {cell('pmp_nospar', 'mean_foreign_share')} against "
+        f"{cell('pmp', 'mean_foreign_share')}) and their total mass is "
+        f"{sizes[nospar_mass]} PMP's ({cell('pmp_nospar', 'support_mass')} against "
+        f"{cell('pmp', 'support_mass')})"
+        + (
+            ": L_spar is what separates PMP's supports part of the way and shrinks them"
+            if (nospar_share, nospar_mass) == ("higher", "higher")
+            else ""
+        )
+    ]
+    free_share, free_mass = (
+        said("pmp_scalefree", k) for k in ("mean_foreign_share", "support_mass")
+    )
+    sentences.append(
+        f"The scale-free penalty leaves the supports shared {words[free_share]} than "
+        f"the paper's L_spar does (mean foreign share "
+        f"{cell('pmp_scalefree', 'mean_foreign_share')}) with a total mass "
+        f"{sizes[free_mass]} PMP's ({cell('pmp_scalefree', 'support_mass')})"
+        + (
+            ": a penalty that shrinking cannot satisfy separates the supports instead"
+            if free_share == "lower" and free_mass != "lower"
+            else ""
+        )
+    )
+    moved = [
+        f"{metric} {said(kind, metric)} for {KIND_LABELS[kind]}"
+        for kind in ABLATION_KINDS
+        for metric in ("DCI D", "MIG")
+        if said(kind, metric) != "indistinguishable"
+    ]
+    if moved:
+        sentences.append("The scores move: " + ", ".join(moved))
+    else:
+        sentences.append(
+            "Yet neither variant moves DCI D or MIG beyond the seeds' spread: at this "
+            "budget, how the projectors share the coordinates does not decide how "
+            "disentangled the code is"
+        )
+    return ". ".join(sentences) + "."
 
 
 def format_adequacy(
