@@ -3,7 +3,8 @@
 - fits: :func:`linear_fit` (with R²), :func:`fit_scale`, :func:`relative_l2_error`;
 - images: :func:`per_image_sse`, :func:`radial_profile` (ring means around a centre);
 - circular statistics of latent angles: :func:`angle_ks_statistic` (uniformity on the circle),
-  :func:`circular_correlation_matrix` (Fisher-Lee correlation between angles).
+  :func:`circular_correlation_matrix` (Fisher-Lee correlation between angles),
+  :func:`torus_uniformity_tests` (is a sample uniform on the torus, jointly?).
 """
 
 from __future__ import annotations
@@ -188,3 +189,140 @@ def circular_correlation_matrix(phi: torch.Tensor | np.ndarray) -> np.ndarray:
     num = 4 * (A * B - C * C.T)
     spread = n**2 - np.cos(2 * a).sum(0) ** 2 - np.sin(2 * a).sum(0) ** 2  # (d,)
     return num / np.sqrt(np.outer(spread, spread))
+
+
+@dataclass(frozen=True)
+class UniformityTest:
+    """One test of a family: its statistic, and the critical value it must not exceed."""
+
+    name: str
+    statistic: float
+    critical: float
+    kind: str = "marginal"  # "marginal" (one angle), "pair" (phi_a ± phi_b) or "cells"
+
+    @property
+    def rejects(self) -> bool:
+        return self.statistic > self.critical
+
+
+@dataclass(frozen=True)
+class TorusUniformity:
+    """The family of :func:`torus_uniformity_tests` on ``n`` codes, at family-wise ``alpha``."""
+
+    n: int
+    alpha: float
+    tests: tuple[UniformityTest, ...]
+
+    @property
+    def marginal(self) -> tuple[UniformityTest, ...]:
+        """The KS tests of single angles (all that the spring loss can see)."""
+        return tuple(t for t in self.tests if t.kind == "marginal")
+
+    @property
+    def uniform(self) -> bool:
+        """No test of the family rejects: the codes are compatible with a uniform torus."""
+        return not any(t.rejects for t in self.tests)
+
+    def worst(self, kind: str | None = None) -> UniformityTest:
+        """The test (of ``kind``, if given) furthest above, or closest to, its critical value.
+
+        Compare within one kind: a chi-square and a KS statistic over their critical values
+        are not on one scale.
+        """
+        tests = [t for t in self.tests if kind is None or t.kind == kind]
+        if not tests:
+            raise ValueError(f"no test of kind {kind!r} in this family")
+        return max(tests, key=lambda t: t.statistic / t.critical)
+
+    def format(self) -> str:
+        lines = [f"{'test':<22}{'statistic':>11}{'critical':>10}  rejects"]
+        for t in self.tests:
+            lines.append(
+                f"{t.name:<22}{t.statistic:>11.4f}{t.critical:>10.4f}  "
+                f"{'yes' if t.rejects else 'no'}"
+            )
+        verdict = "uniform on the torus" if self.uniform else "not uniform on the torus"
+        lines.append(
+            f"n = {self.n}, family-wise alpha = {self.alpha} (Bonferroni over "
+            f"{len(self.tests)} tests): {verdict}"
+        )
+        return "\n".join(lines)
+
+
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return np.mod(a + np.pi, 2 * np.pi) - np.pi
+
+
+def torus_uniformity_tests(
+    phi: torch.Tensor | np.ndarray, alpha: float = 0.05, bins: int = 4
+) -> TorusUniformity:
+    """Is a sample of angles (n, d) uniform on the d-torus, not just one angle at a time?
+
+    Uniform angles on the torus are independent and uniform, so for every pair (a, b) the
+    angles ``phi_a - phi_b`` and ``phi_a + phi_b`` (mod 2 pi) are uniform on the circle too.
+    Uniform marginals made of copies, ``phi_b = ±phi_a + c``, turn one of them into a constant,
+    which the marginal KS tests cannot see and these can. The family:
+
+    - the KS test of each angle against U(-pi, pi) (d tests);
+    - the KS test of ``phi_a - phi_b`` and of ``phi_a + phi_b`` for each pair (d (d - 1) tests);
+    - Pearson's chi-square on the ``bins ** d`` equal cells of the torus (1 test): it catches
+      clusters and gaps that no pair shows, at a coarse resolution.
+
+    Each test uses the critical value at ``alpha / m`` (Bonferroni over the m tests, so the
+    family rejects a truly uniform sample with probability at most ``alpha``): the exact KS
+    law for ``n`` (``scipy.stats.kstwo``) and the chi-square law with ``bins ** d - 1`` degrees
+    of freedom. A Sobolev-type test (Bingham, Giné) would be an alternative of one number; this
+    family says *which* structure fails.
+    """
+    a = _as_float64(phi)
+    if a.ndim != 2 or a.shape[1] < 2:
+        raise ValueError(f"phi must have shape (n, d) with d >= 2, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("phi holds non-finite angles")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    n, d = a.shape
+    if not isinstance(bins, int) or bins < 2:
+        raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
+    cells = bins**d
+    if n < 5 * cells:
+        raise ValueError(
+            f"{n} codes are too few for {cells} cells (the chi-square law needs about 5 "
+            "codes per cell); pass fewer bins"
+        )
+    m = d + d * (d - 1) + 1
+    ks_critical = float(stats.kstwo.ppf(1 - alpha / m, n))
+
+    def ks(x: np.ndarray) -> float:
+        return float(
+            stats.kstest(_wrap(x), "uniform", args=(-np.pi, 2 * np.pi)).statistic
+        )
+
+    tests = [
+        UniformityTest(f"KS phi{i + 1}", ks(a[:, i]), ks_critical) for i in range(d)
+    ]
+    for i in range(d):
+        for j in range(i + 1, d):
+            for sign, symbol in ((-1, "-"), (1, "+")):
+                tests.append(
+                    UniformityTest(
+                        f"KS phi{i + 1} {symbol} phi{j + 1}",
+                        ks(a[:, i] + sign * a[:, j]),
+                        ks_critical,
+                        "pair",
+                    )
+                )
+    index = np.minimum(((_wrap(a) + np.pi) / (2 * np.pi) * bins).astype(int), bins - 1)
+    flat = np.ravel_multi_index(index.T, (bins,) * d)  # (n,) cell of each code
+    counts = np.bincount(flat, minlength=cells)
+    expected = n / cells
+    chi2 = float(((counts - expected) ** 2).sum() / expected)
+    tests.append(
+        UniformityTest(
+            f"chi2 {bins}^{d} cells",
+            chi2,
+            float(stats.chi2.ppf(1 - alpha / m, cells - 1)),
+            "cells",
+        )
+    )
+    return TorusUniformity(n=n, alpha=alpha, tests=tuple(tests))

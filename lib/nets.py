@@ -8,7 +8,8 @@
   encoder ends in a (B, d, 1, 1) code.
 - :class:`Conv64Autoencoder` (with :class:`Conv64Encoder`, :class:`Conv64Decoder`): the 64x64
   network of the disentanglement literature (disentanglement_lib, PMP); :func:`bce_ae_loss`,
-  :func:`encode_images` (an encoder as the metrics take it).
+  :func:`encode_images` (an encoder as the metrics take it), :func:`image_decoder` (a logits
+  decoder as the sliders take it).
 - :class:`DCGANAutoencoder`: a DCGAN-style convolutional autoencoder (Radford et al. 2016) of the
   kind iGAN (Zhu et al. 2016) uses, the plain convolutional baseline of the disk chapter.
 
@@ -459,6 +460,18 @@ def bce_ae_loss(
     bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
     loss = bce.flatten(1).sum(1).mean()
     return loss, {"bce": loss.detach()}
+
+
+def image_decoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``decode(z (N, d)) -> images (N, C, H, W)`` in [0, 1]: the sigmoid of a model whose
+    ``decode`` returns logits (e.g. :class:`Conv64Autoencoder`), for sliders."""
+    device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(model.decode(z.float().to(device))).cpu()
+
+    return decode
 
 
 def encode_images(

@@ -76,6 +76,13 @@ class RunSettings:
             return False
         return self.quick or self.device.type != "cpu" or not exists
 
+    def trained_on(self, checkpoint: str | Path | None) -> str:
+        """Where the model of ``checkpoint`` in this run was trained, for a verdict's budget:
+        this run's device when it trains, else the 2-core CPU that made the shipped weights."""
+        if self.should_train(checkpoint):
+            return {"cuda": "GPU", "mps": "Apple GPU"}.get(self.device.type, "CPU")
+        return "CPU (shipped checkpoint)"
+
     def pick(self, full: Any, quick: Any) -> Any:
         """``quick`` in quick mode, else ``full``: keeps budgets readable in the notebook."""
         return quick if self.quick else full
@@ -222,18 +229,23 @@ CLAIM_VERDICTS = (
 )
 
 
-def glue_claim(measured: str, verdict: str) -> None:
+def glue_claim(measured: str, verdict: str, budget: str) -> None:
     """Record a chapter's test of its paper's central claim for the landing page.
 
     ``measured`` is a short phrase with the numbers of this run (formatted by the caller from
     its variables, never typed); ``verdict`` is one of :data:`CLAIM_VERDICTS`, decided in the
-    chapter by a stated criterion. Glued as ``claim_measured`` and ``claim_verdict``, which
-    ``book/intro.md`` pastes into its results table; also printed, so that the chapter shows it.
+    chapter by a stated criterion; ``budget`` says what the verdict rests on: the training
+    steps as a fraction of the paper's (or that the paper states none) and the device. Glued
+    as ``claim_measured``, ``claim_verdict`` and ``claim_budget``, which ``book/intro.md``
+    pastes into its results table; also printed, so that the chapter shows it.
     """
     if verdict not in CLAIM_VERDICTS:
         raise ValueError(f"verdict must be one of {CLAIM_VERDICTS}, got {verdict!r}")
     if not measured.strip():
         raise ValueError("measured must say what was measured")
+    if not budget.strip():
+        raise ValueError("budget must say what the verdict rests on (steps, device)")
     glue("claim_measured", measured)
     glue("claim_verdict", verdict)
-    print(f"claim check: {measured} -> {verdict}")
+    glue("claim_budget", budget)
+    print(f"claim check: {measured} -> {verdict} (budget: {budget})")

@@ -51,6 +51,40 @@ class SliderSpec:
             )
 
 
+def code_ranges(
+    codes: torch.Tensor | np.ndarray,
+    start: torch.Tensor | np.ndarray,
+    names: Sequence[str] | None = None,
+    spread: float = 2.0,
+) -> dict[str, SliderSpec]:
+    """One slider per coordinate of a code: from ``start`` (one code, (L,)), over the codes'
+    mean ± ``spread`` standard deviations (``codes`` (N, L), e.g. a probe set's), widened to
+    hold ``start``. ``names`` default to z0, z1, ..."""
+    codes = np.asarray(codes.detach().cpu() if torch.is_tensor(codes) else codes, float)
+    start = np.asarray(start.detach().cpu() if torch.is_tensor(start) else start, float)
+    if codes.ndim != 2 or start.shape != (codes.shape[1],):
+        raise ValueError(
+            f"codes must be (N, L) and start (L,), got {codes.shape} and {start.shape}"
+        )
+    if not (np.isfinite(codes).all() and np.isfinite(start).all()) or spread <= 0:
+        raise ValueError("codes and start must be finite and spread positive")
+    names = (
+        list(names) if names is not None else [f"z{i}" for i in range(codes.shape[1])]
+    )
+    if len(names) != codes.shape[1]:
+        raise ValueError(f"{len(names)} names for {codes.shape[1]} coordinates")
+    mean, std = codes.mean(0), codes.std(0)
+    std = np.where(
+        std > 0, std, 1.0
+    )  # a dead coordinate still gets a range to move over
+    low = np.minimum(mean - spread * std, start)
+    high = np.maximum(mean + spread * std, start)
+    return {
+        n: SliderSpec(float(lo), float(hi), float(v))
+        for n, lo, hi, v in zip(names, low, high, start)
+    }
+
+
 def _specs(ranges: Mapping[str, SliderSpec | Sequence[float]]) -> dict[str, SliderSpec]:
     if not ranges:
         raise ValueError("latent_slider needs at least one coordinate")
@@ -66,6 +100,11 @@ def _decode_one(
 ) -> np.ndarray:
     code = torch.tensor([list(values)], dtype=torch.float32)  # (1, D)
     return to_numpy_images(decode(code))[0]
+
+
+def frame_title(name: str, value: float) -> str:
+    """The title of a player frame: the coordinate that moves and its value."""
+    return f"{name} = {value:+.2f} (others at start)"
 
 
 def static_slider(
@@ -101,9 +140,11 @@ def static_slider(
     title = ax.set_title("", fontsize=8)
 
     def draw(k: int):
+        # only the coordinate that moves: a title listing every value is clipped in a small
+        # player, and the others sit at their starting values anyway
         name, values = frames[k]
         shown.set_data(images[k])
-        title.set_text(", ".join(f"{n}={v:+.2f}" for n, v in zip(names, values)))
+        title.set_text(frame_title(name, values[names.index(name)]))
         return (shown, title)
 
     draw(0)

@@ -75,3 +75,60 @@ def test_circular_correlation_matrix():
     db = np.sin(small[:, 1][:, None] - small[:, 1][None])
     direct = (da * db).sum() / np.sqrt((da**2).sum() * (db**2).sum())
     assert circular_correlation_matrix(small)[0, 1] == pytest.approx(direct)
+
+
+def test_torus_uniformity_tests_accept_a_uniform_torus_and_reject_copies():
+    from lib.analysis import torus_uniformity_tests
+
+    rng = np.random.default_rng(0)
+    uniform = rng.uniform(-np.pi, np.pi, (1000, 3))
+    result = torus_uniformity_tests(uniform)
+    assert result.uniform and len(result.tests) == 3 + 6 + 1
+    assert [t.kind for t in result.tests].count("pair") == 6
+    assert "uniform on the torus" in result.format()
+    # uniform marginals made of copies: phi2 = -phi1 + c, phi3 = phi1 + c' (+ noise)
+    copies = uniform.copy()
+    copies[:, 1] = np.mod(-copies[:, 0] + 0.3 + np.pi, 2 * np.pi) - np.pi
+    copies[:, 2] = np.mod(
+        copies[:, 0] + 1 + rng.normal(0, 0.05, 1000) + np.pi, 2 * np.pi
+    )
+    copies[:, 2] -= np.pi
+    result = torus_uniformity_tests(torch.as_tensor(copies))
+    assert not any(t.rejects for t in result.marginal)  # the spring loss's view: fine
+    assert not result.uniform
+    rejected = {t.name for t in result.tests if t.rejects}
+    assert {"KS phi1 + phi2", "KS phi1 - phi3", "KS phi2 + phi3"} <= rejected
+    assert result.worst().rejects
+    assert result.worst("pair").name == "KS phi2 + phi3"  # the exact copy
+    with pytest.raises(ValueError, match="no test of kind"):
+        result.worst("triple")
+    # independent angles whose pair sums are uniform but that cluster on the torus: the cells
+    clustered = rng.uniform(-np.pi, -np.pi / 2, (1000, 3))
+    assert not torus_uniformity_tests(clustered).uniform
+
+
+def test_torus_uniformity_tests_hold_their_level():
+    """A truly uniform sample is rejected at most about alpha of the time (Bonferroni)."""
+    from lib.analysis import torus_uniformity_tests
+
+    rng = np.random.default_rng(1)
+    rejected = [
+        not torus_uniformity_tests(rng.uniform(-np.pi, np.pi, (500, 2)), bins=4).uniform
+        for _ in range(200)
+    ]
+    assert np.mean(rejected) < 0.1
+
+
+def test_torus_uniformity_tests_check_their_input():
+    from lib.analysis import torus_uniformity_tests
+
+    with pytest.raises(ValueError, match="d >= 2"):
+        torus_uniformity_tests(np.zeros((100, 1)))
+    with pytest.raises(ValueError, match="non-finite"):
+        torus_uniformity_tests(np.full((400, 2), np.nan))
+    with pytest.raises(ValueError, match="too few"):
+        torus_uniformity_tests(np.zeros((100, 3)))
+    with pytest.raises(ValueError, match="alpha"):
+        torus_uniformity_tests(np.zeros((400, 2)), alpha=1.5)
+    with pytest.raises(ValueError, match="bins"):
+        torus_uniformity_tests(np.zeros((400, 2)), bins=1)

@@ -138,3 +138,42 @@ def test_cross_pairing_tells_mixed_atoms_from_whole_crosses():
     assert whole.apart_fraction == pytest.approx(float((gaps >= 4).float().mean()))
     assert whole.line_error <= 0.5 and mixed.line_error <= 0.5
     assert np.isfinite(whole.line_error)
+
+
+def test_a_fit_confined_to_sigma_brackets_the_oracles_radius(spikes):
+    """The ideal autoencoder decodes every code to a sum of spikes; only Sigma's parameter
+    ranges (amplitude, margin) bound how far a code can move. A free fit never sees the edge."""
+    from lib.atomic import bracketed_filling_radius
+
+    images = spikes.images[:20]
+    oracle = SpikeOracle(spikes)
+    bracket = bracketed_filling_radius(
+        oracle, images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60, bounds=spikes.spec
+    )
+    assert 0 < bracket.radius < bracket.beyond  # a bracket, not the grid's end
+    assert (
+        bracket.curve.residual[-1] > 0.01 and bracket.beyond == bracket.curve.deltas[-1]
+    )
+    with pytest.raises(ValueError, match="no bracket"):  # the unconstrained fit
+        bracketed_filling_radius(
+            oracle, images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60, max_delta=4.0
+        )
+    with pytest.raises(ValueError, match="increase"):
+        bracketed_filling_radius(oracle, images, [1.0, 0.5], 2, SIGMA, 0.01)
+
+
+def test_fit_spikes_within_bounds_stays_in_sigmas_ranges():
+    from lib.data import fit_spikes
+
+    spec = SpikeSpec(image_size=SIZE, n_spikes=2, sigma=SIGMA, margin=3.0)
+    data = make_spikes(10, spec, seed=1)
+    fit = fit_spikes(data.images, 2, SIGMA, bounds=spec)
+    # the data are in Sigma (a value at the edge of its range converges slowly, as a sigmoid)
+    assert fit.residual.median() < 1e-6 and fit.residual.max() < 0.02
+    assert fit.amplitudes.min() >= spec.amplitude[0] - 1e-6
+    assert fit.centres.min() >= spec.margin - 1e-6
+    assert fit.centres.max() <= SIZE - 1 - spec.margin + 1e-6
+    flipped = fit_spikes(-data.images, 2, SIGMA, bounds=spec)  # no positive spike fits
+    assert flipped.residual.min() > 1.0
+    with pytest.raises(ValueError, match="bounds are for"):
+        fit_spikes(data.images, 2, SIGMA, bounds=SpikeSpec(image_size=64))

@@ -80,3 +80,72 @@ def test_quick_fit_trains_and_encodes_without_writing(tmp_path, monkeypatch, dat
 def test_metric_sizes_refuse_non_positive_counts():
     with pytest.raises(ValueError, match="n_test"):
         MetricSizes(n_train=10, n_test=0)
+
+
+def test_predictions_name_real_codes_and_metrics_and_can_break():
+    from lib.measuring import PREDICTIONS, check_predictions, format_predictions
+    from lib.metrics import METRIC_NAMES
+
+    assert {p.code for p in PREDICTIONS} == set(HAND_MADE)
+    assert {p.metric for p in PREDICTIONS} <= set(METRIC_NAMES)
+    assert all(0 <= p.low <= p.high <= 1 and p.reason for p in PREDICTIONS)
+    perfect = {code: {m: 0.5 for m in METRIC_NAMES} for code in HAND_MADE}
+    results = check_predictions(perfect)
+    assert len(results) == len(PREDICTIONS)
+    broken = [p for p, _, ok in results if not ok]
+    assert broken  # 0.5 everywhere breaks the predictions of "near 1" and "near 0"
+    assert f"{len(broken)} of {len(PREDICTIONS)} predictions broken" in (
+        format_predictions(results)
+    )
+    with pytest.raises(KeyError, match="no measured"):
+        check_predictions({"true factors": {"MIG": 0.9}})
+
+
+def test_rotating_the_two_positions_costs_the_factor_vae_score_one_factor(data):
+    """Exercise 4's solution: about 4/5 whichever way the majority vote maps the two codes."""
+    codes = hand_made_codes(data.factor_sizes, seed=0)
+    turn = np.sqrt(0.5) * np.array([[1.0, 1.0], [-1.0, 1.0]])
+
+    def rotated_positions(f):
+        z = codes["true factors"](f)
+        z[:, 3:5] = z[:, 3:5] @ turn
+        return z
+
+    from lib.metrics import factor_vae_score
+
+    score = factor_vae_score(
+        FactorObservations(data), rotated_positions, 0, 64, 1000, 500, 1000
+    )
+    assert 0.75 < score["eval_accuracy"] < 0.85
+
+
+def test_agreement_rule_comes_out_every_way():
+    from lib.measuring import AGREEING, MIN_MODELS, agreement_verdict
+    from lib.metrics import rank_agreement
+
+    rng = np.random.default_rng(0)
+    quality = rng.normal(size=MIN_MODELS + 2)
+
+    def models(agree: bool, modularity_follows: bool, n: int = len(quality)):
+        out = []
+        for q in quality[:n]:
+            row = {
+                m: (q if agree else rng.normal()) + 0.05 * rng.normal()
+                for m in AGREEING
+            }
+            row["modularity"] = q if modularity_follows else rng.normal()
+            out.append(row)
+        return out
+
+    metrics = AGREEING + ("modularity",)
+    agree = rank_agreement(models(True, False), metrics)
+    assert agreement_verdict(agree)[0] == "reproduced"
+    assert agreement_verdict(rank_agreement(models(True, True), metrics))[0] == (
+        "partly reproduced"
+    )
+    rng = np.random.default_rng(3)
+    assert agreement_verdict(rank_agreement(models(False, False), metrics))[0] == (
+        "not reproduced"
+    )
+    few = rank_agreement(models(True, False, n=MIN_MODELS - 1), metrics)
+    assert agreement_verdict(few)[0] == "inconclusive"

@@ -75,3 +75,24 @@ def test_check_pair_errors(codes, factors, match):
 def test_whole_float_factors_are_accepted():
     _, f = check_pair(np.zeros((3, 2)), np.array([[0.0], [1.0], [2.0]]))
     assert f.dtype == np.int64
+
+
+def test_rank_agreement_is_spearman_and_checks_its_input():
+    from lib.metrics import rank_agreement
+
+    scores = [{"a": x, "b": x**3, "c": -x} for x in (0.1, 0.4, 0.2, 0.9)]
+    agreement = rank_agreement(scores, ["a", "b", "c"])
+    assert agreement.pair("a", "b") == pytest.approx(1.0)  # monotone: same ranks
+    assert agreement.pair("a", "c") == pytest.approx(-1.0)
+    assert agreement.median_between(["a", "b"], ["c"]) == pytest.approx(-1.0)
+    assert "a" in agreement.format() and agreement.n_models == 4
+    with pytest.raises(ValueError, match="at least 3 models"):
+        rank_agreement(scores[:2], ["a", "b"])
+    with pytest.raises(ValueError, match="no score"):
+        rank_agreement(scores, ["a", "d"])
+    with pytest.raises(ValueError, match="no rank order"):
+        rank_agreement([{"a": x, "b": 1.0} for x in (1, 2, 3)], ["a", "b"])
+    with pytest.raises(ValueError, match="two metrics"):
+        rank_agreement(scores, ["a"])
+    with pytest.raises(ValueError, match="no pair"):
+        agreement.median_between(["a"])

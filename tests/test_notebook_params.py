@@ -101,12 +101,25 @@ def test_train_or_load_trains_saves_then_loads_with_the_same_history(
 def test_glue_claim_checks_its_verdict_and_prints(capsys):
     from lib.notebook import glue_claim
 
-    glue_claim("error 0.02 (goal < 0.1)", "reproduced")
-    assert "error 0.02 (goal < 0.1) -> reproduced" in capsys.readouterr().out
+    glue_claim("error 0.02 (goal < 0.1)", "reproduced", "2,000 steps, CPU")
+    out = capsys.readouterr().out
+    assert "error 0.02 (goal < 0.1) -> reproduced (budget: 2,000 steps, CPU)" in out
     with pytest.raises(ValueError, match="verdict must be one of"):
-        glue_claim("error 0.02", "yes")
+        glue_claim("error 0.02", "yes", "2,000 steps")
     with pytest.raises(ValueError, match="what was measured"):
-        glue_claim("  ", "reproduced")
+        glue_claim("  ", "reproduced", "2,000 steps")
+    with pytest.raises(ValueError, match="rests on"):
+        glue_claim("error 0.02", "reproduced", " ")
+
+
+def test_trained_on_names_the_device_that_made_the_weights(tmp_path):
+    from lib.notebook import setup
+
+    settings = setup(device="cpu", seed=0, quick=False, train="auto")
+    shipped = tmp_path / "m"
+    shipped.with_suffix(".pt").write_bytes(b"")
+    assert settings.trained_on(shipped) == "CPU (shipped checkpoint)"
+    assert settings.trained_on(tmp_path / "missing") == "CPU"  # trains here
 
 
 def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):

@@ -55,6 +55,12 @@ def test_static_slider_sweeps_each_coordinate_and_frames_differ():
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
     assert len(frames) == 10  # 5 per coordinate
     assert len(set(frames)) > 5  # the decoded image changes along the sweep
+    # each frame names only the coordinate that moves (a list of all is clipped)
+    from lib.sliders import frame_title
+
+    assert frame_title("P6 (posX)", -0.4242) == "P6 (posX) = -0.42 (others at start)"
+    anim._func(7)  # the 3rd frame of coordinate "b"
+    assert anim._fig.axes[0].get_title().startswith("b = ")
 
 
 def test_latent_slider_static_and_live():
@@ -147,3 +153,27 @@ def test_heatmap_player_refuses_frames_that_would_show_one_colour():
         heatmap_player(frames, ["a", "b"], vmin=7.0)
     with pytest.raises(ValueError, match="finite"):
         heatmap_player(np.full((2, 3, 4), np.nan), ["a", "b"])
+
+
+def test_code_ranges_start_at_the_code_and_cover_the_spread():
+    from lib.sliders import code_ranges
+
+    codes = torch.tensor([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])
+    ranges = code_ranges(codes, torch.tensor([10.0, 1.0]), names=["u", "v"])
+    assert list(ranges) == ["u", "v"]
+    assert (
+        ranges["u"].default == 10.0 and ranges["u"].high == 10.0
+    )  # widened to the start
+    assert ranges["v"].low < 1.0 < ranges["v"].high  # a dead coordinate still moves
+    with pytest.raises(ValueError, match=r"\(N, L\)"):
+        code_ranges(codes, torch.zeros(3))
+    with pytest.raises(ValueError, match="names"):
+        code_ranges(codes, torch.zeros(2), names=["u"])
+
+
+def test_image_decoder_squashes_logits_into_images():
+    from lib.nets import Conv64AEConfig, Conv64Autoencoder, image_decoder
+
+    model = Conv64Autoencoder(Conv64AEConfig(code_size=3))
+    images = image_decoder(model)(torch.zeros(2, 3, dtype=torch.float64))
+    assert images.shape == (2, 1, 64, 64) and 0 <= images.min() <= images.max() <= 1

@@ -341,8 +341,10 @@ def test_ablation_conclusion_follows_the_comparisons():
             return {
                 "mean_foreign_share": (share, 0.01, 2),
                 "support_mass": (mass, 0.1, 2),
+                "product_residual": (share, 0.2, 2),
                 "DCI D": (dci, 0.01, 2),
                 "MIG": (0.05, 0.01, 2),
+                "probe_bce": (0.02, 0.001, 2),
             }
 
         return {
@@ -352,13 +354,18 @@ def test_ablation_conclusion_follows_the_comparisons():
         }
 
     text = ablation_conclusion(table(0.8, 0.1, 15.0, 0.1))
-    assert "shared more than in PMP" in text and "L_spar is what separates" in text
+    assert "shared more than in PMP" in text and "L_spar separates PMP's" in text
     assert "shared less than" in text and "separates the supports instead" in text
-    assert "neither variant moves DCI D or MIG" in text
+    assert "cannot say whether" in text  # no model passed the adequacy check
+    assert "does not change how disentangled" in ablation_conclusion(
+        table(0.8, 0.1, 15.0, 0.1), adequate=True
+    )
+    assert "the seeds cannot tell the variant without L_spar or the scale-free" in text
     text = ablation_conclusion(table(0.5, 0.5, 0.2, 0.4))
-    assert "no more and no less" in text and "L_spar is what separates" not in text
+    assert "no more and no less" in text and "L_spar separates" not in text
     assert "smaller than PMP's" in text and "instead" not in text
-    assert "DCI D higher for PMP, scale-free L_spar" in text
+    assert "the scale-free variant's DCI D is higher than PMP's" in text
+    assert "cannot say whether" not in text
     one_seed = table(0.8, 0.1, 15.0, 0.1)
     one_seed["pmp_scalefree"]["MIG"] = (0.05, 0.0, 1)
     assert "needs two seeds" in ablation_conclusion(one_seed)

@@ -179,3 +179,48 @@ def test_sweep_script_writes_only_where_it_is_told(tmp_path):
     )
     assert result.returncode == 2 and "--update-shipped" in result.stderr
     assert TORUS_SWEEP.read_bytes() == before
+
+
+def test_the_torus_verdict_rule_can_come_out_every_way():
+    import numpy as np
+
+    from lib.analysis import torus_uniformity_tests
+    from lib.toroidal import (
+        TORUS_VERDICT_RULE,
+        marginal_uniformity,
+        torus_claim_verdict,
+    )
+
+    rng = np.random.default_rng(0)
+    uniform = torus_uniformity_tests(rng.uniform(-np.pi, np.pi, (1000, 3)))
+    copies = rng.uniform(-np.pi, np.pi, (1000, 3))
+    copies[:, 1] = copies[:, 0]
+    curve = torus_uniformity_tests(copies)
+    assert torus_claim_verdict([0.02, 0.03, 0.04], uniform) == "reproduced"
+    assert torus_claim_verdict([0.02, 0.03, 0.04], curve) == "partly reproduced"
+    assert torus_claim_verdict([0.02, 0.06, 0.04], uniform) == "partly reproduced"
+    assert torus_claim_verdict([0.2, 0.3, 0.1], curve) == "not reproduced"
+    assert not marginal_uniformity([0.05])  # the goal is strict
+    assert "family-wise" in TORUS_VERDICT_RULE
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        marginal_uniformity([1.5])
+    with pytest.raises(ValueError, match="no KS"):
+        marginal_uniformity([])
+    with pytest.raises(TypeError, match="torus_uniformity_tests"):
+        torus_claim_verdict([0.02], True)
+
+
+def test_the_shipped_gpu_record_reads_like_the_sweep():
+    """The H200 runs chapter 02 plots: three runs, each row naming its GPU and source."""
+    from lib.toroidal import TORUS_GPU_RECORD, load_sweep
+
+    rows = load_sweep(TORUS_GPU_RECORD, last_only=False)
+    last = {r["name"]: r for r in rows}
+    assert set(last) == {
+        "gpu-long-faithful",
+        "gpu-long-faithful-s1",
+        "gpu-long-decorrelated",
+    }
+    assert last["gpu-long-faithful"]["step"] == 30_000
+    assert all(r["gpu"] == "NVIDIA H200" and r["source"] for r in rows)
+    assert all(len(r["val"]["ks"]) == 3 and len(r["val"]["corr"]) == 3 for r in rows)

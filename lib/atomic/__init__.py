@@ -18,10 +18,12 @@ The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.measure import (
     PARAM_NAMES,
+    BracketedRadius,
     CoordinateReport,
     FillingCurve,
     PairingReport,
     atom_centroids,
+    bracketed_filling_radius,
     coordinate_correlations,
     cross_pairing,
     encode_decode_atoms,
@@ -73,6 +75,8 @@ __all__ = [
     "cross_pairing",
     "cross_test_set",
     "encode_decode_atoms",
+    "BracketedRadius",
+    "bracketed_filling_radius",
     "filling_curve",
     "filling_radius",
     "fit_atomic_ae",

@@ -4,9 +4,10 @@
   on the centroid of each atom's image);
 - :func:`coordinate_correlations`: how each latent coordinate of a matched atom tracks its
   spike's amplitude, x and y (Pearson's rho, pooled over atoms and images);
-- :func:`filling_curve` / :func:`filling_radius`: perturb codes by delta, decode, and measure how
-  far the result is from Sigma_{psi,k} (the least-squares spike fit of :mod:`lib.data.spikes`):
-  the open set of Lemma I.1 made measurable;
+- :func:`filling_curve` / :func:`filling_radius` / :func:`bracketed_filling_radius`: perturb
+  codes by delta, decode, and measure how far the result is from Sigma_{psi,k} (the
+  least-squares spike fit of :mod:`lib.data.spikes`, optionally confined to Sigma's parameter
+  ranges): the open set of Lemma I.1 made measurable, on a grid widened until bracketed;
 - :func:`cross_pairing`: for data made of crosses, does each atom draw one cross, or the
   horizontal line of one and the vertical line of another (Proposition II.2)?
 """
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from lib.data.spikes import fit_spikes
+from lib.data.spikes import SpikeSpec, fit_spikes
 
 
 @torch.no_grad()
@@ -164,6 +165,7 @@ def filling_curve(
     sigma: float,
     seed: int = 0,
     fit_steps: int = 100,
+    bounds: SpikeSpec | None = None,
 ) -> FillingCurve:
     """How far decoded codes z + delta * u stay from Sigma, as |delta| grows.
 
@@ -172,6 +174,8 @@ def filling_curve(
     spread" whatever the model's code scale; |u| = 1 before scaling. Each decoded image is fitted
     with ``n_spikes`` spikes of width ``sigma`` (:func:`lib.data.spikes.fit_spikes`) and the
     relative residual ||x - fit||^2 / ||x||^2 recorded. delta = 0 measures the reconstructions.
+    ``bounds`` (the data's :class:`~lib.data.spikes.SpikeSpec`) confines the fit to Sigma's
+    parameter ranges; without it the fit may use any amplitude and any centre, a larger set.
     """
     device = next(model.parameters()).device
     z = model.encode(images.to(device)).flatten(1).cpu()  # (N, k d0)
@@ -184,7 +188,7 @@ def filling_curve(
     for delta in deltas:
         codes = (z + float(delta) * direction).view(-1, *shape).to(device)
         decoded = model.decode(codes).cpu()
-        fit = fit_spikes(decoded, n_spikes, sigma, steps=fit_steps)
+        fit = fit_spikes(decoded, n_spikes, sigma, steps=fit_steps, bounds=bounds)
         q = torch.quantile(fit.residual, torch.tensor([0.25, 0.5, 0.75]))
         lows.append(float(q[0]))
         medians.append(float(q[1]))
@@ -205,6 +209,68 @@ def filling_radius(curve: FillingCurve, tolerance: float) -> float:
             break
         radius = float(delta)
     return radius
+
+
+@dataclass
+class BracketedRadius:
+    """A filling radius with the first grid step beyond it: the true radius is in between."""
+
+    radius: float  # the largest delta whose residual, and every smaller one's, is in tolerance
+    beyond: (
+        float  # the next delta of the grid, whose median residual exceeds the tolerance
+    )
+    curve: FillingCurve
+
+
+def bracketed_filling_radius(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    deltas: np.ndarray | list[float],
+    n_spikes: int,
+    sigma: float,
+    tolerance: float,
+    seed: int = 0,
+    fit_steps: int = 100,
+    bounds: SpikeSpec | None = None,
+    grow: float = 2.0,
+    max_delta: float = 256.0,
+) -> BracketedRadius:
+    """:func:`filling_radius` on a grid widened until the radius is bracketed.
+
+    While the largest delta of the grid is still within ``tolerance``, a delta ``grow`` times
+    larger is added (the same directions: the curve's seed is fixed), so that no radius is
+    reported at the grid's end. Past ``max_delta`` it raises: the model's decoded images do not
+    leave the set the fit can reach, which with ``bounds`` None may mean the fit is too lax.
+    """
+    if grow <= 1 or tolerance <= 0:
+        raise ValueError(
+            f"grow must exceed 1 and tolerance be positive, got {grow}, {tolerance}"
+        )
+    deltas = [float(d) for d in deltas]
+    if not deltas or any(b <= a for a, b in zip(deltas, deltas[1:])) or deltas[-1] <= 0:
+        raise ValueError(f"deltas must increase and end above 0, got {deltas}")
+    curve = filling_curve(
+        model, images, deltas, n_spikes, sigma, seed, fit_steps, bounds
+    )
+    while curve.residual[-1] <= tolerance:
+        delta = curve.deltas[-1] * grow
+        if delta > max_delta:
+            raise ValueError(
+                f"the decoded images stay within tolerance up to delta = {curve.deltas[-1]:g}:"
+                " no bracket below max_delta (is the fit confined to Sigma's ranges?)"
+            )
+        more = filling_curve(
+            model, images, [delta], n_spikes, sigma, seed, fit_steps, bounds
+        )
+        curve = FillingCurve(
+            *(
+                np.concatenate([getattr(curve, f), getattr(more, f)])
+                for f in ("deltas", "residual", "low", "high")
+            )
+        )
+    radius = filling_radius(curve, tolerance)
+    beyond = float(curve.deltas[np.searchsorted(curve.deltas, radius, side="right")])
+    return BracketedRadius(radius, beyond, curve)
 
 
 @dataclass

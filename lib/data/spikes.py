@@ -242,8 +242,18 @@ def _greedy_peaks(
     return amplitudes, centres
 
 
+def _to_unit(value: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """The unconstrained u with low + (high - low) sigmoid(u) = value (clipped inside)."""
+    share = ((value - low) / (high - low)).clamp(1e-4, 1 - 1e-4)
+    return torch.log(share) - torch.log1p(-share)
+
+
 def fit_spikes(
-    images: torch.Tensor, n_spikes: int, sigma: float, steps: int = 200
+    images: torch.Tensor,
+    n_spikes: int,
+    sigma: float,
+    steps: int = 200,
+    bounds: SpikeSpec | None = None,
 ) -> SpikeFit:
     """Least-squares fit of ``n_spikes`` Gaussian spikes of width ``sigma`` to each image.
 
@@ -251,27 +261,59 @@ def fit_spikes(
     amplitudes and centres of the batch jointly (the images are independent, so the joint
     minimum is the per-image minimum). ``residual`` is the fraction of the image's energy the
     fit leaves: 0 for an image in Sigma_{psi,k} (up to the optimiser), larger off it.
+
+    ``bounds``: the data's :class:`SpikeSpec`, to fit inside Sigma's own parameter set only:
+    amplitudes in ``bounds.amplitude`` and centres ``bounds.margin`` pixels inside the frame
+    (each parameter is ``low + (high - low) sigmoid(u)`` with u free). Without it amplitudes
+    and centres are unconstrained (any sign, off the frame), so "close to Sigma" means close to
+    a much larger set. The minimum separation of the data is not imposed.
     """
     images = images.detach().float().cpu()
     if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
         raise ValueError(f"images must be (N, 1, H, H), got {tuple(images.shape)}")
     size = images.shape[-1]
-    amplitudes, centres = _greedy_peaks(images, n_spikes, sigma)
-    amplitudes.requires_grad_(True)
-    centres.requires_grad_(True)
+    if bounds is not None and bounds.image_size != size:
+        raise ValueError(
+            f"bounds are for {bounds.image_size}-pixel images, the images have {size}"
+        )
+    start_amplitudes, start_centres = _greedy_peaks(images, n_spikes, sigma)
+    if bounds is None:
+
+        def unpack(u_amp, u_centre):
+            return u_amp, u_centre
+
+        u_amp, u_centre = start_amplitudes, start_centres
+    else:
+        a_low, a_high = bounds.amplitude
+        c_low, c_high = bounds.margin, size - 1 - bounds.margin
+        a_high = max(
+            a_high, a_low + 1e-6
+        )  # a fixed amplitude still gets a (tiny) range
+
+        def unpack(u_amp, u_centre):
+            return (
+                a_low + (a_high - a_low) * torch.sigmoid(u_amp),
+                c_low + (c_high - c_low) * torch.sigmoid(u_centre),
+            )
+
+        u_amp = _to_unit(start_amplitudes, a_low, a_high)
+        u_centre = _to_unit(start_centres, c_low, c_high)
+    u_amp.requires_grad_(True)
+    u_centre.requires_grad_(True)
     optimiser = torch.optim.LBFGS(
-        [amplitudes, centres], lr=1, max_iter=steps, line_search_fn="strong_wolfe"
+        [u_amp, u_centre], lr=1, max_iter=steps, line_search_fn="strong_wolfe"
     )
 
     def closure() -> torch.Tensor:
         optimiser.zero_grad()
-        fit = render_spikes(amplitudes, centres, size, sigma)
+        fit = render_spikes(*unpack(u_amp, u_centre), size, sigma)
         loss = ((fit - images) ** 2).sum()
         loss.backward()
         return loss
 
     optimiser.step(closure)
     with torch.no_grad():
+        amplitudes, centres = unpack(u_amp, u_centre)
         fit = render_spikes(amplitudes, centres, size, sigma)
         energy = (images**2).flatten(1).sum(1).clamp_min(1e-12)
         residual = ((fit - images) ** 2).flatten(1).sum(1) / energy

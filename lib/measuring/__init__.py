@@ -13,11 +13,19 @@ data are :mod:`lib.data.dsprites`. This package holds what the chapter adds on t
 """
 
 from lib.measuring.recipes import (
+    AGREEING,
+    AGREEMENT_RULE,
     HAND_MADE,
+    MIN_MODELS,
+    PREDICTIONS,
     FactorObservations,
     MeasuringChapterConfig,
+    Prediction,
+    agreement_verdict,
+    check_predictions,
     dsprites_batches,
     fit_dsprites_ae,
+    format_predictions,
     get_config,
     hand_made_codes,
 )
@@ -25,9 +33,17 @@ from lib.metrics import MetricSizes, score_all
 from lib.nets import encode_images
 
 __all__ = [
+    "AGREEING",
+    "AGREEMENT_RULE",
     "HAND_MADE",
+    "MIN_MODELS",
+    "PREDICTIONS",
     "FactorObservations",
     "MeasuringChapterConfig",
+    "Prediction",
+    "agreement_verdict",
+    "check_predictions",
+    "format_predictions",
     "MetricSizes",
     "dsprites_batches",
     "encode_images",

@@ -14,6 +14,8 @@ defaults, samples-first arrays (codes (N, n_codes) floats, factors (N, n_factors
 - :func:`score_all`: all of them for one encoder, with stated :class:`MetricSizes`;
   :func:`factor_accuracies`: DCI's per-factor accuracies on the same split (what the code
   predicts of each factor);
+- :func:`rank_agreement`: Spearman's rank correlation between metrics over many models
+  (Locatello et al.'s Fig. 2);
 - shared: :func:`histogram_discretize`, :func:`discrete_mutual_info`,
   :func:`discrete_entropy`.
 
@@ -22,6 +24,7 @@ Each module's docstring says where it follows the reference and where it differs
 
 from __future__ import annotations
 
+from .agreement import RankAgreement, rank_agreement
 from .beta_vae import beta_vae_score
 from .dci import (
     completeness_from_importance,
@@ -38,6 +41,8 @@ from .suite import METRIC_NAMES, MetricSizes, factor_accuracies, score_all
 from .utils import discrete_entropy, discrete_mutual_info, histogram_discretize
 
 __all__ = [
+    "RankAgreement",
+    "rank_agreement",
     "METRIC_NAMES",
     "MetricSizes",
     "score_all",

@@ -593,13 +593,18 @@ def compare_means(
     return "higher" if mean_a > mean_b else "lower"
 
 
-def ablation_conclusion(table: dict[str, dict[str, tuple[float, float, int]]]) -> str:
+def ablation_conclusion(
+    table: dict[str, dict[str, tuple[float, float, int]]], adequate: bool = False
+) -> str:
     """What the ablation table says about L_spar, in sentences that follow its numbers.
 
-    Three questions, each answered by :func:`compare_means` against PMP: does removing L_spar
+    Four questions, each answered by :func:`compare_means` against PMP: does removing L_spar
     leave the supports more shared (mean foreign share) and larger (support mass)? Does the
-    scale-free penalty separate them without shrinking them? Does either change DCI D or MIG?
-    Every clause states the direction the rule gives, so the text turns with the record.
+    scale-free penalty separate them without shrinking them? Does the product residual, the
+    supplementary's own conclusion, tell either variant from PMP? Does either change DCI D,
+    MIG or the reconstruction? Every clause states the direction the rule gives, so the text
+    turns with the record. ``adequate``: whether the models passed the adequacy check; without
+    it, scores the seeds cannot separate are not read as "no effect".
     """
     if "pmp" not in table:
         raise ValueError("the ablation table has no PMP row to compare with")
@@ -641,7 +646,8 @@ def ablation_conclusion(table: dict[str, dict[str, tuple[float, float, int]]]) -
         f"{sizes[nospar_mass]} PMP's ({cell('pmp_nospar', 'support_mass')} against "
         f"{cell('pmp', 'support_mass')})"
         + (
-            ": L_spar is what separates PMP's supports part of the way and shrinks them"
+            ": by the foreign share, L_spar separates PMP's supports part of the way, and "
+            "it shrinks them"
             if (nospar_share, nospar_mass) == ("higher", "higher")
             else ""
         )
@@ -655,24 +661,50 @@ def ablation_conclusion(table: dict[str, dict[str, tuple[float, float, int]]]) -
         f"{cell('pmp_scalefree', 'mean_foreign_share')}) with a total mass "
         f"{sizes[free_mass]} PMP's ({cell('pmp_scalefree', 'support_mass')})"
         + (
-            ": a penalty that shrinking cannot satisfy separates the supports instead"
+            ": a penalty that shrinking cannot satisfy separates the supports instead "
+            "(on the probe images, by nearly the quantity it penalises)"
             if free_share == "lower" and free_mass != "lower"
             else ""
         )
     )
+    short = {
+        "pmp_nospar": "the variant without L_spar",
+        "pmp_scalefree": "the scale-free variant",
+    }
+    residual = {k: said(k, "product_residual") for k in ABLATION_KINDS}
+    same = [short[k] for k, v in residual.items() if v == "indistinguishable"]
+    differ = [
+        f"{v} for {short[k]}" for k, v in residual.items() if v != "indistinguishable"
+    ]
+    clause = "By the product residual"
+    if same:
+        clause += f", the seeds cannot tell {' or '.join(same)} from PMP"
+    if differ:
+        clause += (", and" if same else ",") + " it is " + ", ".join(differ)
+    sentences.append(clause)
     moved = [
-        f"{metric} {said(kind, metric)} for {KIND_LABELS[kind]}"
+        f"{short[kind]}'s {metric} is {said(kind, key)}"
         for kind in ABLATION_KINDS
-        for metric in ("DCI D", "MIG")
-        if said(kind, metric) != "indistinguishable"
+        for key, metric in (("DCI D", "DCI D"), ("MIG", "MIG"), ("probe_bce", "BCE"))
+        if said(kind, key) != "indistinguishable"
     ]
     if moved:
-        sentences.append("The scores move: " + ", ".join(moved))
-    else:
         sentences.append(
-            "Yet neither variant moves DCI D or MIG beyond the seeds' spread: at this "
-            "budget, how the projectors share the coordinates does not decide how "
-            "disentangled the code is"
+            "Beyond twice the seeds' spread, " + ", and ".join(moved) + " than PMP's"
+        )
+    scores_moved = any("BCE" not in m for m in moved)
+    if not scores_moved and adequate:
+        sentences.append(
+            "Neither variant moves DCI D or MIG beyond the seeds' spread: at this budget, "
+            "how the projectors share the coordinates does not change how disentangled "
+            "the code is"
+        )
+    elif not scores_moved:
+        sentences.append(
+            "Neither variant's DCI D or MIG differs from PMP's by more than twice the "
+            "seeds' spread; with two seeds, and no model passing the adequacy check, the "
+            "ablation cannot say whether how the supports are shared affects "
+            "disentanglement"
         )
     return ". ".join(sentences) + "."
 

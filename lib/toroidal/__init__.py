@@ -35,20 +35,27 @@ from lib.toroidal.model import (
     wrap_angle,
 )
 from lib.toroidal.recipes import (
+    KS_GOAL,
+    TORUS_VERDICT_RULE,
     ToroidalChapterConfig,
     evaluate_torus_ae,
     fit_digit_judge,
     fit_torus_ae,
     get_config,
+    marginal_uniformity,
     new_torus_ae,
+    torus_claim_verdict,
     torus_trainer,
     train_torus_ae,
 )
-from lib.toroidal.sweep import TORUS_SWEEP, format_sweep, load_sweep
+from lib.toroidal.sweep import TORUS_GPU_RECORD, TORUS_SWEEP, format_sweep, load_sweep
 
 __all__ = [
+    "KS_GOAL",
     "TAU",
+    "TORUS_GPU_RECORD",
     "TORUS_SWEEP",
+    "TORUS_VERDICT_RULE",
     "ToroidalChapterConfig",
     "TorusAEConfig",
     "TorusAEOutput",
@@ -61,6 +68,7 @@ __all__ = [
     "format_sweep",
     "get_config",
     "load_sweep",
+    "marginal_uniformity",
     "new_torus_ae",
     "normal_quantiles",
     "path_shifts",
@@ -70,6 +78,7 @@ __all__ = [
     "spring_loss",
     "torus_ae_loss",
     "torus_objective",
+    "torus_claim_verdict",
     "torus_paths",
     "torus_trainer",
     "train_torus_ae",

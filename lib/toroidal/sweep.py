@@ -18,6 +18,10 @@ from lib.toroidal.model import TorusAutoencoder
 from lib.toroidal.recipes import evaluate_torus_ae
 
 TORUS_SWEEP = PRETRAINED_DIR / "torus" / "sweep.jsonl"
+# The chapter's recipe on an NVIDIA H200 (records of 2026-11, made with experiments/torus_sweep.py
+# --device cuda; each row names its source): faithful seeds 0 (30,000 steps) and 1 (20,000), and
+# the decorrelated model (20,000). Same row format as the sweep.
+TORUS_GPU_RECORD = PRETRAINED_DIR / "torus" / "h200_runs.jsonl"
 ANGLE_PAIRS = ((0, 1), (0, 2), (1, 2))
 
 

@@ -1,0 +1,71 @@
+"""Do the metrics agree over a set of trained models? (Locatello et al. 2019, Sect. 5.2, Fig. 2)
+
+Locatello et al. scored 10,800 trained models with every metric and found that all of them
+except modularity are correlated (Spearman rank correlation over the models). :func:`rank_agreement`
+measures the same on any set of models whose scores were recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class RankAgreement:
+    """Spearman's rank correlation between every two metrics over ``n_models`` models."""
+
+    metrics: tuple[str, ...]
+    rho: np.ndarray  # (M, M), symmetric, 1 on the diagonal
+    n_models: int
+
+    def pair(self, a: str, b: str) -> float:
+        return float(self.rho[self.metrics.index(a), self.metrics.index(b)])
+
+    def median_between(
+        self, group: Sequence[str], other: Sequence[str] | None = None
+    ) -> float:
+        """The median rho over the pairs within ``group`` (``other`` None) or between them."""
+        if other is None:
+            pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1 :]]
+        else:
+            pairs = [(a, b) for a in group for b in other if a != b]
+        if not pairs:
+            raise ValueError("no pair of metrics to take the median over")
+        return float(np.median([self.pair(a, b) for a, b in pairs]))
+
+    def format(self) -> str:
+        width = max(max(len(m) for m in self.metrics) + 2, 7)
+        lines = [" " * width + "".join(f"{m:>{width}}" for m in self.metrics)]
+        for i, m in enumerate(self.metrics):
+            lines.append(
+                f"{m:>{width}}" + "".join(f"{v:>{width}.2f}" for v in self.rho[i])
+            )
+        return "\n".join(lines)
+
+
+def rank_agreement(
+    scores: Sequence[Mapping[str, float]], metrics: Sequence[str]
+) -> RankAgreement:
+    """Spearman's rho between every two of ``metrics`` over the models of ``scores`` (one
+    mapping metric -> score per model). A metric constant over the models has no rank order,
+    which is an error here, not a NaN in the table."""
+    metrics = tuple(metrics)
+    if len(metrics) < 2:
+        raise ValueError("give at least two metrics")
+    if len(scores) < 3:
+        raise ValueError(f"need at least 3 models to rank, got {len(scores)}")
+    missing = {m for s in scores for m in metrics if m not in s}
+    if missing:
+        raise ValueError(f"some models have no score for {sorted(missing)}")
+    table = np.array([[float(s[m]) for m in metrics] for s in scores])  # (models, M)
+    if not np.isfinite(table).all():
+        raise ValueError("a score is not finite")
+    flat = [m for j, m in enumerate(metrics) if np.ptp(table[:, j]) == 0]
+    if flat:
+        raise ValueError(f"{flat} take one value over all models: no rank order")
+    rho = stats.spearmanr(table).statistic  # (M, M)
+    return RankAgreement(metrics, np.asarray(rho, dtype=np.float64), len(scores))
