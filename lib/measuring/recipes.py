@@ -156,8 +156,7 @@ class Prediction:
         return self.low <= value <= self.high
 
 
-def _p(code: str, metric: str, low: float, high: float, reason: str) -> Prediction:
-    return Prediction(code, metric, low, high, reason)
+_p = Prediction  # a short name for the table below
 
 
 HIGH = 0.95  # "perfect up to estimation noise"
