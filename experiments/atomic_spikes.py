@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             "test_mse": reconstruction_mse(model, test.images),
             "mean_squared_pixel": float(test.images.pow(2).mean()),
             "best_abs_rho": report.best,
+            "best_abs_spearman": report.best_spearman,
             "block_r2": dict(zip(("amplitude", "x", "y"), report.block_r2.tolist())),
             "match_distance_px": report.match_distance,
         }

@@ -13,7 +13,14 @@ from lib.atomic import (
     filling_radius,
     match_atoms,
 )
-from lib.data import SpikeSpec, make_crosses, make_spikes, render_crosses, render_spikes
+from lib.data import (
+    SpikeSpec,
+    fit_spikes,
+    make_crosses,
+    make_spikes,
+    render_crosses,
+    render_spikes,
+)
 
 SIZE, SIGMA = 32, 2.0
 
@@ -92,6 +99,21 @@ def test_an_aligned_oracle_scores_one_and_a_rotated_one_scores_on_the_block(spik
         rotated.best["x"] < 0.85 and rotated.best["y"] < 0.85
     )  # axes are rotated by 45 deg
     assert rotated.block_r2[1:].min() > 0.9  # yet the block still determines x and y
+    assert min(aligned.best_spearman.values()) > 0.99
+    assert rotated.best_spearman["x"] < 0.85  # ranks cannot undo a rotation either
+
+
+def test_spearman_scores_a_monotone_but_curved_coordinate_fully(spikes):
+    class Cubed(SpikeOracle):
+        def encode(self, x):
+            return super().encode(x) ** 3
+
+        def decode_atoms(self, z):
+            return super().decode_atoms(z.sign() * z.abs() ** (1 / 3))
+
+    report = coordinate_correlations(Cubed(spikes), spikes.images, spikes.params)
+    assert min(report.best_spearman.values()) > 0.99
+    assert report.best["x"] < report.best_spearman["x"] - 0.02  # Pearson sees the curve
 
 
 def test_filling_curve_stays_in_sigma_for_the_oracle_and_leaves_it_for_a_blurrer(
@@ -154,12 +176,39 @@ def test_a_fit_confined_to_sigma_brackets_the_oracles_radius(spikes):
     assert (
         bracket.curve.residual[-1] > 0.01 and bracket.beyond == bracket.curve.deltas[-1]
     )
-    with pytest.raises(ValueError, match="no bracket"):  # the unconstrained fit
-        bracketed_filling_radius(
-            oracle, images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60, max_delta=4.0
-        )
+    assert bracket.bracketed and "fails at" in bracket.format()
+    free = bracketed_filling_radius(  # the unconstrained fit never sees an edge
+        oracle, images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60, max_delta=4.0
+    )
+    assert not free.bracketed and free.radius == 4.0
+    assert "not bracketed" in free.format()
+    blurred = bracketed_filling_radius(  # reconstructions already off Sigma
+        Ghoster(spikes), images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60
+    )
+    assert (blurred.radius, blurred.beyond) == (0.0, 0.0)
     with pytest.raises(ValueError, match="increase"):
         bracketed_filling_radius(oracle, images, [1.0, 0.5], 2, SIGMA, 0.01)
+
+
+def test_decode_along_direction_shows_the_curves_perturbations(spikes):
+    from lib.atomic import decode_along_direction
+
+    oracle = SpikeOracle(spikes)
+    images = spikes.images[:10]
+    path = decode_along_direction(oracle, images, [0.0, 1.0, 2.0], seed=3, index=4)
+    assert path.shape == (3, 1, SIZE, SIZE)
+    assert torch.allclose(path[0], oracle.decode(oracle.encode(images[4:5]))[0])
+    assert not torch.allclose(path[1], path[2])
+    ghosts = Ghoster(spikes)  # off Sigma: residuals well above the optimiser's noise
+    curve = filling_curve(ghosts, images, [1.0], 2, SIGMA, seed=3, fit_steps=60)
+    moved = torch.cat(
+        [decode_along_direction(ghosts, images, [1.0], 3, i) for i in range(10)]
+    )  # the curve's ten perturbed codes, one at a time: the same median residual
+    fit = fit_spikes(moved, 2, SIGMA, steps=60)
+    median = float(torch.quantile(fit.residual, 0.5))
+    assert median > 0.01 and median == pytest.approx(curve.residual[0], rel=1e-4)
+    with pytest.raises(ValueError, match="index"):
+        decode_along_direction(oracle, images, [0.0], index=10)
 
 
 def test_fit_spikes_within_bounds_stays_in_sigmas_ranges():
@@ -177,3 +226,120 @@ def test_fit_spikes_within_bounds_stays_in_sigmas_ranges():
     assert flipped.residual.min() > 1.0
     with pytest.raises(ValueError, match="bounds are for"):
         fit_spikes(data.images, 2, SIGMA, bounds=SpikeSpec(image_size=64))
+
+
+GOOD = dict(amplitude=0.95, x=0.95, y=0.95)
+
+
+@pytest.mark.parametrize(
+    "overrides, verdict",
+    [
+        ({}, "reproduced"),
+        ({"best_rho": dict(GOOD, amplitude=0.2)}, "partly reproduced"),
+        ({"block_r2": dict(GOOD, x=0.5)}, "partly reproduced"),
+        (
+            {
+                "match_distance": 5.0,
+                "block_r2": dict(amplitude=0.1, x=0.5, y=0.9),
+                "best_rho": dict(GOOD, y=0.3),
+            },
+            "not reproduced",
+        ),
+        ({"energy_left": 0.35}, "inconclusive"),  # every part holds, yet under-trained
+    ],
+)
+def test_the_verdict_rule_can_say_each_of_its_outcomes(overrides, verdict):
+    from lib.atomic import VERDICT_PARTS, atomic_claim_verdict
+
+    numbers = dict(
+        energy_left=0.1, match_distance=1.0, sigma=3.0, block_r2=GOOD, best_rho=GOOD
+    )
+    result = atomic_claim_verdict(**{**numbers, **overrides})
+    assert result.verdict == verdict
+    assert tuple(result.parts) == VERDICT_PARTS
+    assert verdict in result.format()
+
+
+def test_the_verdict_parts_are_judged_at_their_thresholds():
+    from lib.atomic import R2_GOAL, atomic_claim_verdict
+
+    numbers = dict(energy_left=0.1, sigma=3.0, best_rho=GOOD)
+    at_sigma = atomic_claim_verdict(match_distance=3.0, block_r2=GOOD, **numbers)
+    assert not at_sigma.parts["one atom per spike"]
+    at_goal = atomic_claim_verdict(
+        match_distance=1.0, block_r2=dict(GOOD, amplitude=R2_GOAL), **numbers
+    )
+    assert not at_goal.parts["block knows amplitude"]
+    assert at_goal.parts["block knows position"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"energy_left": float("nan")},
+        {"sigma": 0.0},
+        {"match_distance": -1.0},
+        {"block_r2": {"x": 0.9, "y": 0.9}},
+        {"best_rho": dict(GOOD, x=1.5)},
+    ],
+)
+def test_the_verdict_refuses_bad_numbers(bad):
+    from lib.atomic import atomic_claim_verdict
+
+    numbers = dict(
+        energy_left=0.1, match_distance=1.0, sigma=3.0, block_r2=GOOD, best_rho=GOOD
+    )
+    with pytest.raises(ValueError):
+        atomic_claim_verdict(**{**numbers, **bad})
+
+
+def test_the_shipped_gpu_record_reads_and_is_judged(tmp_path):
+    from lib.atomic import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
+
+    rows = load_spike_record(ATOMIC_GPU_RECORD)
+    assert [row["step"] for row in rows] == sorted(row["step"] for row in rows)
+    assert rows[-1]["args"]["size"] == 128
+    assert record_verdict(rows[-1]).verdict in {
+        "reproduced", "partly reproduced", "not reproduced", "inconclusive"
+    }  # fmt: skip
+    broken = tmp_path / "r.jsonl"
+    broken.write_text('{"step": 1}\n')
+    with pytest.raises(ValueError, match="r.jsonl:1 lacks"):
+        load_spike_record(broken)
+    with pytest.raises(FileNotFoundError):
+        load_spike_record(tmp_path / "none.jsonl")
+
+
+def _bracket(radius, beyond, residual0=0.01):
+    from lib.atomic import BracketedRadius
+    from lib.atomic.measure import FillingCurve
+
+    curve = FillingCurve(*(np.array([value]) for value in (0.0, residual0, 0.0, 0.02)))
+    return BracketedRadius(radius, beyond, curve)
+
+
+def test_radius_order_compares_brackets_over_seeds():
+    from lib.atomic import radius_order
+
+    wide = [_bracket(8, 16), _bracket(16, 32)]
+    narrow = [_bracket(1, 2), _bracket(2, 4)]
+    assert radius_order(wide, narrow) == "larger"
+    assert radius_order(narrow, wide) == "smaller"
+    assert (
+        radius_order(wide, [_bracket(4, 16)]) == "not separated"
+    )  # overlapping brackets
+    assert radius_order(wide, [_bracket(8, 16)]) == "not separated"  # same bracket
+    off = [_bracket(0, 0)]  # reconstructions already off Sigma
+    assert radius_order(off, off) == "not separated"
+    assert radius_order(narrow, off) == "larger"
+    with pytest.raises(ValueError):
+        radius_order([], wide)
+
+
+def test_the_filling_table_has_one_row_per_model_and_seed():
+    from lib.atomic import format_filling_radii
+
+    table = format_filling_radii({"a": [_bracket(8, 16), _bracket(4, 8)]}, (0, 1))
+    assert len(table.splitlines()) == 3 and "16" in table.splitlines()[1]
+    with pytest.raises(ValueError, match="seeds"):
+        format_filling_radii({"a": [_bracket(8, 16)]}, (0, 1))

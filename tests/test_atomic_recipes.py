@@ -110,6 +110,38 @@ def test_fit_in_quick_mode_trains_but_writes_nothing(tmp_path, monkeypatch):
     assert all(p.is_contiguous() for p in model.parameters())
 
 
+def test_filling_models_are_one_per_seed_named_by_seed(tmp_path, monkeypatch):
+    from lib.atomic import FILLING_MODELS, fit_filling_models, seeded_name
+
+    assert seeded_name("spikes_atomic", 0) == "spikes_atomic"
+    assert seeded_name("spikes_atomic", 2) == "spikes_atomic_seed2"
+    import dataclasses
+
+    import lib.atomic.recipes as recipes
+
+    tiny = AtomicAEConfig(image_size=16, n_atoms=1, atom_dim=3)
+    chapter = dataclasses.replace(
+        get_config(),
+        spikes=SpikeSpec(image_size=16, n_spikes=1, sigma=2.0, margin=3),
+        quick_steps=2,
+        batch_size=4,
+        **{field: tiny for _, field in FILLING_MODELS.values()},
+    )
+    monkeypatch.setattr(recipes, "get_config", lambda: chapter)
+    monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
+    settings = setup(device="cpu", seed=0, quick=True, train="auto")
+    models = fit_filling_models(settings, (3, 4))
+    assert list(models) == list(FILLING_MODELS)
+    first, second = models["atomic, code 6"]
+    # different seeds give different initial weights (and streams)
+    assert not torch.equal(next(first.parameters()), next(second.parameters()))
+    again = fit_filling_models(settings, (3,), reuse={"spikes_plain_seed3": second})
+    assert again["plain, code 6"][0] is second
+    assert again["atomic, code 6"][0] is not first  # trained again: not reused
+    with pytest.raises(ValueError, match="distinct"):
+        fit_filling_models(settings, (1, 1))
+
+
 def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
     import json
     from pathlib import Path
@@ -125,4 +157,5 @@ def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["step"] for line in lines] == [3, 6]
     assert set(lines[-1]["best_abs_rho"]) == {"amplitude", "x", "y"}
+    assert set(lines[-1]["best_abs_spearman"]) == {"amplitude", "x", "y"}
     assert lines[-1]["args"]["spikes"] == 1

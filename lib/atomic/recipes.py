@@ -90,6 +90,8 @@ class AtomicChapterConfig:
     crosses_steps: int = 2000
     quick_steps: int = 15
     quick_train_size: int = 256  # MNIST training digits in quick mode
+    # the filling-set models (Section 4) are trained from each of these seeds
+    filling_seeds: tuple[int, ...] = (0, 1, 2)
     n_test: int = 1000  # spikes / crosses test images (seeded, never trained on)
 
 
@@ -233,13 +235,18 @@ def fit_atomic_ae(
     config: AtomicAEConfig,
     batch_fn: BatchFn,
     steps: int,
+    seed: int | None = None,
 ) -> tuple[AtomicAutoencoder, dict[str, list[float]]]:
     """A new model trained on ``batch_fn`` for ``steps`` (quick mode: the quick budget), or the
     shipped ``atomic/<name>``. Learning rate and schedule come from :func:`get_config`.
+
+    ``seed`` sets the initial weights (default: the notebook's seed); the stream ``batch_fn``
+    carries its own seed.
     """
     chapter = get_config()
     budget = settings.pick(full=steps, quick=chapter.quick_steps)
-    model = new_atomic_ae(config, settings.seed, settings.device)
+    seed = settings.seed if seed is None else seed
+    model = new_atomic_ae(config, seed, settings.device)
 
     def train_fn(net: AtomicAutoencoder) -> Trainer:
         trainer = atomic_trainer(
@@ -263,9 +270,63 @@ def fit_atomic_ae(
         "lr": chapter.lr,
         "schedule": chapter.schedule,
         "threads": torch.get_num_threads(),
+        "seed": seed,
     }
     history = train_or_load(settings, f"atomic/{name}", model, train_fn, meta=meta)
     return model, history
+
+
+# the filling-set comparison (Section 4): label -> (checkpoint name, chapter config field)
+FILLING_MODELS = {
+    "atomic, code 6": ("spikes_atomic", "spikes_model"),
+    "plain, code 6": ("spikes_plain", "spikes_plain"),
+    "atomic, code 12": ("spikes_atomic_wide", "spikes_wide"),
+    "plain, code 12": ("spikes_plain_wide", "spikes_plain_wide"),
+}
+
+
+def seeded_name(name: str, seed: int) -> str:
+    """The checkpoint name of ``name`` trained from ``seed``: seed 0 keeps the plain name."""
+    return name if seed == 0 else f"{name}_seed{seed}"
+
+
+def fit_filling_models(
+    settings: RunSettings,
+    seeds: tuple[int, ...] | list[int],
+    reuse: dict[str, AtomicAutoencoder] | None = None,
+) -> dict[str, list[AtomicAutoencoder]]:
+    """The four models of the filling-set comparison (:data:`FILLING_MODELS`), one per seed.
+
+    Seed s initialises the weights and draws the training stream (``spike_batches(..., s)``);
+    the checkpoint is ``atomic/<name>`` for seed 0 and ``atomic/<name>_seed<s>`` otherwise.
+    ``reuse`` maps checkpoint names to models the caller has already fitted with this recipe
+    (they are neither trained nor loaded again). Returns label -> the models in the order of
+    ``seeds``.
+    """
+    reuse = reuse or {}
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and not empty, got {seeds}")
+    chapter = get_config()
+    models: dict[str, list[AtomicAutoencoder]] = {}
+    for label, (name, field_name) in FILLING_MODELS.items():
+        models[label] = []
+        for seed in seeds:
+            if seeded_name(name, seed) in reuse:
+                models[label].append(reuse[seeded_name(name, seed)])
+                continue
+            stream = spike_batches(
+                chapter.spikes, chapter.batch_size, seed, settings.device
+            )
+            model, _ = fit_atomic_ae(
+                settings,
+                seeded_name(name, seed),
+                getattr(chapter, field_name),
+                stream,
+                chapter.spikes_steps,
+                seed=seed,
+            )
+            models[label].append(model)
+    return models
 
 
 @torch.no_grad()

@@ -28,11 +28,11 @@ class MeasuringChapterConfig:
 
     sizes: MetricSizes = field(default_factory=MetricSizes)
     quick_sizes: MetricSizes = field(
-        default_factory=lambda: MetricSizes(400, 200, 100, 50, 16)
+        default_factory=lambda: MetricSizes(150, 100, 100, 50, 16)
     )
     model: Conv64AEConfig = field(default_factory=lambda: Conv64AEConfig(code_size=10))
     steps: int = 4000  # about 2.5 minutes on two CPU cores
-    quick_steps: int = 20
+    quick_steps: int = 10
     batch_size: int = 64
     lr: float = 5e-4  # Adam, the PMP authors' rate for the same network
 

@@ -48,7 +48,7 @@ class ToroidalChapterConfig:
         default_factory=lambda: TorusLossWeights(decorrelation=30_000.0)
     )
     steps: int = 1000  # optimiser steps per autoencoder
-    quick_steps: int = 60
+    quick_steps: int = 20  # quick mode exercises the code; its numbers mean nothing
     batch_size: int = 128
     lr: float = 1e-3  # Adam
     quick_train_size: int = 512  # training digits in quick mode
@@ -56,7 +56,7 @@ class ToroidalChapterConfig:
         default_factory=lambda: DigitJudgeConfig(channels=16, hidden=64)
     )
     judge_steps: int = 1500
-    judge_quick_steps: int = 60
+    judge_quick_steps: int = 20
 
 
 def get_config() -> ToroidalChapterConfig:
