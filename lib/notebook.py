@@ -29,7 +29,14 @@ TRAIN_CHOICES = ("auto", "always", "never")
 
 def quick_default() -> bool:
     """Default of the ``quick`` parameter: True when the environment sets ``BOOK_QUICK=1``."""
-    return os.environ.get("BOOK_QUICK", "0").strip().lower() in ("1", "true", "yes")
+    value = os.environ.get("BOOK_QUICK", "0").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ParameterError(  # a typo must not silently mean "off"
+        f"environment variable BOOK_QUICK={value!r}: expected 1/true/yes/on or 0/false/no/off"
+    )
 
 
 def static_default() -> bool:

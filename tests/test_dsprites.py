@@ -152,3 +152,11 @@ def test_sample_pairs_renders_both_images(dsprites):
     assert pairs.x1.shape == pairs.x2.shape == (8, 1, 64, 64)
     np.testing.assert_array_equal(pairs.x2, dsprites.render(pairs.factors2))
     assert ((pairs.factors1 != pairs.factors2).sum(1) <= 1).all()
+
+
+@pytest.mark.parametrize("k", [1.7, True, 0, 6])
+def test_sample_pair_factors_refuses_a_k_that_is_not_a_factor_count(k):
+    from lib.data.dsprites import sample_pair_factors
+
+    with pytest.raises(ValueError, match="k must be"):
+        sample_pair_factors((3, 6, 40, 32, 32), 4, np.random.default_rng(0), k=k)

@@ -40,3 +40,11 @@ def test_returns_float_and_validates():
         mig(f.astype(float), f + 0.5)
     with pytest.raises(ValueError, match="two codes"):
         mig(f[:, :1].astype(float), f)
+
+
+@pytest.mark.parametrize("bins", [2.7, 0, True, "20"])
+def test_mig_refuses_a_bin_count_that_is_not_a_positive_integer(bins):
+    rng = np.random.default_rng(0)
+    codes, factors = rng.normal(size=(50, 3)), rng.integers(0, 3, size=(50, 2))
+    with pytest.raises(ValueError, match="num_bins"):
+        mig(codes, factors, num_bins=bins)

@@ -136,3 +136,22 @@ def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
     notebook.glue("b", torch.tensor(3.0))
     assert stored == {"a": 0.25, "b": 3.0}
     assert type(stored["a"]) is float and repr(stored["a"]) == "0.25"
+
+
+@pytest.mark.parametrize("value", ["banana", "2", "quick"])
+def test_an_unknown_book_quick_value_is_refused(value, monkeypatch):
+    from lib.notebook import ParameterError, quick_default
+
+    monkeypatch.setenv("BOOK_QUICK", value)
+    with pytest.raises(ParameterError, match="BOOK_QUICK"):
+        quick_default()
+
+
+@pytest.mark.parametrize(
+    "value, quick", [("1", True), ("on", True), ("0", False), ("", False)]
+)
+def test_book_quick_reads_the_usual_spellings(value, quick, monkeypatch):
+    from lib.notebook import quick_default
+
+    monkeypatch.setenv("BOOK_QUICK", value)
+    assert quick_default() is quick

@@ -98,3 +98,17 @@ def test_separable_crosses_are_a_sum_of_row_and_column_parts():
     assert images.shape == (8, 1, 32, 32) and c.shape == (8, 2, 2)
     with pytest.raises(ValueError, match="arm"):
         render_crosses(centres, 32, arm=0.0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"sigma": float("inf")},
+        {"image_size": 20.5},
+        {"n_spikes": 2.0},
+        {"image_size": True},
+    ],
+)
+def test_spike_spec_refuses_non_integer_sizes_and_infinite_width(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        SpikeSpec(**bad)

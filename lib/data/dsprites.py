@@ -320,7 +320,11 @@ def sample_pair_factors(
     and each is redrawn uniformly over *all* its values (so it may keep its value).
     """
     n_factors = len(sizes)
-    if k is not None and not 1 <= k <= n_factors:
+    if k is not None and (
+        isinstance(k, bool)
+        or not isinstance(k, (int, np.integer))
+        or not 1 <= k <= n_factors
+    ):  # k = 1.7 would silently act as 1
         raise ValueError(f"k must be in 1..{n_factors} or None, got {k}")
     z1 = sample_uniform_factors(sizes, n, rng)
     k_observed = (

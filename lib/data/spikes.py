@@ -22,6 +22,8 @@ least squares, so one can measure how far an image is from Sigma.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -39,6 +41,12 @@ class SpikeSpec:
     min_separation: float = 0.0  # pixels between centres; 0 = independent positions
 
     def __post_init__(self) -> None:
+        for name in ("image_size", "n_spikes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        if not math.isfinite(self.sigma):  # an infinite width renders flat images
+            raise ValueError(f"sigma must be finite, got {self.sigma}")
         if self.image_size < 8 or self.n_spikes < 1:
             raise ValueError(
                 f"image_size must be >= 8 and n_spikes >= 1, got {self.image_size}, "

@@ -107,8 +107,12 @@ def histogram_discretize(codes, num_bins: int = 20) -> np.ndarray:
     Returns an int64 (N, n_codes) array.
     """
     x = check_codes(codes)
-    if int(num_bins) < 1:
-        raise ValueError(f"num_bins must be >= 1, got {num_bins}")
+    if (
+        isinstance(num_bins, bool)
+        or not isinstance(num_bins, (int, np.integer))
+        or num_bins < 1
+    ):  # int(2.7) would silently use 2 bins
+        raise ValueError(f"num_bins must be an integer >= 1, got {num_bins!r}")
     out = np.empty(x.shape, dtype=np.int64)
     for i in range(x.shape[1]):
         edges = np.histogram(x[:, i], bins=int(num_bins))[1]
