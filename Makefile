@@ -22,7 +22,8 @@ help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
 	@echo "make test     lint, import contracts, unit tests, notebooks in quick mode, book build"
 	@echo "make lint     ruff (lint + format check) and the import contracts of lib"
-	@echo "make execute  re-execute every notebook in full mode, writing outputs back"
+	@echo "make execute  re-execute every notebook in full mode, writing outputs back (maintainers:"
+	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
 	@echo "make student  student copies: no solutions, no outputs -> student/"
 	@echo "make lab      start JupyterLab in this environment"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
@@ -71,7 +72,7 @@ test-fast: install lint
 execute: install
 	@for nb in $(NOTEBOOKS); do \
 		echo "== $$nb"; \
-		$(EXEC_ENV) $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
+		$(EXEC_ENV) BOOK_SAVE=shipped $(BIN)/papermill --kernel python3 --cwd notebooks "$$nb" "$$nb" || exit 1; \
 		$(BIN)/python -m lib.nbtools clean "$$nb" || exit 1; \
 	done
 

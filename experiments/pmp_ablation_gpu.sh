@@ -18,13 +18,13 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_availa
 run() {  # kind seed [extra args]
     local kind=$1 seed=$2; shift 2
     timeout "$limit" python3 experiments/pmp_grid.py --kind "$kind" --seed "$seed" \
-        --device "$device" --threads 3 ${STEPS:+--steps $STEPS} --out "$OUT/${kind}_seed${seed}.jsonl" "$@" \
+        --device "$device" --threads 3 ${STEPS:+--steps $STEPS} "$@" --out "$OUT/${kind}_seed${seed}.jsonl" \
         >"$OUT/${kind}_seed${seed}.log" 2>&1
     echo "$kind seed $seed: exit $?"
 }
-run pmp_nospar 1 &
-run pmp_scalefree 0 &
-run pmp_scalefree 1 &
+run pmp_nospar 1 --update-shipped &
+run pmp_scalefree 0 --update-shipped &
+run pmp_scalefree 1 --update-shipped &
 run pmp 0 --no-save &
 wait
 tail -n 3 "$OUT"/*.log

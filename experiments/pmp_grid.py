@@ -7,13 +7,20 @@ Each call trains one (model, seed) with the chapter's recipe (``lib.pmp.get_conf
 sizes and appends one JSON line: kind, seed, steps, pairs seen, training seconds and pairs/s,
 threads, device, the metrics, and for PMP L_spar, the support overlap and the product residual.
 
+The shipped files change only when asked: by default the checkpoint goes to the user cache
+(``$BOOK_CACHE`` or the platform's, see ``lib.checkpoint.user_cache_dir``) and the record to
+``--out`` (default ``<cache>/records/grid.jsonl``); ``--update-shipped`` writes the shipped
+checkpoint and, unless ``--out`` says otherwise, appends to the shipped record.
+
     python experiments/pmp_grid.py --kind pmp --seed 0
     python experiments/pmp_grid.py --kind adagvae --seed 0
     python experiments/pmp_grid.py --all                  # the chapter's seeds x models, in turn
+    python experiments/pmp_grid.py --all --update-shipped # ... into the shipped files
     python experiments/pmp_grid.py --ablation             # the loss ablation (2 variants x 2 seeds)
     python experiments/pmp_grid.py --summary              # the shipped record as a table
-    python experiments/pmp_grid.py --refresh-probe        # re-measure adequacy, supports
-    python experiments/pmp_grid.py --measure-gpu-records ../shared/records/h200-2026-11
+    python experiments/pmp_grid.py --refresh-probe --update-shipped  # re-measure adequacy
+    python experiments/pmp_grid.py --measure-gpu-records ../shared/records/h200-2026-11 \
+        --update-shipped
     python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --out budget.jsonl
 
 On the 2-core CPU machine a PMP model of the chapter's 10,000 steps takes about 10 minutes,
@@ -35,7 +42,7 @@ from pathlib import Path
 
 import torch
 
-from lib.checkpoint import pretrained_path
+from lib.checkpoint import pretrained_path, user_cache_dir
 from lib.data.dsprites import DSprites
 from lib.metrics import METRIC_NAMES
 from lib.notebook import setup
@@ -57,10 +64,9 @@ from lib.pmp import (
 def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     chapter = get_config()
-    # --no-save: a side run (e.g. another budget) must not replace the shipped checkpoint;
-    # the notebook contract's quick flag is what skips the write (steps are given explicitly)
-    quick = bool(args.no_save)
-    settings = setup(device=args.device, seed=args.seed, quick=quick, train="always")
+    # --no-save: a side run (e.g. another budget) writes no checkpoint at all
+    save = "none" if args.no_save else "shipped" if args.update_shipped else "cache"
+    settings = setup(device=args.device, seed=args.seed, train="always", save=save)
     data = DSprites()
     start = time.perf_counter()
     steps = args.steps if args.steps is not None else chapter.steps
@@ -91,12 +97,22 @@ def run(args: argparse.Namespace) -> dict:
         "metrics": metrics,
         **result,
     }
-    out = Path(args.out) if args.out else pretrained_path(GRID_RECORD)
+    out = record_path(args, GRID_RECORD)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a") as f:
         f.write(json.dumps(record) + "\n")
     print(json.dumps({k: v for k, v in record.items() if k != "support_matrix"}))
     return record
+
+
+def record_path(args: argparse.Namespace, shipped: str) -> Path:
+    """Where a record is written: ``--out``; the shipped record with ``--update-shipped``;
+    else the user cache (a reader's run never changes the shipped files)."""
+    if args.out:
+        return Path(args.out)
+    if args.update_shipped:
+        return pretrained_path(shipped)
+    return user_cache_dir() / "records" / Path(shipped).name
 
 
 def refresh_probe(out: Path) -> None:
@@ -176,7 +192,17 @@ def main() -> None:
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default=None, help="default: the shipped record")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="record to append to (default: the user cache's; with --update-shipped the "
+        "shipped record)",
+    )
+    parser.add_argument(
+        "--update-shipped",
+        action="store_true",
+        help="write the shipped checkpoint and record (maintainers)",
+    )
     parser.add_argument(
         "--all", action="store_true", help="every seed x model, in turn"
     )
@@ -190,7 +216,7 @@ def main() -> None:
         "--quick-sizes", action="store_true", help="the quick metric sizes (tests)"
     )
     parser.add_argument(
-        "--no-save", action="store_true", help="keep the shipped checkpoint (side runs)"
+        "--no-save", action="store_true", help="write no checkpoint (side runs)"
     )
     parser.add_argument(
         "--refresh-probe",
@@ -205,12 +231,19 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.no_save and args.update_shipped:
+        parser.error("--no-save and --update-shipped contradict each other")
+    if (args.refresh_probe or args.measure_gpu_records) and not (
+        args.out or args.update_shipped
+    ):
+        parser.error("say which record to rewrite: --out FILE, or --update-shipped")
     if args.refresh_probe:
-        refresh_probe(Path(args.out) if args.out else pretrained_path(GRID_RECORD))
+        refresh_probe(record_path(args, GRID_RECORD))
         return
     if args.measure_gpu_records:
-        out = Path(args.out) if args.out else pretrained_path(H200_RECORD)
-        measure_gpu_records(Path(args.measure_gpu_records), out)
+        measure_gpu_records(
+            Path(args.measure_gpu_records), record_path(args, H200_RECORD)
+        )
         return
     if args.summary:
         print(format_grid(grid_table(load_grid(args.out))))
@@ -224,6 +257,8 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--kind", kind, "--seed", str(seed)]
                 cmd += ["--device", args.device, "--threads", str(args.threads)]
                 cmd += ["--out", args.out] if args.out else []
+                cmd += ["--update-shipped"] if args.update_shipped else []
+                cmd += ["--no-save"] if args.no_save else []
                 cmd += ["--steps", str(args.steps)] if args.steps else []
                 subprocess.run(cmd, check=True)
         return

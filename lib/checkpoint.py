@@ -12,6 +12,11 @@ that defines it, and :func:`load_pretrained` imports the module, builds the conf
 strict ``from_dict`` and the model from the config, then loads the weights:
 
     model, ckpt = load_pretrained("toroidal/torus_ae")
+
+The shipped checkpoints (``lib/pretrained/``) are read-only to a reader: weights a reader trains
+go to the user cache (:func:`user_cache_dir`: ``$BOOK_CACHE``, else the platform's cache folder
+from ``platformdirs``) and are loaded from there only when asked (``prefer_cache``). Only a
+maintainer command writes the shipped files (``make execute``, a script's ``--update-shipped``).
 """
 
 from __future__ import annotations
@@ -20,19 +25,20 @@ import hashlib
 import importlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .errors import CheckpointError, ParameterError
+
 FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+CACHE_ENV = "BOOK_CACHE"
+APP_NAME = "latent-geometry-book"
 MODEL_REGISTRY: dict[str, type[torch.nn.Module]] = {}
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, corrupt, or does not match the model that wants to load it."""
 
 
 @dataclass
@@ -125,11 +131,17 @@ def _config_differences(stored: dict[str, Any], expected: dict[str, Any]) -> lis
 
 def _read_record(meta_path: Path) -> dict[str, Any]:
     try:
-        return json.loads(meta_path.read_text())
+        record = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(
             f"checkpoint metadata {meta_path} is not valid JSON ({exc}); the file is corrupt"
         ) from exc
+    if not isinstance(record, dict):
+        raise CheckpointError(
+            f"checkpoint metadata {meta_path} holds a JSON {type(record).__name__}, "
+            "not a checkpoint record"
+        )
+    return record
 
 
 def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
@@ -228,9 +240,44 @@ def register_model(cls: type[torch.nn.Module]) -> type[torch.nn.Module]:
     return cls
 
 
+def _checkpoint_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ParameterError(
+            f"checkpoint name must be a non-empty string, got {name!r}"
+        )
+    parts = Path(name).parts
+    if Path(name).is_absolute() or ".." in parts:
+        raise ParameterError(
+            f"checkpoint name must be relative, like 'toroidal/torus_ae', got {name!r}"
+        )
+    return name
+
+
 def pretrained_path(name: str) -> Path:
     """Path (without suffix) of a checkpoint shipped in the package, e.g. ``"toroidal/torus_ae"``."""
-    return PRETRAINED_DIR / name
+    return PRETRAINED_DIR / _checkpoint_name(name)
+
+
+def user_cache_dir() -> Path:
+    """Where a reader's runs write: ``$BOOK_CACHE`` if set, else the platform's user cache
+    folder for the book (``platformdirs.user_cache_dir``, e.g. ``~/.cache/latent-geometry-book``
+    on Linux). Never inside the package."""
+    folder = os.environ.get(CACHE_ENV, "").strip()
+    if folder:
+        return Path(folder).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def cached_path(name: str) -> Path:
+    """Path (without suffix) of the reader's own checkpoint ``name`` in :func:`user_cache_dir`."""
+    return user_cache_dir() / "checkpoints" / _checkpoint_name(name)
+
+
+def is_shipped(path: str | Path) -> bool:
+    """True when ``path`` lies in the package's shipped checkpoint folder."""
+    return Path(path).resolve().is_relative_to(PRETRAINED_DIR.resolve())
 
 
 def model_class_of(record: dict[str, Any]) -> type[torch.nn.Module]:
@@ -257,16 +304,29 @@ def model_class_of(record: dict[str, Any]) -> type[torch.nn.Module]:
 
 
 def load_pretrained(
-    name: str | Path, map_location: str | torch.device = "cpu"
+    name: str | Path,
+    map_location: str | torch.device = "cpu",
+    *,
+    prefer_cache: bool = False,
 ) -> tuple[torch.nn.Module, Checkpoint]:
     """Rebuild and load a model from a checkpoint's files alone: ``(model in eval mode, Checkpoint)``.
 
-    ``name`` is a shipped checkpoint (``"toroidal/torus_ae"``) or a path. The JSON beside the
-    weights says which class to build and with which config; checksum, config and weights are
-    verified as in :func:`load_checkpoint`.
+    ``name`` is a path, or a shipped checkpoint (``"toroidal/torus_ae"``); with
+    ``prefer_cache`` the reader's own checkpoint of that name in the user cache is loaded
+    when there is one. The JSON beside the weights says which class to build and with which
+    config; checksum, config and weights are verified as in :func:`load_checkpoint`, and
+    weights that are not all finite are refused.
     """
+    if not isinstance(name, (str, Path)):
+        raise ParameterError(f"name must be a checkpoint name or path, got {name!r}")
+    if not isinstance(prefer_cache, bool):
+        raise ParameterError(
+            f"prefer_cache must be True or False, got {prefer_cache!r}"
+        )
     path = Path(name)
-    if not checkpoint_paths(path)[1].is_file():
+    if prefer_cache and checkpoint_paths(cached_path(str(name)))[1].is_file():
+        path = cached_path(str(name))
+    elif not checkpoint_paths(path)[1].is_file():
         path = pretrained_path(str(name))
     meta_path = checkpoint_paths(path)[1]
     if not meta_path.is_file():
@@ -283,4 +343,14 @@ def load_pretrained(
     ckpt = load_checkpoint(
         path, model, expected_config=config.to_dict(), map_location=map_location
     )
+    bad = [
+        key
+        for key, tensor in ckpt.model_state.items()
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all()
+    ]
+    if bad:  # a checksum proves the file is intact, not that training went well
+        raise CheckpointError(
+            f"checkpoint {ckpt.path} holds NaN or infinite weights in {bad[:3]}"
+            f"{' ...' if len(bad) > 3 else ''}; it cannot decode anything"
+        )
     return model.to(map_location).eval(), ckpt

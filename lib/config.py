@@ -17,17 +17,94 @@ trained as.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .errors import ConfigError, is_integer, is_real
 
-class ConfigError(ValueError):
-    """A config dict does not describe this config class (unknown, missing or misnamed keys)."""
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is what the type hint ``hint`` of a config field promises.
+
+    ``int`` is an integer that is not a bool; ``float`` a finite real (an int is welcome);
+    ``X | None``, ``tuple[X, ...]`` and ``tuple[X, Y]`` (a list is taken for a tuple, as
+    JSON writes one) are followed; any other hint is not checked.
+    """
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return is_integer(value)
+    if hint is float:
+        return is_real(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_matches(v, args[0]) for v in value)
+        return len(value) == len(args) and all(map(_matches, value, args))
+    return True
+
+
+_PLAIN_NAMES = {
+    int: "an integer",
+    float: "a finite number",
+    bool: "True or False",
+    str: "a string",
+}
+
+
+@functools.cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name in hints}
+
+
+def check_field_types(config: Any) -> None:
+    """Raise :class:`~lib.errors.ConfigError` naming the first field of the dataclass
+    ``config`` whose value is not of its annotated type: a bool where an int is meant, a
+    NaN or infinite float, a string for a number. Ranges are each config's own check."""
+    for name, hint in _field_hints(type(config)).items():
+        value = getattr(config, name)
+        if not _matches(value, hint):
+            what = _PLAIN_NAMES.get(hint) or str(hint).replace("typing.", "")
+            raise ConfigError(
+                f"{type(config).__name__}.{name} must be {what}, got {value!r}"
+            )
 
 
 @dataclass
 class BaseConfig:
     """Base of every model config: a ``name``, ``to_dict`` and a strict ``from_dict``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every config checks its fields' types before its own range checks run
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is None:
+            return
+
+        @functools.wraps(own)
+        def checked(self) -> None:
+            check_field_types(self)
+            own(self)
+
+        cls.__post_init__ = checked
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
     @property
     def name(self) -> str:

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lib.errors import ParameterError, check_integer
+
 ORT_STATIC_DIR = (
     "_static/ort/"  # where the book publishes ONNX Runtime Web (book/_static/ort)
 )
@@ -115,8 +117,27 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
     and globals) are exported with their weights as constants. torch's TorchScript exporter is
     used (``dynamo=False``): it prints nothing for these small graphs.
     """
-    if n_inputs < 1:
-        raise ValueError(f"n_inputs must be at least 1, got {n_inputs}")
+    check_integer("n_inputs", n_inputs, minimum=1)
+    if not callable(decode):
+        raise ParameterError(f"decode must be a callable, got {type(decode).__name__}")
+    with torch.no_grad():
+        image = decode(torch.zeros(1, n_inputs))
+    # a tuple's first element would be exported as "image" whatever it is
+    if not isinstance(image, torch.Tensor):
+        raise ParameterError(
+            "decode must return one image tensor (1, 1, H, W) or (1, H, W), "
+            f"got a {type(image).__name__}"
+        )
+    if (
+        image.dim() not in (3, 4)
+        or image.shape[0] != 1
+        or image.dim() == 4
+        and (image.shape[1] != 1)
+    ):
+        raise ParameterError(
+            "decode must map a (1, n_inputs) code to an image (1, 1, H, W) or (1, H, W), "
+            f"got shape {tuple(image.shape)}"
+        )
     module = _DecodeModule(decode).eval()
     buffer = io.BytesIO()
     # torch >= 2.5 has two exporters and takes the new one by default; 2.4 only has this one

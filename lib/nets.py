@@ -31,6 +31,7 @@ from torch import nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
+from lib.errors import check_codes
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 
@@ -83,6 +84,7 @@ class WarmupAutoencoder(nn.Module):
         return self.encoder(x)  # (B, latent_dim)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        check_codes(z, self.config.latent_dim)
         h = self.decoder_dense(z).view(
             -1, 2 * self.config.channels, 7, 7
         )  # (B, 2c, 7, 7)
@@ -239,6 +241,7 @@ class CodeAutoencoder(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B, code_size) -> (B, C, H, W)."""
+        check_codes(z, self.config.code_size)
         return self.decoder(
             z.reshape(z.shape[0], self.config.code_size, 1, 1)
         )  # (B, d, 1, 1)
@@ -440,6 +443,7 @@ class Conv64Autoencoder(nn.Module):
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        check_codes(z, self.config.code_size)
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

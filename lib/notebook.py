@@ -4,6 +4,12 @@ Every chapter's first code cell (tagged ``parameters`` for papermill) sets ``dev
 ``quick`` and ``train``; the next cell calls :func:`setup`, which validates them (one clear error
 naming the parameter and the allowed values), seeds everything, picks the device and prints one
 line saying what will happen.
+
+Where trained weights go is a setting of its own, ``save``: ``"cache"`` (the default: the
+reader's cache folder, :func:`lib.checkpoint.user_cache_dir`), ``"none"`` (write nothing) or
+``"shipped"`` (the package's checkpoints, for a maintainer: ``make execute`` sets
+``BOOK_SAVE=shipped``). A reader's weights are loaded in place of the shipped ones only when
+asked: ``prefer_cache=True`` or ``BOOK_PREFER_CACHE=1``.
 """
 
 from __future__ import annotations
@@ -19,33 +25,57 @@ from typing import Any
 
 import torch
 
-from .checkpoint import load_checkpoint, pretrained_path, save_checkpoint
+from .checkpoint import (
+    cached_path,
+    checkpoint_paths,
+    load_checkpoint,
+    pretrained_path,
+    read_checkpoint_meta,
+    save_checkpoint,
+)
 from .device import DEVICE_CHOICES, describe_device, resolve_device
+from .errors import ParameterError
 from .seeding import seed_everything
 from .trainer import Trainer
 
 TRAIN_CHOICES = ("auto", "always", "never")
+SAVE_CHOICES = ("cache", "none", "shipped")
 
 
-def quick_default() -> bool:
-    """Default of the ``quick`` parameter: True when the environment sets ``BOOK_QUICK=1``."""
-    value = os.environ.get("BOOK_QUICK", "0").strip().lower()
+def _flag_from_environment(variable: str) -> bool:
+    value = os.environ.get(variable, "0").strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True
     if value in ("", "0", "false", "no", "off"):
         return False
     raise ParameterError(  # a typo must not silently mean "off"
-        f"environment variable BOOK_QUICK={value!r}: expected 1/true/yes/on or 0/false/no/off"
+        f"environment variable {variable}={value!r}: expected 1/true/yes/on or 0/false/no/off"
     )
+
+
+def quick_default() -> bool:
+    """Default of the ``quick`` parameter: True when the environment sets ``BOOK_QUICK=1``."""
+    return _flag_from_environment("BOOK_QUICK")
+
+
+def prefer_cache_default() -> bool:
+    """Default of ``prefer_cache``: True when the environment sets ``BOOK_PREFER_CACHE=1``."""
+    return _flag_from_environment("BOOK_PREFER_CACHE")
+
+
+def save_default() -> str:
+    """Default of ``save``: ``$BOOK_SAVE`` (one of :data:`SAVE_CHOICES`), else ``"cache"``."""
+    value = os.environ.get("BOOK_SAVE", "").strip().lower() or "cache"
+    if value not in SAVE_CHOICES:
+        raise ParameterError(
+            f"environment variable BOOK_SAVE={value!r}: expected one of {SAVE_CHOICES}"
+        )
+    return value
 
 
 def static_default() -> bool:
     """True when outputs are rendered for the static book (``BOOK_STATIC=1``), not a live kernel."""
     return os.environ.get("BOOK_STATIC", "0").strip().lower() in ("1", "true", "yes")
-
-
-class ParameterError(ValueError):
-    """A notebook parameter has a value outside its allowed set."""
 
 
 def _check(name: str, value: Any, ok: bool, allowed: str) -> None:
@@ -62,6 +92,22 @@ class RunSettings:
     quick: bool
     train: str
     generator: torch.Generator
+    save: str = "cache"
+    prefer_cache: bool = False
+
+    def checkpoint(self, name: str) -> Path:
+        """The checkpoint this run loads for ``name``: the reader's own in the user cache when
+        ``prefer_cache`` is set and one is there, else the shipped one."""
+        cached = cached_path(name)
+        if self.prefer_cache and checkpoint_paths(cached)[0].is_file():
+            return cached
+        return pretrained_path(name)
+
+    def save_path(self, name: str) -> Path | None:
+        """Where a full-mode training run of ``name`` is written (``None``: nowhere)."""
+        if self.quick or self.save == "none":
+            return None  # quick models are a smoke test, never kept
+        return pretrained_path(name) if self.save == "shipped" else cached_path(name)
 
     def should_train(self, checkpoint: str | Path | None) -> bool:
         """Decide whether to train, per the ``train`` parameter.
@@ -70,9 +116,7 @@ class RunSettings:
         trains in quick mode (to exercise the training code), on a GPU, or when no checkpoint is
         shipped, and otherwise loads the shipped checkpoint.
         """
-        exists = (
-            checkpoint is not None and Path(checkpoint).with_suffix(".pt").is_file()
-        )
+        exists = checkpoint is not None and checkpoint_paths(checkpoint)[0].is_file()
         if self.train == "always":
             return True
         if self.train == "never":
@@ -96,12 +140,20 @@ class RunSettings:
 
 
 def setup(
-    device: str = "auto", seed: int = 0, quick: bool = False, train: str = "auto"
+    device: str = "auto",
+    seed: int = 0,
+    quick: bool = False,
+    train: str = "auto",
+    *,
+    save: str | None = None,
+    prefer_cache: bool | None = None,
 ) -> RunSettings:
     """Validate the notebook parameters, seed everything, pick the device; print one summary line.
 
     The environment variable ``BOOK_QUICK=1`` turns quick mode on whatever ``quick`` says, so that
-    CI and nbval can run every notebook quickly without editing it.
+    CI and nbval can run every notebook quickly without editing it. ``save`` and
+    ``prefer_cache`` default to ``BOOK_SAVE`` and ``BOOK_PREFER_CACHE`` (see the module
+    docstring); nothing is seeded before every parameter has passed its check.
     """
     _check(
         "device",
@@ -113,11 +165,17 @@ def setup(
     _check(
         "seed",
         seed,
-        isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0,
-        "an integer >= 0",
+        isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32,
+        "an integer in [0, 2**32)  (NumPy's seeds are 32-bit)",
     )
     _check("quick", quick, isinstance(quick, bool), "True or False")
     _check("train", train, train in TRAIN_CHOICES, f"one of {TRAIN_CHOICES}")
+    save = save_default() if save is None else save
+    _check("save", save, save in SAVE_CHOICES, f"one of {SAVE_CHOICES}")
+    prefer_cache = prefer_cache_default() if prefer_cache is None else prefer_cache
+    _check(
+        "prefer_cache", prefer_cache, isinstance(prefer_cache, bool), "True or False"
+    )
     quick = quick or quick_default()
     try:
         resolved = resolve_device(device)
@@ -128,7 +186,7 @@ def setup(
     print(
         f"device: {describe_device(resolved)} | seed {seed} | {mode} | train={train!r}"
     )
-    return RunSettings(resolved, seed, quick, train, generator)
+    return RunSettings(resolved, seed, quick, train, generator, save, prefer_cache)
 
 
 def train_or_load(
@@ -138,19 +196,21 @@ def train_or_load(
     train_fn: Callable[[torch.nn.Module], Trainer | dict[str, list[float]]],
     meta: dict[str, Any] | None = None,
 ) -> dict[str, list[float]]:
-    """Train ``model`` with ``train_fn`` or load the shipped checkpoint ``name``; return the history.
+    """Train ``model`` with ``train_fn`` or load the checkpoint ``name``; return the history.
 
     ``train_fn(model)`` trains in place and returns the :class:`~lib.trainer.Trainer` (its one-line
     summary is printed) or the history dict.
 
-    ``model.config`` (a :class:`~lib.config.BaseConfig`) is saved beside the weights, and a shipped
-    checkpoint loads only if its stored config equals it key by key.
+    ``model.config`` (a :class:`~lib.config.BaseConfig`) is saved beside the weights, and a
+    checkpoint loads only if its stored config equals it key by key. The checkpoint loaded is
+    :meth:`RunSettings.checkpoint` (the shipped one unless the reader asks for their own).
 
-    A full-mode training run overwrites the shipped checkpoint (that is how the shipped weights
-    are made: ``make execute`` on a GPU); quick mode never writes it. Either way the returned
-    history is what the notebook plots, so a loaded model still shows its training curve.
+    A full-mode training run is written where :meth:`RunSettings.save_path` says: the reader's
+    cache by default, so that the shipped checkpoints never change under a reader's run; only
+    ``save="shipped"`` (``make execute``) writes them. Quick mode writes nothing. Either way the
+    returned history is what the notebook plots, so a loaded model still shows its curve.
     """
-    path = pretrained_path(name)
+    path = settings.checkpoint(name)
     model_config = model.config.to_dict()
     if settings.should_train(path):
         start = time.perf_counter()
@@ -160,9 +220,10 @@ def train_or_load(
             print(result.summary())
             result = result.history
         history = dict(result)
-        if not settings.quick:
+        target = settings.save_path(name)
+        if target is not None:
             save_checkpoint(
-                path,
+                target,
                 model,
                 model_config,
                 history=history,
@@ -173,19 +234,27 @@ def train_or_load(
                     **(meta or {}),
                 },
             )
-            print(f"trained and saved checkpoint {name}")
+            where = "shipped" if settings.save == "shipped" else f"your cache, {target}"
+            print(f"trained and saved checkpoint {name} ({where})")
         else:
-            print("trained (quick mode, checkpoint not written)")
+            why = "quick mode" if settings.quick else "save='none'"
+            print(f"trained ({why}, checkpoint not written)")
         model.to(settings.device).eval()
         return history
     ckpt = load_checkpoint(path, model.cpu(), expected_config=model_config)
     model.to(settings.device).eval()
     steps = len(ckpt.history.get("loss", []))
+    origin = "shipped" if path == pretrained_path(name) else "your cached"
     print(
-        f"loaded shipped checkpoint {name}: {steps} steps, trained in {ckpt.meta.get('train_seconds', '?')} s "
-        f"on {ckpt.meta.get('device', '?')}"
+        f"loaded {origin} checkpoint {name}: {steps} steps, trained in "
+        f"{ckpt.meta.get('train_seconds', '?')} s on {ckpt.meta.get('device', '?')}"
     )
     return ckpt.history
+
+
+def checkpoint_meta(settings: RunSettings, name: str) -> dict[str, Any]:
+    """The ``meta`` record of the checkpoint this run loads for ``name``."""
+    return read_checkpoint_meta(settings.checkpoint(name))
 
 
 def environment_record() -> str:

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from matplotlib import animation
 
+from lib.config import check_field_types
+
 from .live import (
     LiveSlider,
     describe_size,
@@ -41,6 +43,7 @@ class SliderSpec:
     periodic: bool = False
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if not self.low < self.high:
             raise ValueError(
                 f"slider range must have low < high, got ({self.low}, {self.high})"

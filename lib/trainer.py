@@ -29,12 +29,10 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .config import check_field_types
+from .errors import NonFiniteLossError, check_integer
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite loss."""
 
 
 def _progress_default() -> bool:
@@ -65,6 +63,14 @@ class TrainerConfig:
     )
 
     def __post_init__(self) -> None:
+        check_field_types(self)  # e.g. lr=inf, steps=True
+        if not 0 <= self.weight_decay or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(
+                f"weight_decay must be >= 0 and betas in [0, 1), got {self.weight_decay!r}, "
+                f"{self.betas!r}"
+            )
+        if self.print_every < 0:
+            raise ValueError(f"print_every must be >= 0, got {self.print_every!r}")
         if not isinstance(self.steps, int) or self.steps < 0:
             raise ValueError(
                 f"steps must be a non-negative integer, got {self.steps!r}"
@@ -95,6 +101,14 @@ class TensorSampler:
     def __init__(self, *tensors: torch.Tensor, batch_size: int, seed: int = 0) -> None:
         if not tensors:
             raise ValueError("TensorSampler needs at least one tensor")
+        for i, t in enumerate(tensors):
+            if not isinstance(t, torch.Tensor) or t.dim() < 1:
+                raise ValueError(
+                    f"TensorSampler takes tensors with a first (sample) dimension; "
+                    f"argument {i} is {type(t).__name__}"
+                )
+        check_integer("batch_size", batch_size, minimum=1)
+        check_integer("seed", seed, minimum=0)
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
             raise ValueError(

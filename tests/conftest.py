@@ -13,6 +13,15 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory, monkeypatch):
+    """A reader's cache of the test's own: no test writes to the real user cache, and none
+    reads a checkpoint a reader trained."""
+    monkeypatch.setenv("BOOK_CACHE", str(tmp_path_factory.mktemp("cache")))
+    for variable in ("BOOK_SAVE", "BOOK_PREFER_CACHE"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
     """The HTML book, built once per test session exactly as `make book` builds it.

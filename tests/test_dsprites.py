@@ -12,6 +12,7 @@ from lib.data import (
     sample_pairs,
 )
 from lib.data.dsprites import FACTOR_SIZES, flat_index
+from lib.errors import ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +161,153 @@ def test_sample_pair_factors_refuses_a_k_that_is_not_a_factor_count(k):
 
     with pytest.raises(ValueError, match="k must be"):
         sample_pair_factors((3, 6, 40, 32, 32), 4, np.random.default_rng(0), k=k)
+
+
+# --------------------------------------------------------------------------------------------
+# bad input at the door (issue 27)
+# --------------------------------------------------------------------------------------------
+TINY = (3, 2, 2, 2, 2)
+
+
+def _tiny_arrays(sizes=TINY):
+    grid = np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1)
+    classes = grid.reshape(-1, 5)
+    latents = np.concatenate([np.zeros((len(classes), 1), np.int64), classes], 1)
+    images = np.zeros((len(classes), 64, 64), np.uint8)
+    images[:, 20:40, 20:40] = 1
+    return images, latents
+
+
+def _corrupt_compressed(path):
+    images, latents = _tiny_arrays()
+    noise = np.random.default_rng(0).integers(0, 2, images.shape, dtype=np.uint8)
+    np.savez_compressed(path, imgs=noise, latents_classes=latents)
+    raw = bytearray(path.read_bytes())
+    for i in range(300, 3000, 7):  # inside imgs' deflate stream, past the zip header
+        raw[i] ^= 0x5A
+    path.write_bytes(bytes(raw))
+
+
+_IMAGES, _LATENTS = _tiny_arrays()
+BAD_DSPRITES_FILES = {
+    "pixels 255": (
+        dict(imgs=_IMAGES * 255, latents_classes=_LATENTS),
+        ["255", "{0, 1}"],
+    ),
+    "32x32": (
+        dict(imgs=_IMAGES[:, :32, :32], latents_classes=_LATENTS),
+        ["(48, 32, 32)"],
+    ),
+    "float imgs": (dict(imgs=_IMAGES * 1.0, latents_classes=_LATENTS), ["float64"]),
+    "float classes": (dict(imgs=_IMAGES, latents_classes=_LATENTS * 1.0), ["float64"]),
+    "1-D classes": (dict(imgs=_IMAGES, latents_classes=_LATENTS[:, 1]), ["(48,)"]),
+    "5 columns": (dict(imgs=_IMAGES, latents_classes=_LATENTS[:, 1:]), ["(48, 5)"]),
+    "zero rows": (dict(imgs=_IMAGES[:0], latents_classes=_LATENTS[:0]), ["no images"]),
+    "negative": (dict(imgs=_IMAGES, latents_classes=_LATENTS - 1), ["-1"]),
+    "colour": (dict(imgs=_IMAGES, latents_classes=_LATENTS + 1), ["colour"]),
+    "rows": (dict(imgs=_IMAGES[:-1], latents_classes=_LATENTS), ["47", "48"]),
+    "no imgs": (dict(latents_classes=_LATENTS), ["imgs"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DSPRITES_FILES))
+def test_dsprites_file_refuses_bad_contents_naming_the_file(tmp_path, case):
+    arrays, words = BAD_DSPRITES_FILES[case]
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(DataError) as info:
+        DSpritesFile(path, verify=False)
+    for word in [str(path), *words]:
+        assert word in str(info.value)
+
+
+def test_dsprites_file_corrupt_or_not_an_npz_is_a_data_error(tmp_path):
+    path = tmp_path / "z.npz"
+    _corrupt_compressed(path)  # a raw zlib.error before
+    with pytest.raises(DataError, match="readable"):
+        DSpritesFile(path, verify=False)
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.zeros(3))  # a raw TypeError before
+    with pytest.raises(DataError, match="npz"):
+        DSpritesFile(npy, verify=False)
+    with pytest.raises(ParameterError, match="verify"):
+        DSpritesFile(npy, verify="yes")
+    with pytest.raises(ParameterError, match="path"):
+        DSpritesFile(None)
+
+
+def test_dsprites_file_renders_zeros_and_ones(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, imgs=_IMAGES, latents_classes=_LATENTS)
+    data = DSpritesFile(path, verify=False)
+    out = data.render(_LATENTS[:, 1:])
+    assert out.shape == (48, 1, 64, 64) and set(np.unique(out)) == {0.0, 1.0}
+
+
+def test_out_of_range_factor_names_the_factor_its_range_and_the_value(dsprites):
+    with pytest.raises(ParameterError) as info:
+        dsprites.render(np.array([[0, 0, 40, 0, 0]]))
+    for word in ["orientation", "0..39", "40"]:
+        assert word in str(info.value)
+    with pytest.raises(ParameterError, match="bool"):
+        dsprites.render(np.zeros((1, 5), dtype=bool))
+    with pytest.raises(ParameterError, match="factors"):
+        dsprites.render([[0, 0], [0]])  # ragged: a raw NumPy error before
+    with pytest.raises(ParameterError, match="factors"):
+        flat_index(np.array([[0, 0, 0, 0, 32]]), FACTOR_SIZES)  # silently 32 before
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(n=-1), "n"),
+        (dict(n=2.5), "n"),
+        (dict(n=True), "n"),
+        (dict(sizes=()), "sizes"),
+        (dict(sizes=(3, 0)), "sizes"),
+        (dict(sizes=(3, 2.5)), "sizes"),
+        (dict(sizes=5), "sizes"),
+        (dict(rng=0), "rng"),
+        (dict(sizes=(4,), k=None), "k"),  # no k in 1..0: a raw NumPy error before
+    ],
+)
+def test_sample_pair_factors_checks_every_argument(kwargs, word):
+    args = dict(sizes=(3, 6, 40), n=4, rng=np.random.default_rng(0), k=1)
+    args.update(kwargs)
+    with pytest.raises(ParameterError, match=rf"\b{word}\b"):
+        sample_pair_factors(**args)
+
+
+def test_sample_pair_factors_with_one_factor_and_zero_pairs():
+    z1, z2 = sample_pair_factors((4,), 10, np.random.default_rng(0), k=1)
+    assert z1.shape == z2.shape == (10, 1)
+    z1, z2 = sample_pair_factors((3, 4), 0, np.random.default_rng(0))
+    assert z1.shape == z2.shape == (0, 2) and z1.dtype == np.int64
+
+
+def test_procedural_and_sampling_arguments_are_checked(dsprites, tmp_path):
+    from lib.data.dsprites import Geometry
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ParameterError, match="n"):
+        dsprites.sample_factors(-3, rng)
+    with pytest.raises(ParameterError, match="rng"):
+        dsprites.sample_factors(3, 7)
+    with pytest.raises(ParameterError, match="chunk"):
+        dsprites.render(np.zeros((2, 5), int), chunk=0)
+    with pytest.raises(ParameterError, match="dataset"):
+        sample_pairs(object(), 2, rng)
+    for field in ["image_size", "half_size", "margin", "ellipse_ratio"]:
+        with pytest.raises(ParameterError, match=field):
+            Geometry(**{field: -1})
+    with pytest.raises(ParameterError, match="geometry"):
+        DSprites(geometry="small")
+    path = tmp_path / "d.npz"
+    np.savez(path, imgs=_IMAGES, latents_classes=_LATENTS)
+    official = DSpritesFile(path, verify=False)
+    with pytest.raises(ParameterError, match="n"):
+        procedural_agreement(official, dsprites, n=0)  # NaN medians before
+    with pytest.raises(ParameterError, match="seed"):
+        procedural_agreement(official, dsprites, seed=-1)
+    with pytest.raises(ParameterError, match="official"):
+        procedural_agreement(dsprites.render, dsprites)

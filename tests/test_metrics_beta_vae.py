@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from lib.errors import ParameterError
 from lib.metrics import beta_vae_score
 
 
@@ -45,3 +47,70 @@ def test_int_seed_is_accepted():
     a = beta_vae_score(IdentityData(), lambda x: x, 3, 5, 300, 300)
     b = beta_vae_score(IdentityData(), lambda x: x, 3, 5, 300, 300)
     assert a == b
+
+
+# --- input checks at the door (issue 27) ------------------------------------
+
+
+class Tiny:
+    """Two small factors; the observation is the factor vector itself."""
+
+    factor_sizes = (3, 4)
+
+    def sample_factors(self, n, rng):
+        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
+
+    def render(self, factors):
+        return np.asarray(factors, dtype=np.float32)
+
+
+def _tiny(encode=lambda x: x, dataset=None, **kwargs):
+    sizes = dict(batch_size=4, num_train=30, num_eval=10)
+    sizes.update(kwargs)
+    rng = sizes.pop("rng", 0)
+    return beta_vae_score(dataset or Tiny(), encode, rng, **sizes)
+
+
+def test_tiny_call_is_valid():
+    s = _tiny()
+    assert 0.0 <= s["eval_accuracy"] <= 1.0
+
+
+def test_a_nan_encoder_is_refused():
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: np.full(x.shape, np.nan))
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("num_train", 1),
+        ("num_train", 0),
+        ("num_train", True),
+        ("num_eval", 0),
+        ("num_eval", 2.0),
+        ("batch_size", 0),
+        ("batch_size", False),
+        ("batch_size", "64"),
+        ("rng", False),
+        ("rng", 1.5),
+    ],
+)
+def test_sizes_are_checked(name, value):
+    with pytest.raises(ParameterError, match=name):
+        _tiny(**{name: value})
+
+
+def test_one_factor_cannot_be_told_from_another():
+    class One(Tiny):
+        factor_sizes = (5,)
+
+    with pytest.raises(ParameterError, match="factor_sizes"):
+        _tiny(dataset=One())
+
+
+def test_the_encoder_output_is_checked():
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: x[:-1])
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: np.array([["a"] * 2] * len(x)))

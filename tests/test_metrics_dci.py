@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lib.errors import ParameterError
 from lib.metrics import (
     completeness_from_importance,
     dci,
@@ -153,3 +154,100 @@ def test_factor_accuracies_use_score_alls_split():
     out = factor_accuracies(Grid(), lambda x: x, sizes, seed=0, factors=(1,))
     assert out["accuracy"].shape == (1,) and out["accuracy"][0] == 1.0
     assert 0.1 < out["chance"][0] < 0.4  # five values
+
+
+# --- input checks at the door (issue 27) ------------------------------------
+
+
+def _small(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    f = rng.integers(0, 3, size=(n, 2))
+    f[:3] = [[0, 0], [1, 1], [2, 2]]  # every value present in every split
+    return f + 0.2 * rng.normal(size=f.shape), f
+
+
+@pytest.fixture(scope="module")
+def small():
+    (ctr, ftr), (cte, fte) = _small(40, 0), _small(20, 1)
+    return ctr, ftr, cte, fte
+
+
+def test_n_jobs_minus_one_means_all_cores_as_scikit_learn(monkeypatch):
+    from lib.metrics.utils import resolve_n_jobs
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert resolve_n_jobs(-1, 10) == 4
+    assert resolve_n_jobs(-2, 10) == 3
+    assert resolve_n_jobs(-1, 2) == 2  # at most one per factor
+    assert resolve_n_jobs(-9, 10) == 1  # joblib: max(cpus + 1 + n_jobs, 1)
+    assert resolve_n_jobs(None, 3) == 3
+    assert resolve_n_jobs(1, 3) == 1
+    for bad in (0, True, 1.5, "all"):
+        with pytest.raises(ParameterError, match="n_jobs"):
+            resolve_n_jobs(bad, 3)
+
+
+def test_n_jobs_minus_one_gives_the_same_scores(small):
+    assert dci(*small, n_jobs=-1) == dci(*small, n_jobs=1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(n_jobs=0), "n_jobs"),
+        (dict(n_jobs=True), "n_jobs"),
+        (dict(n_jobs=2.0), "n_jobs"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=True), "seed"),
+        (dict(seed=1.5), "seed"),
+        (dict(seed=2**32), "seed"),
+    ],
+)
+def test_dci_settings_are_checked(small, kwargs, name):
+    with pytest.raises(ParameterError, match=name):
+        dci(*small, **kwargs)
+
+
+def test_dci_inputs_are_checked(small):
+    ctr, ftr, cte, fte = small
+    bad = ctr.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ParameterError, match="codes_train"):
+        dci(bad, ftr, cte, fte)
+    with pytest.raises(ParameterError, match="codes_test"):
+        dci(ctr, ftr, cte[:, 0], fte)
+    with pytest.raises(ParameterError, match="factors_test"):
+        dci(ctr, ftr, cte, fte[:-1])
+    with pytest.raises(ParameterError, match="factors_train"):
+        dci(ctr, ftr + 0.5, cte, fte)
+    with pytest.raises(ParameterError, match="columns"):
+        dci(ctr, ftr, cte[:, :1], fte)
+    with pytest.raises(ParameterError, match="factors_train"):
+        dci(ctr, np.zeros_like(ftr), cte, fte)
+
+
+@pytest.mark.parametrize(
+    "importance",
+    [
+        np.ones(3),
+        np.zeros((0, 2)),
+        np.array([[1.0, np.nan], [0.0, 1.0]]),
+        np.array([[1.0, -0.5], [0.0, 1.0]]),
+        np.array([["a", "b"], ["c", "d"]]),
+        [[1.0, 2.0], [3.0]],
+    ],
+    ids=["1-D", "empty", "nan", "negative", "strings", "ragged"],
+)
+def test_importance_is_checked(importance):
+    with pytest.raises(ParameterError, match="importance"):
+        disentanglement_from_importance(importance)
+    with pytest.raises(ParameterError, match="importance"):
+        completeness_from_importance(importance)
+
+
+@pytest.mark.parametrize("factors", [[True], [], 1, [0.0], ["0"], [-1]])
+def test_factor_accuracy_columns_are_checked(small, factors):
+    from lib.metrics import factor_accuracy
+
+    with pytest.raises(ParameterError, match="factors"):
+        factor_accuracy(*small, factors=factors)

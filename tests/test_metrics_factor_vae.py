@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lib.errors import ParameterError
 from lib.metrics import factor_vae_score
 
 
@@ -60,3 +61,101 @@ def test_pruned_code_and_permuted_codes():
 def test_bad_encoder_output():
     with pytest.raises(ValueError, match="n_codes"):
         _score(lambda x: x[:-1])
+
+
+# --- input checks at the door (issue 27) ------------------------------------
+
+
+class Tiny:
+    """Two small factors; the observation is the factor vector itself."""
+
+    factor_sizes = (3, 4)
+
+    def sample_factors(self, n, rng):
+        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
+
+    def render(self, factors):
+        return np.asarray(factors, dtype=np.float32)
+
+
+def _tiny(encode=lambda x: x, dataset=None, **kwargs):
+    sizes = dict(batch_size=4, num_train=20, num_eval=10, num_variance_estimate=50)
+    sizes.update(kwargs)
+    rng = sizes.pop("rng", 0)
+    return factor_vae_score(dataset or Tiny(), encode, rng, **sizes)
+
+
+def test_tiny_call_is_valid():
+    s = _tiny()
+    assert 0.0 <= s["eval_accuracy"] <= 1.0 and s["num_active_dims"] == 2
+
+
+def test_a_nan_encoder_is_refused_not_scored_zero():
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: np.full(x.shape, np.nan))
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: np.where(x > 2, np.inf, x))
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("num_train", 0),
+        ("num_train", -3),
+        ("num_train", True),
+        ("num_train", 10.0),
+        ("num_eval", 0),
+        ("num_eval", "5"),
+        ("num_variance_estimate", 1),
+        ("num_variance_estimate", 0),
+        ("batch_size", 1),
+        ("batch_size", True),
+        ("batch_size", 2.5),
+        ("prune_threshold", float("nan")),
+        ("prune_threshold", -0.1),
+        ("prune_threshold", True),
+        ("rng", True),
+        ("rng", -1),
+        ("rng", "seed"),
+    ],
+)
+def test_sizes_and_settings_are_checked(name, value):
+    with pytest.raises(ParameterError, match=name):
+        _tiny(**{name: value})
+
+
+def test_the_dataset_and_the_encoder_are_checked():
+    class NoRender:
+        factor_sizes = (3, 4)
+
+        def sample_factors(self, n, rng):
+            return np.zeros((n, 2), dtype=int)
+
+    class WrongColumns(Tiny):
+        def sample_factors(self, n, rng):
+            return np.zeros((n, 3), dtype=int)
+
+    class BadSizes(Tiny):
+        factor_sizes = (3, 0)
+
+    with pytest.raises(ParameterError, match="dataset"):
+        _tiny(dataset=NoRender())
+    with pytest.raises(ParameterError, match="sample_factors"):
+        _tiny(dataset=WrongColumns())
+    with pytest.raises(ParameterError, match="factor_sizes"):
+        _tiny(dataset=BadSizes())
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny("not callable")
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(lambda x: x[:, 0])  # 1-D codes
+
+
+def test_an_encoder_that_changes_its_width_is_refused():
+    calls = []
+
+    def encode(x):
+        calls.append(1)
+        return x if len(calls) == 1 else np.hstack([x, x])
+
+    with pytest.raises(ParameterError, match="encode"):
+        _tiny(encode)

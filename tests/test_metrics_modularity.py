@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lib.errors import ParameterError
 from lib.metrics import explicitness, modularity, modularity_from_mi
 
 DIAG = np.diag(5.0 * np.ones(5))
@@ -85,3 +86,66 @@ def test_validation():
         modularity(f[:-1].astype(float), f)
     with pytest.raises(ValueError, match="integer"):
         modularity(f.astype(float), f * 0.5 + 0.25)
+
+
+# --- input checks at the door (issue 27) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "m",
+    [
+        np.array([[0.5, np.nan], [0.1, 0.2]]),
+        np.array([[0.5, -0.1], [0.1, 0.2]]),
+        np.ones(3),
+        np.zeros((2, 0)),
+        [["a"]],
+    ],
+    ids=["nan", "negative", "1-D", "empty", "strings"],
+)
+def test_modularity_from_mi_checks_its_matrix(m):
+    with pytest.raises(ParameterError, match="m "):
+        modularity_from_mi(m)
+
+
+def test_modularity_inputs_are_checked():
+    f = _identity(30, 0)
+    codes = f.astype(float)
+    codes[0, 0] = np.inf
+    with pytest.raises(ParameterError, match="codes"):
+        modularity(codes, f)
+    with pytest.raises(ParameterError, match="num_bins"):
+        modularity(f.astype(float), f, num_bins=-2)
+    with pytest.raises(ParameterError, match="factors"):
+        modularity(f.astype(float), f[:, 0])
+
+
+def test_explicitness_refuses_what_it_cannot_score_instead_of_nan():
+    rng = np.random.default_rng(0)
+    f = rng.integers(0, 3, size=(60, 2))
+    f[:3] = [[0, 0], [1, 1], [2, 2]]
+    codes = f + 0.1 * rng.normal(size=f.shape)
+    const = f.copy()
+    const[:, 1] = 0
+    with pytest.raises(ParameterError, match="factors_train"):
+        explicitness(codes, const, codes, f)
+    with pytest.raises(ParameterError, match="factors_test"):  # no ROC-AUC on one class
+        explicitness(codes, f, codes, const)
+    with pytest.raises(ParameterError, match="factors_test"):  # unseen classes only
+        explicitness(codes, f, codes[:5], f[:5] + 10)
+    bad = codes.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ParameterError, match="codes_test"):
+        explicitness(codes, f, bad, f)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e25])
+def test_explicitness_standardises_codes_of_any_scale(scale):
+    """The codes are standardised, so the score does not depend on their scale; a
+    standard deviation whose squares underflow or overflow must not count as zero."""
+    rng = np.random.default_rng(0)
+    f = rng.integers(0, 3, size=(200, 2))
+    codes = f + 0.1 * rng.normal(size=f.shape)
+    ref = explicitness(codes[:150], f[:150], codes[150:], f[150:])
+    got = explicitness(codes[:150] * scale, f[:150], codes[150:] * scale, f[150:])
+    assert got["test"] == pytest.approx(ref["test"], abs=1e-6)
+    assert got["train"] == pytest.approx(ref["train"], abs=1e-6)

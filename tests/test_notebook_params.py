@@ -66,36 +66,138 @@ def test_seeding_is_repeatable():
         seed_everything(-2)
 
 
-def test_train_or_load_trains_saves_then_loads_with_the_same_history(
-    tmp_path, monkeypatch, capsys
-):
-    import lib.notebook
-    from lib.checkpoint import load_pretrained
+def _tiny_warmup(steps=3):
     from lib.nets import WarmupAEConfig, WarmupAutoencoder, train_warmup_ae
-    from lib.notebook import train_or_load
 
-    monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     images = torch.rand(32, 1, 28, 28)
+    config = WarmupAEConfig(latent_dim=2, channels=4, hidden=8)
 
     def train_fn(model):  # returns the Trainer: its summary is printed
-        return train_warmup_ae(model, images, steps=3, batch_size=8, progress=False)
+        return train_warmup_ae(model, images, steps=steps, batch_size=8, progress=False)
 
-    config = WarmupAEConfig(latent_dim=2, channels=4, hidden=8)
+    return config, lambda: WarmupAutoencoder(config), train_fn
+
+
+def test_train_or_load_saves_to_the_cache_then_loads_it_only_when_asked(
+    tmp_path, monkeypatch, capsys
+):
+    import lib.checkpoint
+    from lib.checkpoint import cached_path, load_pretrained
+    from lib.notebook import train_or_load
+
+    shipped = tmp_path / "shipped"
+    monkeypatch.setattr(lib.checkpoint, "PRETRAINED_DIR", shipped)
+    config, new_model, train_fn = _tiny_warmup()
     always = setup(device="cpu", seed=0, quick=False, train="always")
-    history = train_or_load(always, "ch/m", WarmupAutoencoder(config), train_fn)
+    assert always.save == "cache" and not always.prefer_cache
+    history = train_or_load(always, "ch/m", new_model(), train_fn)
     out = capsys.readouterr().out
-    assert "3 steps in" in out and "trained and saved checkpoint ch/m" in out
+    assert (
+        "3 steps in" in out and "trained and saved checkpoint ch/m (your cache" in out
+    )
     assert len(history["loss"]) == 3
-    rebuilt, ckpt = load_pretrained(tmp_path / "ch" / "m")
+    assert not shipped.exists()  # the shipped folder is not touched
+    rebuilt, ckpt = load_pretrained(cached_path("ch/m"))
     assert rebuilt.config == config and ckpt.meta["seed"] == 0
 
     never = setup(device="cpu", seed=0, quick=False, train="never")
-    model = WarmupAutoencoder(config)
-    loaded = train_or_load(never, "ch/m", model, lambda m: pytest.fail("trained"))
+    with pytest.raises(ParameterError, match="no checkpoint is shipped"):
+        train_or_load(never, "ch/m", new_model(), lambda m: pytest.fail("trained"))
+    mine = setup(device="cpu", quick=False, train="never", prefer_cache=True)
+    model = new_model()
+    loaded = train_or_load(mine, "ch/m", model, lambda m: pytest.fail("trained"))
     assert loaded["loss"] == history["loss"]
-    assert "loaded shipped checkpoint ch/m: 3 steps" in capsys.readouterr().out
+    assert "loaded your cached checkpoint ch/m: 3 steps" in capsys.readouterr().out
     for a, b in zip(model.parameters(), rebuilt.parameters()):
         assert torch.equal(a, b)
+    assert load_pretrained("ch/m", prefer_cache=True)[1].path == ckpt.path
+
+
+def test_only_save_shipped_writes_the_shipped_checkpoint(tmp_path, monkeypatch, capsys):
+    import lib.checkpoint
+    from lib.notebook import train_or_load
+
+    monkeypatch.setattr(lib.checkpoint, "PRETRAINED_DIR", tmp_path / "shipped")
+    _, new_model, train_fn = _tiny_warmup()
+    nowhere = setup(device="cpu", quick=False, train="always", save="none")
+    train_or_load(nowhere, "ch/m", new_model(), train_fn)
+    assert "save='none', checkpoint not written" in capsys.readouterr().out
+    assert not (tmp_path / "shipped").exists()
+    monkeypatch.setenv("BOOK_SAVE", "shipped")  # as make execute sets it
+    maintainer = setup(device="cpu", quick=False, train="always")
+    train_or_load(maintainer, "ch/m", new_model(), train_fn)
+    assert (tmp_path / "shipped" / "ch" / "m.pt").is_file()
+    never = setup(device="cpu", quick=False, train="never")
+    train_or_load(never, "ch/m", new_model(), lambda m: pytest.fail("trained"))
+    assert "loaded shipped checkpoint ch/m: 3 steps" in capsys.readouterr().out
+
+
+def test_a_readers_full_run_leaves_the_package_folder_byte_identical():
+    """Full mode, train='always', with a name the package ships: before, this overwrote
+    the shipped checkpoint in the checkout (or in site-packages)."""
+    import hashlib
+
+    from lib.checkpoint import PRETRAINED_DIR, cached_path
+    from lib.notebook import train_or_load
+
+    def digest():
+        return {
+            p.relative_to(PRETRAINED_DIR): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(PRETRAINED_DIR.rglob("*"))
+            if p.is_file()
+        }
+
+    name = "intro/warmup_ae"
+    assert (PRETRAINED_DIR / f"{name}.pt").is_file()
+    before = digest()
+    _, new_model, train_fn = _tiny_warmup(steps=2)
+    settings = setup(device="cpu", quick=False, train="always")
+    train_or_load(settings, name, new_model(), train_fn)
+    assert digest() == before
+    assert cached_path(name).with_suffix(".pt").is_file()
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"save": "disk"}, "save"),
+        ({"prefer_cache": 1}, "prefer_cache"),
+        ({"seed": 2**70}, "seed"),
+        ({"seed": True}, "seed"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_seeded(kwargs, name):
+    import random
+
+    random.seed(5)
+    state = random.getstate()
+    with pytest.raises(ParameterError, match=rf"parameter '{name}' must be"):
+        setup(device="cpu", **kwargs)
+    assert random.getstate() == state
+
+
+@pytest.mark.parametrize("variable", ["BOOK_SAVE", "BOOK_PREFER_CACHE"])
+def test_an_unknown_environment_setting_is_refused(variable, monkeypatch):
+    monkeypatch.setenv(variable, "banana")
+    with pytest.raises(ParameterError, match=variable):
+        setup(device="cpu")
+
+
+def test_a_checkpoint_name_with_a_dot_is_looked_up_whole(tmp_path):
+    settings = setup(device="cpu", quick=False, train="auto")
+    (tmp_path / "model.pt").write_bytes(b"x")  # another model's file
+    assert settings.should_train(tmp_path / "model.v2")  # model.v2.pt is absent
+    (tmp_path / "model.v2.pt").write_bytes(b"x")
+    assert not settings.should_train(tmp_path / "model.v2")
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../outside", "", 3])
+def test_a_checkpoint_name_must_stay_inside_its_folder(name):
+    from lib.checkpoint import cached_path, pretrained_path
+
+    for where in (cached_path, pretrained_path):
+        with pytest.raises(ParameterError, match="checkpoint name"):
+            where(name)
 
 
 def test_glue_claim_checks_its_verdict_and_prints(capsys):

@@ -75,17 +75,17 @@ def test_quick_fit_trains_records_and_writes_nothing(kind, data, tmp_path, monke
         assert len(meta["support_sparsity"]) == len(meta["support_steps"])
 
 
-def test_full_fit_saves_and_then_loads_with_the_snapshots(data, tmp_path, monkeypatch):
-    monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
-    monkeypatch.setattr(
-        lib.pmp.recipes, "pretrained_path", lambda name: tmp_path / name
-    )
+def test_full_fit_saves_and_then_loads_with_the_snapshots(data, monkeypatch):
+    from lib.checkpoint import cached_path
+
     # the notebook tests may have set BOOK_QUICK=1 in this process
     monkeypatch.delenv("BOOK_QUICK", raising=False)
     trained = setup(device="cpu", seed=0, quick=False, train="always")
     model, history, meta = fit_model(trained, data, "pmp", seed=4, steps=4)
-    assert (tmp_path / "pmp" / "pmp_seed4.pt").is_file()
-    loaded = setup(device="cpu", seed=0, quick=False, train="never")
+    assert (
+        cached_path("pmp/pmp_seed4").with_suffix(".pt").is_file()
+    )  # the reader's cache
+    loaded = setup(device="cpu", seed=0, quick=False, train="never", prefer_cache=True)
     again, history2, meta2 = fit_model(loaded, data, "pmp", seed=4, steps=4)
     assert meta2["support_matrices"] == meta["support_matrices"]
     assert history2["loss"] == pytest.approx(history["loss"])
@@ -371,3 +371,28 @@ def test_ablation_conclusion_follows_the_comparisons():
     assert "needs two seeds" in ablation_conclusion(one_seed)
     with pytest.raises(ValueError, match="PMP row"):
         ablation_conclusion({"pmp_nospar": one_seed["pmp_nospar"]})
+
+
+def test_the_grid_script_writes_the_shipped_files_only_when_asked(run_script):
+    """Records and checkpoints go to the reader's cache unless --update-shipped says so."""
+    import argparse
+    import os
+    import runpy
+    from pathlib import Path
+
+    from lib.checkpoint import pretrained_path
+    from lib.pmp import GRID_RECORD
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "pmp_grid.py"
+    record_path = runpy.run_path(str(script))["record_path"]
+
+    def where(**flags):
+        return record_path(argparse.Namespace(**{"out": None, **flags}), GRID_RECORD)
+
+    cache = Path(os.environ["BOOK_CACHE"])
+    assert where(update_shipped=False) == cache / "records" / "grid.jsonl"
+    assert where(update_shipped=True) == pretrained_path(GRID_RECORD)
+    assert where(update_shipped=True, out="x.jsonl") == Path("x.jsonl")
+    with pytest.raises(SystemExit) as refused:  # rewriting a record needs a target
+        run_script(script, "--refresh-probe")
+    assert refused.value.code == 2

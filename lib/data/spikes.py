@@ -22,11 +22,12 @@ least squares, so one can measure how far an image is from Sigma.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import torch
+
+from lib.config import check_field_types
+from lib.errors import ParameterError, check_integer, check_real, is_real
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,26 @@ class SpikeSpec:
     min_separation: float = 0.0  # pixels between centres; 0 = independent positions
 
     def __post_init__(self) -> None:
-        for name in ("image_size", "n_spikes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise ValueError(f"{name} must be an integer, got {value!r}")
-        if not math.isfinite(self.sigma):  # an infinite width renders flat images
-            raise ValueError(f"sigma must be finite, got {self.sigma}")
-        if self.image_size < 8 or self.n_spikes < 1:
-            raise ValueError(
-                f"image_size must be >= 8 and n_spikes >= 1, got {self.image_size}, "
-                f"{self.n_spikes}"
+        check_field_types(self)
+        check_integer("image_size", self.image_size, minimum=8)
+        check_integer("n_spikes", self.n_spikes, minimum=1)
+        check_real("sigma", self.sigma, 0, strict=True)  # an infinite width is flat
+        amplitude = self.amplitude
+        if not (
+            isinstance(amplitude, (tuple, list))
+            and len(amplitude) == 2
+            and all(is_real(a) for a in amplitude)
+            and 0 < amplitude[0] <= amplitude[1]
+        ):
+            raise ParameterError(
+                f"amplitude must be (low, high) with 0 < low <= high, got {amplitude!r}"
             )
-        if not self.sigma > 0:
-            raise ValueError(f"sigma must be positive, got {self.sigma}")
-        low, high = self.amplitude
-        if not 0 < low <= high:
-            raise ValueError(
-                f"amplitude must be (low, high) with 0 < low <= high, got {self.amplitude}"
-            )
-        if not 0 <= self.margin < (self.image_size - 1) / 2:
-            raise ValueError(
+        check_real("margin", self.margin, 0)
+        if not self.margin < (self.image_size - 1) / 2:
+            raise ParameterError(
                 f"margin must be in [0, (image_size - 1) / 2), got {self.margin}"
             )
-        if self.min_separation < 0:
-            raise ValueError(f"min_separation must be >= 0, got {self.min_separation}")
+        check_real("min_separation", self.min_separation, 0)
         side = self.image_size - 1 - 2 * self.margin
         if self.min_separation * (self.n_spikes**0.5) > 1.5 * side:
             raise ValueError(
@@ -103,6 +100,11 @@ def render_spikes(
     Separable per spike (exp of a sum = product of two 1-D profiles), so the cost is one batched
     outer product: (N, k, H, 1) * (N, k, 1, W), summed over k.
     """
+    check_integer("image_size", image_size, minimum=1)
+    check_real("sigma", sigma, 0, strict=True)
+    for name, value in (("amplitudes", amplitudes), ("centres", centres)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise ParameterError(f"{name} must be a float tensor, got {value!r:.60}")
     if amplitudes.shape != centres.shape[:-1] or centres.shape[-1] != 2:
         raise ValueError(
             f"amplitudes (N, k) and centres (N, k, 2) disagree: {tuple(amplitudes.shape)}, "
@@ -156,8 +158,10 @@ def make_spikes(
 ) -> SpikeData:
     """``n`` images of ``spec.n_spikes`` random spikes (seeded), on ``device``."""
     spec = spec or SpikeSpec()
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    check_integer("n", n, minimum=1)
+    check_integer("seed", seed, minimum=0)
+    if not isinstance(spec, SpikeSpec):
+        raise ParameterError(f"spec must be a SpikeSpec, got {type(spec).__name__}")
     generator = torch.Generator().manual_seed(seed)
     low, high = spec.amplitude
     amplitudes = low + (high - low) * torch.rand(n, spec.n_spikes, generator=generator)
@@ -180,6 +184,17 @@ def render_crosses(
     atom (Proposition II.2). ``arm=L``: both lines fade out (Gaussian) beyond L pixels from the
     centre, so the atom depends on x and y jointly.
     """
+    check_integer("image_size", image_size, minimum=1)
+    check_real("sigma", sigma, 0, strict=True)
+    if arm is not None:
+        check_real("arm", arm, 0, strict=True)
+    if (
+        not isinstance(centres, torch.Tensor)
+        or centres.dim() != 3
+        or centres.shape[-1] != 2
+    ):
+        found = tuple(centres.shape) if isinstance(centres, torch.Tensor) else centres
+        raise ParameterError(f"centres must be (N, k, 2) as (x, y), got {found!r:.60}")
     grid = _grid(image_size, centres.device)
     inv = -0.5 / sigma**2
     across_x = torch.exp(
@@ -211,7 +226,14 @@ def make_crosses(
     seed: int = 0,
     device: str | torch.device = "cpu",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(images (N, 1, H, W), centres (N, k, 2))`` of random crosses (seeded)."""
+    """``(images (N, 1, H, W), centres (N, k, 2))`` of random crosses (seeded).
+
+    Centres are uniform in ``[margin, image_size - 1 - margin]`` on both axes."""
+    check_integer("n", n, minimum=1)
+    check_integer("n_crosses", n_crosses, minimum=1)
+    check_integer("image_size", image_size, minimum=1)
+    check_integer("seed", seed, minimum=0)
+    check_real("margin", margin, 0, maximum=(image_size - 1) / 2)
     generator = torch.Generator().manual_seed(seed)
     low, high = margin, image_size - 1 - margin
     centres = low + (high - low) * torch.rand(n, n_crosses, 2, generator=generator)
@@ -276,7 +298,16 @@ def fit_spikes(
     and centres are unconstrained (any sign, off the frame), so "close to Sigma" means close to
     a much larger set. The minimum separation of the data is not imposed.
     """
+    if not isinstance(images, torch.Tensor):
+        raise ParameterError(f"images must be a tensor, got {type(images).__name__}")
+    check_integer("n_spikes", n_spikes, minimum=1)
+    check_real("sigma", sigma, 0, strict=True)
+    check_integer("steps", steps, minimum=0)
+    if bounds is not None and not isinstance(bounds, SpikeSpec):
+        raise ParameterError(f"bounds must be a SpikeSpec, got {type(bounds).__name__}")
     images = images.detach().float().cpu()
+    if not torch.isfinite(images).all():
+        raise ParameterError("images hold NaN or infinite pixels")
     if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
         raise ValueError(f"images must be (N, 1, H, H), got {tuple(images.shape)}")
     size = images.shape[-1]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lib.config import check_field_types
 from lib.data.dsprites import DSprites, FactorGrid
 from lib.metrics import MetricSizes
 from lib.nets import Conv64AEConfig, Conv64Autoencoder, bce_ae_loss
@@ -35,6 +36,9 @@ class MeasuringChapterConfig:
     quick_steps: int = 10
     batch_size: int = 64
     lr: float = 5e-4  # Adam, the PMP authors' rate for the same network
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 def get_config() -> MeasuringChapterConfig:

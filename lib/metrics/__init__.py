@@ -19,7 +19,12 @@ defaults, samples-first arrays (codes (N, n_codes) floats, factors (N, n_factors
 - shared: :func:`histogram_discretize`, :func:`discrete_mutual_info`,
   :func:`discrete_entropy`.
 
-Each module's docstring says where it follows the reference and where it differs.
+Each module's docstring says where it follows the reference and where it differs, and what
+it checks at the door: every public function here refuses a bad argument (NaN or infinite
+codes, codes beyond +-1e30, a wrong shape or dtype, codes and factors of different lengths,
+a bool or non-integer size, fewer samples than its estimator needs, an encoder returning the
+wrong shape) with a :class:`lib.errors.ParameterError` that names it, rather than a raw
+NumPy or scikit-learn error or a silent wrong score.
 """
 
 from __future__ import annotations

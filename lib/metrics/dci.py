@@ -27,16 +27,28 @@ Where we differ:
 - Faster estimators were tried and dropped because they do not match: sklearn's
   ``HistGradientBoostingClassifier`` (splits by a Hessian-weighted gain: 0.04 off in D and
   C on the bench's input) and a histogram version of the same boosting (up to 0.014 off).
+
+Checked at the door (a :class:`lib.errors.ParameterError` naming the argument): both
+splits finite real codes and integer factors of matching rows and columns, every factor
+with at least two values in the training split (a classifier needs two classes, so the
+training split has at least two points), ``seed`` an integer in [0, 2**32), ``n_jobs``
+as scikit-learn's (-1: all cores); an importance matrix 2-D, finite and non-negative.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import scipy.stats
 
-from .utils import check_train_test
+from lib.errors import ParameterError, is_integer
+
+from .utils import (
+    check_matrix,
+    check_seed,
+    check_train_test,
+    check_two_classes,
+    resolve_n_jobs,
+)
 
 __all__ = [
     "completeness_from_importance",
@@ -48,14 +60,9 @@ __all__ = [
 
 
 def _check_importance(importance) -> np.ndarray:
-    r = np.asarray(importance, dtype=np.float64)
-    if r.ndim != 2 or r.size == 0:
-        raise ValueError(
-            f"the importance matrix must be 2-D (n_codes, n_factors), got {r.shape}"
-        )
-    if np.any(r < 0) or not np.all(np.isfinite(r)):
-        raise ValueError("the importance matrix must be finite and non-negative")
-    return r
+    return check_matrix(
+        importance, "importance", "(n_codes, n_factors)", non_negative=True
+    )
 
 
 def _one_minus_entropy(p: np.ndarray, base: int) -> np.ndarray:
@@ -96,6 +103,28 @@ def completeness_from_importance(importance) -> float:
 # --- one factor's classifier ------------------------
 
 
+def _check_columns(factors, n_factors: int) -> list[int]:
+    """``factors`` (None: all) as a non-empty list of column indices in [0, n_factors)."""
+    if factors is None:
+        return list(range(n_factors))
+    if isinstance(factors, (str, bytes)) or not hasattr(factors, "__iter__"):
+        raise ParameterError(
+            f"factors must be a list of column indices in [0, {n_factors}), got "
+            f"{factors!r}"
+        )
+    columns = list(factors)
+    if not columns:
+        raise ParameterError(
+            f"factors must name at least one column in [0, {n_factors}), got none"
+        )
+    for j in columns:
+        if not is_integer(j) or not 0 <= j < n_factors:
+            raise ParameterError(
+                f"factors must be column indices in [0, {n_factors}), got {j!r}"
+            )
+    return [int(j) for j in columns]
+
+
 def _fit_gbt(x_train, y_train, x_test, y_test, seed):
     from sklearn.ensemble import GradientBoostingClassifier
 
@@ -118,22 +147,20 @@ def dci_importance(
     """Importance matrix R (n_codes, n_factors) and the mean train and test accuracy.
 
     One ``GradientBoostingClassifier(random_state=seed)`` per factor, as the reference.
-    ``n_jobs``: processes for the per-factor fits (default: all cores, at most one per
-    factor).
+    ``n_jobs``: processes for the per-factor fits, at most one per factor, as
+    scikit-learn's convention (``None`` or -1: all cores, -2: all but one, a positive
+    integer: that many; 0 is refused).
     """
     xtr, ftr, xte, fte = check_train_test(
         codes_train, factors_train, codes_test, factors_test
     )
-    for j in range(ftr.shape[1]):
-        if np.unique(ftr[:, j]).size < 2:
-            raise ValueError(
-                f"factor {j} takes a single value in the training split; DCI needs at "
-                "least two classes per factor to fit a classifier"
-            )
+    seed = check_seed(seed)
     n_factors = ftr.shape[1]
+    jobs = resolve_n_jobs(n_jobs, n_factors)
+    check_two_classes(
+        ftr, "factors_train", "DCI needs two classes per factor to fit a classifier"
+    )
     fit = _fit_gbt
-    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
-    jobs = max(1, min(int(jobs), n_factors))
     args = [(xtr, ftr[:, j], xte, fte[:, j], seed) for j in range(n_factors)]
     if jobs == 1:
         results = [fit(*a) for a in args]
@@ -205,17 +232,9 @@ def factor_accuracy(
     xtr, ftr, xte, fte = check_train_test(
         codes_train, factors_train, codes_test, factors_test
     )
-    columns = list(range(ftr.shape[1])) if factors is None else list(factors)
-    for j in columns:
-        if not isinstance(j, (int, np.integer)) or not 0 <= j < ftr.shape[1]:
-            raise ValueError(
-                f"factors must be column indices in [0, {ftr.shape[1]}), got {j!r}"
-            )
-        if np.unique(ftr[:, j]).size < 2:
-            raise ValueError(
-                f"factor {j} takes a single value in the training split; a classifier "
-                "needs at least two classes"
-            )
+    seed = check_seed(seed)
+    columns = _check_columns(factors, ftr.shape[1])
+    check_two_classes(ftr, "factors_train", "a classifier needs two classes", columns)
     accuracy, chance = [], []
     for j in columns:
         accuracy.append(_fit_gbt(xtr, ftr[:, j], xte, fte[:, j], seed)[2])

@@ -12,6 +12,12 @@ defaults: batch 64, 10,000 train and 5,000 eval votes, global variances (ddof=1)
 0.05 left out (``prune_dims.threshold`` of the study's gin file; its code default is 0).
 Local variances with ddof=1. If no code is active both accuracies are 0.
 
+Checked at the door (a :class:`lib.errors.ParameterError` naming the argument): the data
+set's interface, ``encode`` callable and returning finite (n, n_codes) codes of one width
+throughout, ``batch_size`` >= 2 and ``num_variance_estimate`` >= 2 (both are variances
+with ddof=1), ``num_train`` and ``num_eval`` >= 1 (a majority vote needs a vote; with none
+the vote table is empty and the accuracy 0 / 0), ``prune_threshold`` finite and >= 0.
+
 Where we differ: the votes are stored under the code's own index (the reference stores
 the index within the active subset, which labels consistently and gives the same
 accuracies), and ``num_active_dims`` is the number of active codes (the reference
@@ -26,18 +32,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .utils import as_generator, check_factors, encode_factors
+from lib.errors import check_integer, check_real
+
+from .utils import (
+    as_generator,
+    check_dataset,
+    check_encoder,
+    encode_factors,
+)
+from .utils import sample_factors as _sample_factors
 
 __all__ = ["factor_vae_score"]
 
 _CHUNK = 8192  # observations rendered and encoded per call
-
-
-def _sample_factors(dataset, n: int, rng: np.random.Generator) -> np.ndarray:
-    f = check_factors(dataset.sample_factors(n, rng), "dataset.sample_factors(...)")
-    if f.shape[0] != n:
-        raise ValueError(f"dataset.sample_factors({n}, rng) returned {f.shape[0]} rows")
-    return f
 
 
 def _votes(dataset, encode, rng, batch_size, num_votes, global_var, active):
@@ -51,7 +58,8 @@ def _votes(dataset, encode, rng, batch_size, num_votes, global_var, active):
         k = rng.integers(n_factors, size=m)
         f = _sample_factors(dataset, m * batch_size, rng).reshape(m, batch_size, -1)
         f[np.arange(m), :, k] = f[np.arange(m), :1, k]  # factor k fixed in each batch
-        z = encode_factors(dataset, encode, f.reshape(m * batch_size, -1), _CHUNK)
+        flat = f.reshape(m * batch_size, -1)
+        z = encode_factors(dataset, encode, flat, _CHUNK, global_var.size)
         z = z.reshape(m, batch_size, -1)[:, :, active_idx]
         local = np.var(z, axis=1, ddof=1) / global_var[active_idx]
         np.add.at(votes, (k, active_idx[np.argmin(local, axis=1)]), 1)
@@ -76,11 +84,22 @@ def factor_vae_score(
     ``rng``: a ``np.random.Generator`` (or an int seed), passed on to
     ``sample_factors``.
 
-    Returns ``{"train_accuracy", "eval_accuracy", "num_active_dims"}``.
+    ``batch_size`` and ``num_variance_estimate`` >= 2, ``num_train`` and ``num_eval`` >= 1,
+    ``prune_threshold`` >= 0 (module docstring).
+
+    Returns ``{"train_accuracy", "eval_accuracy", "num_active_dims"}``, the accuracies in
+    [0, 1].
     """
+    check_dataset(dataset)
+    check_encoder(encode)
     rng = as_generator(rng)
-    if batch_size < 2:
-        raise ValueError("batch_size must be >= 2 for a variance")
+    batch_size = check_integer("batch_size", batch_size, 2)  # a variance with ddof=1
+    num_train = check_integer("num_train", num_train, 1)
+    num_eval = check_integer("num_eval", num_eval, 1)
+    num_variance_estimate = check_integer(
+        "num_variance_estimate", num_variance_estimate, 2
+    )
+    prune_threshold = check_real("prune_threshold", prune_threshold, 0.0)
     f = _sample_factors(dataset, num_variance_estimate, rng)
     z = encode_factors(dataset, encode, f, _CHUNK)
     global_var = np.var(z, axis=0, ddof=1)

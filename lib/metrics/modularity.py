@@ -14,7 +14,9 @@ train and 5,000 test points there, MI of 20-bin histogram codes in nats, codes
 standardised with the train mean and standard deviation). We differ where the reference
 fails:
 
-- a constant code (zero standard deviation) is only centred, not divided by 0;
+- a constant code (zero standard deviation) is only centred, not divided by 0, and the
+  standard deviation is taken on each code scaled to magnitude 1 (the reference's squares
+  underflow for codes of about 1e-160 and below, which then count as constant);
 - the ROC-AUC is averaged over the classes that have both positive and negative samples
   in the split (the reference's ``MultiLabelBinarizer`` breaks when the test split
   misses a class the classifier knows); where all classes are present this is its value;
@@ -22,6 +24,13 @@ fails:
 
 sklearn's current ``LogisticRegression()`` defaults (lbfgs, multinomial) are used, as
 the reference's code does when run with today's sklearn.
+
+Checked at the door (a :class:`lib.errors.ParameterError` naming the argument): finite
+real codes and integer factors with matching rows (and columns across splits),
+``num_bins`` an integer >= 1 or None, an MI matrix finite and non-negative. Explicitness
+refuses, where the reference gives NaN or fails: a factor with a single value in the
+training split (no classifier to fit) and a test split on which no class of the
+classifier has both positive and negative samples (no ROC-AUC).
 """
 
 from __future__ import annotations
@@ -29,9 +38,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
+from lib.errors import ParameterError
+
 from .utils import (
+    check_matrix,
     check_pair,
     check_train_test,
+    check_two_classes,
     discrete_mutual_info,
     histogram_discretize,
 )
@@ -40,12 +53,9 @@ __all__ = ["explicitness", "modularity", "modularity_from_mi"]
 
 
 def modularity_from_mi(m) -> float:
-    """Modularity of an (n_codes, n_factors) mutual-information matrix ``m``."""
-    m = np.asarray(m, dtype=np.float64)
-    if m.ndim != 2 or m.size == 0:
-        raise ValueError(
-            f"m must be a non-empty 2-D (n_codes, n_factors) array, got {m.shape}"
-        )
+    """Modularity of an (n_codes, n_factors) mutual-information matrix ``m`` (finite,
+    non-negative), in [0, 1]."""
+    m = check_matrix(m, "m (the MI matrix)", "(n_codes, n_factors)", non_negative=True)
     sq = m**2
     theta = sq.max(axis=1)
     if m.shape[1] == 1:
@@ -86,6 +96,14 @@ def _macro_auc(labels: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> fl
     return float(np.mean(auc))
 
 
+def _std(centred: np.ndarray) -> np.ndarray:
+    """Each column's standard deviation, computed on the column divided by its largest
+    magnitude, so that squares neither underflow (codes ~1e-300) nor overflow."""
+    spread = np.max(np.abs(centred), axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    return np.std(centred / spread, axis=0) * spread
+
+
 def explicitness(
     codes_train, factors_train, codes_test, factors_test
 ) -> dict[str, float]:
@@ -93,23 +111,29 @@ def explicitness(
 
     For each factor a ``LogisticRegression()`` on all standardised codes; the score is
     its macro ROC-AUC, averaged over factors (1: every factor linearly readable; 0.5:
-    chance). A factor constant on the train split scores NaN (no classifier can be fit).
+    chance). Every factor needs two values on the train split (a classifier) and on the
+    test split (a ROC-AUC); else a :class:`lib.errors.ParameterError`.
     """
     ztr, ftr, zte, fte = check_train_test(
         codes_train, factors_train, codes_test, factors_test
     )
+    check_two_classes(ftr, "factors_train", "a classifier needs two classes")
+    for j in range(ftr.shape[1]):
+        n_pos = np.sum(fte[:, j, None] == np.unique(ftr[:, j])[None, :], axis=0)
+        if not np.any((n_pos > 0) & (n_pos < fte.shape[0])):
+            raise ParameterError(
+                f"factor {j} of factors_test: no training class has both positive and "
+                "negative samples in the test split, so there is no ROC-AUC (test "
+                f"values {np.unique(fte[:, j])[:10]})"
+            )
     from sklearn.linear_model import LogisticRegression
 
     mean = ztr.mean(axis=0)
-    std = ztr.std(axis=0)
+    std = _std(ztr - mean)
     std = np.where(std > 0, std, 1.0)
     ztr, zte = (ztr - mean) / std, (zte - mean) / std
     train, test = [], []
     for j in range(ftr.shape[1]):
-        if np.unique(ftr[:, j]).size < 2:
-            train.append(np.nan)
-            test.append(np.nan)
-            continue
         clf = LogisticRegression().fit(ztr, ftr[:, j])
         train.append(_macro_auc(ftr[:, j], clf.predict_proba(ztr), clf.classes_))
         test.append(_macro_auc(fte[:, j], clf.predict_proba(zte), clf.classes_))

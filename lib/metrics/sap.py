@@ -13,26 +13,34 @@ default is ``continuous_factors=False`` with 10,000 train and 5,000 test points:
 - continuous factors: S_ij = cov(z_i, v_j)² / (var z_i · var v_j) on the train split
   (0 where var z_i ≤ 1e-12); the test split is not used.
 
-We differ only where the reference divides by zero: a factor that is constant on the
-train split gets S = 0 in the continuous case (the reference gives NaN).
+We differ only where the reference divides by zero or hangs: a factor that is constant on
+the train split gets S = 0 in the continuous case (the reference gives NaN), and code values
+below 1e-150 in magnitude are set to 0 before the SVM (liblinear never returns once a
+value's square underflows, |x| < about 1e-162, cjlin1/liblinear#27; such a value moves the
+regularised SVM's decision by less than rounding).
+
+Checked at the door (a :class:`lib.errors.ParameterError` naming the argument): both
+splits finite real codes (at least two codes) and integer factors of matching rows and
+columns, ``continuous_factors`` a bool; the discrete case needs two values of every factor
+in the training split (an SVM needs two classes), the continuous one two training points.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .utils import check_train_test
+from lib.errors import ParameterError
+
+from .utils import check_matrix, check_train_test, check_two_classes
 
 __all__ = ["sap", "sap_from_scores", "sap_score_matrix"]
+
+_TINY = 1e-150  # below it a square underflows towards 0, and liblinear hangs
 
 
 def sap_from_scores(scores) -> float:
     """Mean over the columns of ``scores`` of (largest − second largest) entry."""
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim != 2 or s.shape[0] < 2:
-        raise ValueError(
-            f"SAP needs an (n_codes >= 2, n_factors) matrix, got {s.shape}"
-        )
+    s = check_matrix(scores, "scores", "(n_codes, n_factors)", min_rows=2)
     top = np.sort(s, axis=0)
     return float(np.mean(top[-1] - top[-2]))
 
@@ -40,14 +48,22 @@ def sap_from_scores(scores) -> float:
 def sap_score_matrix(
     codes_train, factors_train, codes_test, factors_test, continuous_factors=False
 ) -> np.ndarray:
-    """The (n_codes, n_factors) score matrix S of :func:`sap` (module docstring)."""
+    """The (n_codes, n_factors) score matrix S of :func:`sap` (module docstring), with
+    entries in [0, 1]."""
     ztr, ftr, zte, fte = check_train_test(
         codes_train, factors_train, codes_test, factors_test
     )
+    if not isinstance(continuous_factors, (bool, np.bool_)):
+        raise ParameterError(
+            f"continuous_factors must be True or False, got {continuous_factors!r}"
+        )
     n_codes, n_factors = ztr.shape[1], ftr.shape[1]
     if continuous_factors:
         if ztr.shape[0] < 2:
-            raise ValueError("the continuous SAP needs at least two train samples")
+            raise ParameterError(
+                "the continuous SAP needs at least two training samples, got "
+                f"codes_train of shape {ztr.shape}"
+            )
         zc = ztr - ztr.mean(axis=0)
         yc = ftr - ftr.mean(axis=0)
         cov = zc.T @ yc / (ztr.shape[0] - 1)  # (n_codes, n_factors), ddof=1
@@ -55,8 +71,15 @@ def sap_score_matrix(
         var_y = np.sum(yc**2, axis=0) / (ztr.shape[0] - 1)
         denom = var_z[:, None] * var_y[None, :]
         ok = (var_z[:, None] > 1e-12) & (var_y[None, :] > 0)
-        return np.where(ok, cov**2 / np.where(ok, denom, 1.0), 0.0)
+        r2 = np.where(ok, cov**2 / np.where(ok, denom, 1.0), 0.0)
+        return np.clip(r2, 0.0, 1.0)  # a squared correlation, up to rounding
+    check_two_classes(ftr, "factors_train", "a linear SVM needs two classes")
     from sklearn.svm import LinearSVC
+
+    ztr = np.where(
+        np.abs(ztr) < _TINY, 0.0, ztr
+    )  # liblinear hangs on these (docstring)
+    zte = np.where(np.abs(zte) < _TINY, 0.0, zte)
 
     scores = np.zeros((n_codes, n_factors))
     for j in range(n_factors):
@@ -78,10 +101,11 @@ def sap(
     pair by a linear SVM's test accuracy; ``True`` by the squared correlation on the
     train split. Returns a float in [0, 1]; needs at least two codes.
     """
-    if np.asarray(codes_train).ndim == 2 and np.asarray(codes_train).shape[1] < 2:
-        raise ValueError("SAP needs at least two codes")
-    return sap_from_scores(
-        sap_score_matrix(
-            codes_train, factors_train, codes_test, factors_test, continuous_factors
-        )
+    ztr, ftr, zte, fte = check_train_test(
+        codes_train, factors_train, codes_test, factors_test
     )
+    if ztr.shape[1] < 2:
+        raise ParameterError(
+            f"SAP needs at least two codes, got codes_train of shape {ztr.shape}"
+        )
+    return sap_from_scores(sap_score_matrix(ztr, ftr, zte, fte, continuous_factors))

@@ -23,6 +23,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from lib.config import check_field_types
+from lib.errors import ParameterError, check_integer
 from lib.pmp.model import AdaGVAE, GaussianPosterior, PMPAutoencoder
 
 
@@ -30,6 +32,42 @@ class PairBatch(NamedTuple):
     x1: torch.Tensor  # (B, C, 64, 64) in [0, 1]
     x2: torch.Tensor  # (B, C, 64, 64), a few factors changed
     step: int  # optimiser step the batch is for (drives the schedule)
+
+
+def check_pair_batch(
+    batch: PairBatch, binary: bool = True, values: bool = True
+) -> None:
+    """Raise :class:`~lib.errors.ParameterError` unless ``batch`` is two image batches of one
+    shape (B, C, H, W) and a step >= 0; with ``binary`` (a Bernoulli/BCE loss) the pixels must
+    lie in [0, 1], the targets BCE is defined for. ``values=False`` skips the pixel check
+    (two reductions and, on a GPU, one wait for the device per batch)."""
+    if not isinstance(batch, tuple) or len(batch) != 3:
+        raise ParameterError(
+            f"batch must be a PairBatch (x1, x2, step), got {batch!r:.80}"
+        )
+    x1, x2, step = batch
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or not x.is_floating_point():
+            found = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ParameterError(
+                f"{name} must be float images (B, C, H, W), got {found}"
+            )
+    if x1.shape != x2.shape:
+        raise ParameterError(
+            f"x1 and x2 must be pairs of one shape, got {tuple(x1.shape)} and "
+            f"{tuple(x2.shape)}"
+        )
+    check_integer("step", step, minimum=0)
+    if values:
+        low = torch.minimum(x1.min(), x2.min()).item()
+        high = torch.maximum(x1.max(), x2.max()).item()
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ParameterError("the pair images hold NaN or infinite pixels")
+        if binary and not (0 <= low and high <= 1):
+            raise ParameterError(
+                f"binary (BCE) targets must lie in [0, 1], the pair images span "
+                f"[{low:.3g}, {high:.3g}]"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,6 +222,9 @@ class PMPLossWeights:
     consistency: float = 100.0
     distribution: float = 1e-4
 
+    def __post_init__(self) -> None:
+        check_field_types(self)
+
 
 class PMPObjective:
     """The PMP training loss, ``objective(model, PairBatch) -> (total, parts)``.
@@ -226,6 +267,7 @@ class PMPObjective:
     def __call__(
         self, model: PMPAutoencoder, batch: PairBatch
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor | float]]:
+        check_pair_batch(batch, self.binary)
         x1, x2, step = batch
         n = len(x1)
         images = torch.cat([x1, x2])  # (2B, C, H, W): the siamese pass
@@ -316,6 +358,7 @@ def adagvae_loss(
     coordinates), each the mean of the pair's two images, then over the batch; one
     reparameterised sample per image.
     """
+    check_pair_batch(batch, binary=True)
     x1, x2, _ = batch
     n = len(x1)
     q = model.posterior(torch.cat([x1, x2]))

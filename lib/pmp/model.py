@@ -28,6 +28,7 @@ from torch import nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
+from lib.errors import check_codes
 from lib.nets import Conv64Decoder, Conv64Encoder
 
 
@@ -112,6 +113,7 @@ class PMPAutoencoder(nn.Module):
         return self.subspaces(x).sum(1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        check_codes(z, self.config.latent_dim)
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> PMPOutput:
@@ -167,6 +169,7 @@ class AdaGVAE(nn.Module):
         return self.posterior(x).mean
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        check_codes(z, self.config.latent_dim)
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, GaussianPosterior]:

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from lib.checkpoint import pretrained_path, read_checkpoint_meta
+from lib.checkpoint import pretrained_path
+from lib.config import check_field_types
 from lib.data.dsprites import DSprites, sample_pairs
 from lib.metrics import METRIC_NAMES, MetricSizes, factor_accuracies, score_all
 from lib.nets import encode_images
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import RunSettings, checkpoint_meta, train_or_load
 from lib.pmp.losses import (
     PairBatch,
     PMPLossWeights,
@@ -137,6 +138,9 @@ class PMPChapterConfig:
     )
     adequacy: AdequacyRule = field(default_factory=AdequacyRule)
     verdict_metrics: tuple[str, ...] = ("DCI D", "MIG")  # the paper's claim
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 def get_config() -> PMPChapterConfig:
@@ -309,10 +313,10 @@ def fit_model(
         return trainer
 
     name = checkpoint_name(kind, seed)
-    trained = settings.should_train(pretrained_path(name))
+    trained = settings.should_train(settings.checkpoint(name))
     history = train_or_load(settings, name, model, train_fn, meta=meta)
     if not trained:
-        meta = read_checkpoint_meta(pretrained_path(name))
+        meta = checkpoint_meta(settings, name)
     return model, history, meta
 
 

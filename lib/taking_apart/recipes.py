@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lib.analysis import per_image_sse
+from lib.config import check_field_types
 from lib.data.disks import make_disks
 from lib.notebook import RunSettings, train_or_load
 from lib.taking_apart.losses import disk_ae_loss
@@ -46,6 +47,9 @@ class TakingApartChapterConfig:
     dcgan_steps: int = 300
     dcgan_quick_steps: int = 8
     dcgan_lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 def get_config() -> TakingApartChapterConfig:

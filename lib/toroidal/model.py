@@ -29,6 +29,7 @@ import torch.nn as nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
+from lib.errors import check_codes
 
 # --------------------------------------------------------------------------- config
 
@@ -184,6 +185,7 @@ class TorusAutoencoder(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, 2d) -> images (B, C, H, W) in [0, 1]. The decoder reads z, not (R, Phi) (Sect. 2.4)."""
+        check_codes(z, 2 * self.config.d)
         return self.decoder(z)
 
     def classify(self, phi: torch.Tensor) -> torch.Tensor:

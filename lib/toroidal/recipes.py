@@ -21,6 +21,7 @@ from lib.analysis import (
     angle_ks_statistic,
     circular_correlation_matrix,
 )
+from lib.config import check_field_types
 from lib.nets import DigitJudge, DigitJudgeConfig, train_digit_judge
 from lib.notebook import RunSettings, train_or_load
 from lib.toroidal.losses import TorusLossWeights, torus_ae_loss
@@ -57,6 +58,9 @@ class ToroidalChapterConfig:
     )
     judge_steps: int = 1500
     judge_quick_steps: int = 20
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
 
 
 def get_config() -> ToroidalChapterConfig:
