@@ -36,8 +36,8 @@ from lib.toroidal import (
     get_config,
     load_sweep,
 )
+from lib.toroidal.measure import sweep_measures
 from lib.toroidal.recipes import new_torus_ae, torus_trainer
-from lib.toroidal.sweep import measure
 
 
 def run(args: argparse.Namespace) -> None:
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> None:
             **settings,
             "step": trainer.step,
             "seconds": round(time.perf_counter() - start, 1),
-            "val": measure(model, x_val, y_val),
-            "train": measure(model, x_train, y_train),
+            "val": sweep_measures(model, x_val, y_val),
+            "train": sweep_measures(model, x_train, y_train),
             "spring_last50": round(float(np.mean(trainer.history["spring"][-50:])), 4),
         }
         print(json.dumps(row), flush=True)

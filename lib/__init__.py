@@ -3,20 +3,28 @@
 Layers, arrows pointing down only (``pyproject.toml``'s import contracts check them with
 ``lint-imports`` in ``make test``):
 
-1. **one package per paper**, each with ``model.py``, ``losses.py`` and ``recipes.py`` (the
-   chapter's settings, ``get_config()``, and its training recipes); independent of one another:
-   :mod:`lib.taking_apart` (Newson et al. 2018, chapter 01, with ``theory.py``) and
-   :mod:`lib.toroidal` (Mikulski & Duda 2019, chapter 02, with ``sweep.py``);
+1. **one package per paper**, independent of one another, each of one shape (README.md,
+   checked by ``tests/test_package_template.py``): ``recipes.py`` (the chapter's settings,
+   ``get_config()``, data streams and training recipes), ``measure.py`` (measures, the verdict
+   rule and its function) and where the paper has them ``model.py``, ``losses.py``,
+   ``theory.py`` and ``record.py`` (shipped records of long runs):
+   :mod:`lib.taking_apart` (Newson et al. 2018, chapter 01), :mod:`lib.toroidal` (Mikulski &
+   Duda 2019, chapter 02), :mod:`lib.atomic` (Newson & Traonmilin 2023, chapter 03),
+   :mod:`lib.measuring` (Locatello et al. 2019's metrics, chapter 04) and :mod:`lib.pmp`
+   (Fumero et al. 2021, chapter 05);
 2. **shared tools**, know no paper: :mod:`lib.nets` (networks several chapters use),
    :mod:`lib.analysis` (fits, per-image errors, circular statistics), :mod:`lib.plotting`,
-   :mod:`lib.sliders`;
-3. **data** sources and generators, know no model: :mod:`lib.data` (``mnist``, ``disks``);
-4. **generic core**, knows no paper: :mod:`lib.device`, :mod:`lib.seeding`, :mod:`lib.config`
-   (the one config style), :mod:`lib.trainer`, :mod:`lib.checkpoint` (checkpoints and the model
-   registry, ``load_pretrained``), :mod:`lib.notebook` (the notebook contract),
-   :mod:`lib.nbtools`.
+   :mod:`lib.sliders`, :mod:`lib.live` (decoders exported for the browser);
+3. **data** sources and generators, and **metrics**, know no model: :mod:`lib.data`
+   (``mnist``, ``disks``, ``spikes``, ``dsprites``, ``factor_files``), :mod:`lib.metrics`;
+4. **generic core**, knows no paper: :mod:`lib.errors` (the book's errors, checks at the door),
+   :mod:`lib.records` (the JSON-lines reader), :mod:`lib.device`, :mod:`lib.seeding`,
+   :mod:`lib.config` (the one config style), :mod:`lib.trainer`, :mod:`lib.checkpoint`
+   (checkpoints, the model registry, ``load_pretrained``, the reader's cache),
+   :mod:`lib.notebook` (the notebook contract), :mod:`lib.nbtools`.
 
-Shipped checkpoints live in ``lib/pretrained/<chapter>/``.
+Shipped checkpoints live in ``lib/pretrained/<chapter>/`` and are read-only to a reader: what a
+reader trains goes to the user cache (:func:`lib.checkpoint.user_cache_dir`).
 """
 
 __version__ = "0.1.0"

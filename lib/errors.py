@@ -116,3 +116,18 @@ def check_codes(z: Any, width: int, name: str = "z") -> None:
         raise ParameterError(
             f"{name} must be codes (B, {width}) for this model, got shape {tuple(z.shape)}"
         )
+
+
+def check_images(x: Any, channels: int, size: int, name: str = "x") -> None:
+    """Raise :class:`ParameterError` unless ``x`` is a float batch ``(B, channels, size,
+    size)``: an image of another size can pass a stack of convolutions and come out as a
+    code of the right width, or meet a dense layer as a bare shape mismatch."""
+    import torch
+
+    want = f"(B, {channels}, {size}, {size})"
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ParameterError(f"{name} must be float images {want}, got {x!r:.60}")
+    if x.dim() != 4 or tuple(x.shape[1:]) != (channels, size, size):
+        raise ParameterError(
+            f"{name} must be images {want} for this model, got shape {tuple(x.shape)}"
+        )

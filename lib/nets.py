@@ -31,7 +31,7 @@ from torch import nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
-from lib.errors import check_codes
+from lib.errors import check_codes, check_images
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 
@@ -81,6 +81,7 @@ class WarmupAutoencoder(nn.Module):
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, 1, 28)
         return self.encoder(x)  # (B, latent_dim)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -237,6 +238,8 @@ class CodeAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, code_size)."""
+        cfg = self.config
+        check_images(x, getattr(cfg, "image_channels", 1), cfg.image_size)
         return self.encoder(x).flatten(1)  # (B, d, 1, 1) -> (B, d)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -440,6 +443,7 @@ class Conv64Autoencoder(nn.Module):
         self.decoder = Conv64Decoder(cfg.code_size, cfg.image_channels)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, self.config.image_channels, 64)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -80,6 +80,24 @@ def _images(n=2, value=0.5, size=64):
     return torch.full((n, 1, size, size), value)
 
 
+def _encode(kind: str, x):
+    if kind in ("pmp", "adagvae"):
+        from lib.pmp import new_model
+
+        return new_model(kind, 0).encode(x)
+    if kind == "torus":
+        from lib.toroidal.model import TorusAEConfig, TorusAutoencoder
+
+        return TorusAutoencoder(TorusAEConfig()).encode(x)
+    if kind == "disk":
+        from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder
+
+        return DiskAutoencoder(DiskAEConfig()).encode(x)
+    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+
+    return WarmupAutoencoder(WarmupAEConfig()).encode(x)
+
+
 def _decode(kind: str, z):
     if kind == "pmp":
         from lib.pmp import new_model
@@ -410,6 +428,19 @@ def cases() -> list[Case]:
             "PMP decode int codes",
             lambda: _decode("pmp", torch.zeros(4, 10, dtype=torch.long)),
             "z",
+        ),
+        Case("PMP encode 32x32", lambda: _encode("pmp", _images(2, 0.5, 32)), "x"),
+        Case(
+            "Ada-GVAE encode 3 channels",
+            lambda: _encode("adagvae", torch.zeros(2, 3, 64, 64)),
+            "x",
+        ),
+        Case("Torus encode 32x32", lambda: _encode("torus", _images(2, 0.5, 32)), "x"),
+        Case("Disk encode 28x28", lambda: _encode("disk", _images(2, 0.5, 28)), "x"),
+        Case(
+            "Warmup encode uint8",
+            lambda: _encode("warmup", torch.zeros(2, 1, 28, 28, dtype=torch.uint8)),
+            "x",
         ),
         # ---- losses: BCE targets and pairs ----
         Case(

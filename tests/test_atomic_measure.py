@@ -295,6 +295,7 @@ def test_the_verdict_refuses_bad_numbers(bad):
 
 def test_the_shipped_gpu_record_reads_and_is_judged(tmp_path):
     from lib.atomic import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
+    from lib.errors import DataError
 
     rows = load_spike_record(ATOMIC_GPU_RECORD)
     assert [row["step"] for row in rows] == sorted(row["step"] for row in rows)
@@ -304,7 +305,7 @@ def test_the_shipped_gpu_record_reads_and_is_judged(tmp_path):
     }  # fmt: skip
     broken = tmp_path / "r.jsonl"
     broken.write_text('{"step": 1}\n')
-    with pytest.raises(ValueError, match="r.jsonl:1 lacks"):
+    with pytest.raises(DataError, match="r.jsonl:1 lacks"):
         load_spike_record(broken)
     with pytest.raises(FileNotFoundError):
         load_spike_record(tmp_path / "none.jsonl")

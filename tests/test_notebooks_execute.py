@@ -23,10 +23,11 @@ pytestmark = pytest.mark.notebook
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_papermill_quick_mode(path, tmp_path):
+def test_papermill_quick_mode(path, tmp_path, monkeypatch):
     import papermill
 
-    os.environ.update(QUICK_ENV)  # the kernel inherits the environment
+    for name, value in QUICK_ENV.items():  # the kernel inherits the environment; the
+        monkeypatch.setenv(name, value)  # tests after this one do not
     out = tmp_path / path.name
     papermill.execute_notebook(
         str(path),

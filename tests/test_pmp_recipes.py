@@ -61,25 +61,24 @@ def test_new_models_depend_on_the_seed_only():
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_quick_fit_trains_records_and_writes_nothing(kind, data, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
-    monkeypatch.setattr(
-        lib.pmp.recipes, "pretrained_path", lambda name: tmp_path / name
-    )
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
     model, history, meta = fit_model(settings, data, kind, seed=0, steps=8)
     assert len(history["loss"]) == 8 and np.isfinite(history["loss"]).all()
-    assert not list(tmp_path.rglob("*.pt"))
+    assert not list(tmp_path.rglob("*.pt"))  # nor shipped
+    assert not list(Path(os.environ["BOOK_CACHE"]).rglob("*.pt"))  # nor cached
     if kind == "pmp":
         assert meta["support_steps"][0] == 0 and meta["support_steps"][-1] == 8
         assert np.asarray(meta["support_matrices"]).shape[1:] == (10, 10)
         assert len(meta["support_sparsity"]) == len(meta["support_steps"])
 
 
-def test_full_fit_saves_and_then_loads_with_the_snapshots(data, monkeypatch):
+def test_full_fit_saves_and_then_loads_with_the_snapshots(data):
     from lib.checkpoint import cached_path
 
-    # the notebook tests may have set BOOK_QUICK=1 in this process
-    monkeypatch.delenv("BOOK_QUICK", raising=False)
     trained = setup(device="cpu", seed=0, quick=False, train="always")
     model, history, meta = fit_model(trained, data, "pmp", seed=4, steps=4)
     assert (
@@ -315,13 +314,11 @@ def test_the_ablation_kinds_train_as_pmp_with_their_own_objective(data):
 def test_the_chapters_support_player_shows_every_frame():
     """The player of chapter 05 (column shares of the shipped seed-0 snapshots, one scale 0-1)
     has no flat frame; the raw support matrices on one scale had a dozen."""
-    from lib.checkpoint import read_checkpoint_meta
+    from lib.checkpoint import pretrained_path, read_checkpoint_meta
     from lib.plotting import heatmap_player
     from lib.pmp import support_shares
 
-    meta = read_checkpoint_meta(
-        lib.pmp.recipes.pretrained_path(checkpoint_name("pmp", 0))
-    )
+    meta = read_checkpoint_meta(pretrained_path(checkpoint_name("pmp", 0)))
     matrices = np.asarray(meta["support_matrices"])
     titles = [str(t) for t in meta["support_steps"]]
     with pytest.raises(ValueError, match="one colour"):

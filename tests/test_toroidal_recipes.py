@@ -1,4 +1,4 @@
-"""Tests for lib.toroidal.recipes and .sweep (chapter 02's recipes, its sweep record and script)."""
+"""Tests for lib.toroidal.recipes, .measure and .record (chapter 02: recipes, measures, sweep record, script)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from lib.errors import DataError
 from lib.toroidal import (
     TORUS_SWEEP,
     TorusAEConfig,
@@ -146,7 +147,7 @@ def test_load_sweep_errors(tmp_path):
         load_sweep(tmp_path / "missing.jsonl")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"name": "a", "step": 1}\nnot json\n')
-    with pytest.raises(ValueError, match="bad.jsonl:2"):
+    with pytest.raises(DataError, match="bad.jsonl:2"):
         load_sweep(bad)
 
 

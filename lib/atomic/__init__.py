@@ -10,14 +10,15 @@ github.com/alasdairnewson/atomic_ae).
 - :mod:`~lib.atomic.measure`: atoms matched to spikes, coordinate correlations, the filling
   latent set (Lemma I.1) and the cross pairing of Proposition II.2, as numbers;
 - :mod:`~lib.atomic.recipes`: the chapter's settings (:func:`get_config`), data streams and
-  training recipe.
+  training recipe;
+- :mod:`~lib.atomic.record`: the record of the authors' spike setting trained on a GPU, and
+  its verdict.
 
 The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:`lib.data.mnist`.
 """
 
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.measure import (
-    ATOMIC_GPU_RECORD,
     ATOMIC_VERDICT_RULE,
     ENERGY_LEFT_GOAL,
     PARAM_NAMES,
@@ -31,6 +32,7 @@ from lib.atomic.measure import (
     PairingReport,
     atom_centroids,
     atomic_claim_verdict,
+    block_predictability,
     bracketed_filling_radius,
     coordinate_correlations,
     cross_pairing,
@@ -39,10 +41,8 @@ from lib.atomic.measure import (
     filling_curve,
     filling_radius,
     format_filling_radii,
-    load_spike_record,
     match_atoms,
     radius_order,
-    record_verdict,
 )
 from lib.atomic.model import (
     AtomicAEConfig,
@@ -69,8 +69,10 @@ from lib.atomic.recipes import (
     spike_batches,
     spike_test_set,
 )
+from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
 
 __all__ = [
+    "block_predictability",
     "ATOMIC_GPU_RECORD",
     "ATOMIC_VERDICT_RULE",
     "ENERGY_LEFT_GOAL",

@@ -14,17 +14,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import rankdata
 
-from lib.checkpoint import PRETRAINED_DIR
 from lib.data.spikes import SpikeSpec, fit_spikes
 
 
@@ -493,67 +489,6 @@ def atomic_claim_verdict(
     else:
         verdict = "not reproduced"
     return AtomicVerdict(adequate, parts, verdict)
-
-
-# The authors' spike setting (128x128, 4 spikes, sigma 2.8 px, margin 8, batch 64) trained with
-# the chapter's recipe for 8,000 steps on an NVIDIA H200 (records of 2026-11, made with
-# experiments/atomic_spikes.py --device cuda): one JSON line per evaluation point.
-ATOMIC_GPU_RECORD = PRETRAINED_DIR / "atomic" / "h200_authors_spikes.jsonl"
-_RECORD_KEYS = (
-    "args",
-    "step",
-    "test_mse",
-    "mean_squared_pixel",
-    "best_abs_rho",
-    "block_r2",
-)
-
-
-def load_spike_record(path: str | Path = ATOMIC_GPU_RECORD) -> list[dict[str, Any]]:
-    """The evaluation points of an ``experiments/atomic_spikes.py`` record, in file order.
-
-    A missing file raises FileNotFoundError; a line that is not JSON, or lacks one of the
-    measured fields, raises ValueError naming the line.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no spike record at {path}; run experiments/atomic_spikes.py to create one"
-        )
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(
-                f"{path}:{number} is not a JSON line ({err.msg})"
-            ) from None
-        missing = [key for key in _RECORD_KEYS if key not in row]
-        if missing or "match_distance_px" not in row:
-            raise ValueError(
-                f"{path}:{number} lacks {missing or ['match_distance_px']}"
-            )
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{path} holds no evaluation point")
-    return rows
-
-
-def record_verdict(row: dict[str, Any]) -> AtomicVerdict:
-    """:func:`atomic_claim_verdict` on one evaluation point of a spike record.
-
-    The records keep Pearson's |rho| (Spearman's was added later): part 4 is judged on it.
-    """
-    rho = row.get("best_abs_spearman", row["best_abs_rho"])
-    return atomic_claim_verdict(
-        energy_left=row["test_mse"] / row["mean_squared_pixel"],
-        match_distance=row["match_distance_px"],
-        sigma=row["args"]["sigma"],
-        block_r2=row["block_r2"],
-        best_rho=rho,
-    )
 
 
 def format_filling_radii(

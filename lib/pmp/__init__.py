@@ -10,12 +10,14 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
   consistency and distribution terms, the two-phase ramps (:func:`loss_ramps`),
   :class:`PMPObjective`, and :func:`adagvae_loss`;
 - :mod:`~lib.pmp.measure`: support matrix, overlap, the sum-to-product residual, what each
-  subspace encodes;
+  subspace encodes; every metric of a trained model with the adequacy check
+  (:func:`evaluate_model`), the verdict rule and the ablation's conclusion;
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
   coordinate, descent on L_spar alone);
-- :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams, training
-  and evaluation (with the adequacy check), the seeds x models record, the loss ablation and
-  the verdict rule.
+- :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams and
+  training;
+- :mod:`~lib.pmp.record`: the seeds x models record, the loss ablation and the GPU ladder, as
+  tables.
 
 The data (procedural dSprites, weakly supervised pairs) are :mod:`lib.data.dsprites`; the
 metrics are :mod:`lib.metrics`.
@@ -28,6 +30,7 @@ from lib.pmp.losses import (
     PMPObjective,
     adagvae_loss,
     average_shared,
+    check_pair_batch,
     consistency_loss,
     distance_loss,
     distribution_loss,
@@ -40,16 +43,32 @@ from lib.pmp.losses import (
     swap_hybrids,
 )
 from lib.pmp.measure import (
+    N_PROBE,
+    VERDICT_RULE,
+    AdequacyRule,
     SupportOverlap,
+    ablation_conclusion,
+    adequacy_report,
+    claim_verdict,
+    compare_means,
+    evaluate_model,
     principal_coordinates,
+    probe_images,
+    probe_report,
     product_residual,
+    reconstruction_bce,
     subspace_decoder,
     subspace_factor_information,
     support_matrix,
     support_overlap,
+    support_report,
     support_shares,
 )
 from lib.pmp.model import (
+    ABLATION_KINDS,
+    ALL_KINDS,
+    KIND_LABELS,
+    MODEL_KINDS,
     AdaGVAE,
     AdaGVAEConfig,
     GaussianPosterior,
@@ -57,42 +76,30 @@ from lib.pmp.model import (
     PMPConfig,
     PMPOutput,
     Projectors,
+    check_kind,
 )
 from lib.pmp.recipes import (
-    ABLATION_KINDS,
-    ALL_KINDS,
-    DEVICE_CHECK_RECORD,
-    GRID_RECORD,
-    H200_RECORD,
-    KIND_LABELS,
-    MODEL_KINDS,
-    VERDICT_RULE,
-    AdequacyRule,
     PMPChapterConfig,
     SupportRecorder,
-    ablation_conclusion,
-    ablation_findings,
-    ablation_table,
-    adequacy_report,
     checkpoint_name,
-    claim_verdict,
-    compare_means,
-    evaluate_model,
     fit_model,
-    format_ablation,
-    format_adequacy,
-    format_grid,
     get_config,
-    grid_table,
-    load_grid,
     make_trainer,
     new_model,
     pair_batches,
     pmp_objective,
-    probe_images,
-    probe_report,
-    reconstruction_bce,
-    support_report,
+)
+from lib.pmp.record import (
+    DEVICE_CHECK_RECORD,
+    GRID_RECORD,
+    H200_RECORD,
+    ablation_findings,
+    ablation_table,
+    format_ablation,
+    format_adequacy,
+    format_grid,
+    grid_table,
+    load_grid,
 )
 from lib.pmp.theory import (
     SparsityDescent,
@@ -102,6 +109,8 @@ from lib.pmp.theory import (
 )
 
 __all__ = [
+    "check_pair_batch",
+    "check_kind",
     "ABLATION_KINDS",
     "ALL_KINDS",
     "GRID_RECORD",
@@ -121,6 +130,7 @@ __all__ = [
     "probe_report",
     "reconstruction_bce",
     "MODEL_KINDS",
+    "N_PROBE",
     "AdaGVAE",
     "AdaGVAEConfig",
     "GaussianPosterior",

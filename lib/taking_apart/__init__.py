@@ -7,7 +7,9 @@ A. Newson, A. Almansa, Y. Gousseau, S. Ladjal, 2018 (HAL hal-01676326).
   Section 3.2.4 (:func:`disk_ae_loss`);
 - :mod:`~lib.taking_apart.theory`: the optimal radial profile of a bias-free decoder, in closed
   form (Airy functions, Appendix A) and numerically (:func:`airy_profile`);
-- :mod:`~lib.taking_apart.recipes`: the chapter's settings (:func:`get_config`) and training recipe.
+- :mod:`~lib.taking_apart.recipes`: the chapter's settings (:func:`get_config`) and training recipe;
+- :mod:`~lib.taking_apart.measure`: each image's code and reconstruction error
+  (:func:`codes_and_errors`), and the verdict on the profile (:func:`profile_verdict`).
 
 The data (centred disks) are :mod:`lib.data.disks`; the DCGAN-style baseline is
 :class:`lib.nets.DCGANAutoencoder`.
@@ -23,10 +25,15 @@ from lib.taking_apart.losses import (
     regulariser,
     weight_l2,
 )
+from lib.taking_apart.measure import (
+    PROFILE_GOAL,
+    PROFILE_VERDICT_RULE,
+    codes_and_errors,
+    profile_verdict,
+)
 from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder, disk_panels
 from lib.taking_apart.recipes import (
     TakingApartChapterConfig,
-    codes_and_errors,
     disk_trainer,
     fit_disk_ae,
     get_config,
@@ -44,6 +51,9 @@ from lib.taking_apart.theory import (
 )
 
 __all__ = [
+    "PROFILE_GOAL",
+    "PROFILE_VERDICT_RULE",
+    "profile_verdict",
     "DEFAULT_REG_WEIGHTS",
     "REG_CHOICES",
     "DiskAEConfig",

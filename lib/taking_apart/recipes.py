@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lib.analysis import per_image_sse
 from lib.config import check_field_types
 from lib.data.disks import make_disks
 from lib.notebook import RunSettings, train_or_load
@@ -140,15 +139,3 @@ def fit_disk_ae(
     meta = {"reg": reg, "batch_size": batch_size, "lr": lr, "data_seed": seed}
     history = train_or_load(settings, f"disks/{name}", model, train_fn, meta=meta)
     return model, history
-
-
-@torch.no_grad()
-def codes_and_errors(
-    model: nn.Module, images: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Codes z (n,), per-image squared reconstruction errors (n,) and reconstructions, on the CPU.
-
-    ``model(images)`` must return ``(recon, z)`` with a one-dimensional code.
-    """
-    recon, z = model(images)
-    return z[:, 0].cpu(), per_image_sse(recon, images).cpu(), recon.cpu()

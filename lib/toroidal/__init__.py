@@ -6,9 +6,10 @@ M. Mikulski, J. Duda, "Toroidal AutoEncoder", arXiv:1903.12286, 2019.
   (:class:`TorusAutoencoder`, Sect. 2), the torus prior, and multiple-path morphing (Eq. 6);
 - :mod:`~lib.toroidal.losses`: the circular spring loss (Eq. 2), the quantile loss (Eqs. 3-5),
   the full objective, and a decorrelation term beyond the paper;
-- :mod:`~lib.toroidal.recipes`: the chapter's settings (:func:`get_config`), training and
-  evaluation recipes;
-- :mod:`~lib.toroidal.sweep`: the record of the loss-weight sweep behind the chapter's weights.
+- :mod:`~lib.toroidal.recipes`: the chapter's settings (:func:`get_config`) and training recipes;
+- :mod:`~lib.toroidal.measure`: the measurements of a trained model and the verdict rule;
+- :mod:`~lib.toroidal.record`: the records of the loss-weight sweep behind the chapter's weights
+  and of the GPU runs.
 
 The circular statistics of the angles (KS against the uniform law, circular correlation) are
 the shared :mod:`lib.analysis`.
@@ -24,7 +25,17 @@ from lib.toroidal.losses import (
     torus_ae_loss,
     torus_objective,
 )
+from lib.toroidal.measure import (
+    KS_GOAL,
+    TORUS_VERDICT_RULE,
+    evaluate_torus_ae,
+    marginal_uniformity,
+    sweep_measures,
+    torus_claim_verdict,
+)
 from lib.toroidal.model import (
+    Decoder,
+    Encoder,
     TorusAEConfig,
     TorusAEOutput,
     TorusAutoencoder,
@@ -35,22 +46,19 @@ from lib.toroidal.model import (
     wrap_angle,
 )
 from lib.toroidal.recipes import (
-    KS_GOAL,
-    TORUS_VERDICT_RULE,
     ToroidalChapterConfig,
-    evaluate_torus_ae,
     fit_digit_judge,
     fit_torus_ae,
     get_config,
-    marginal_uniformity,
     new_torus_ae,
-    torus_claim_verdict,
     torus_trainer,
     train_torus_ae,
 )
-from lib.toroidal.sweep import TORUS_GPU_RECORD, TORUS_SWEEP, format_sweep, load_sweep
+from lib.toroidal.record import TORUS_GPU_RECORD, TORUS_SWEEP, format_sweep, load_sweep
 
 __all__ = [
+    "Decoder",
+    "Encoder",
     "KS_GOAL",
     "TAU",
     "TORUS_GPU_RECORD",
@@ -76,6 +84,7 @@ __all__ = [
     "quantile_loss",
     "sample_torus_prior",
     "spring_loss",
+    "sweep_measures",
     "torus_ae_loss",
     "torus_objective",
     "torus_claim_verdict",

@@ -29,7 +29,7 @@ import torch.nn as nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
-from lib.errors import check_codes
+from lib.errors import check_codes, check_images
 
 # --------------------------------------------------------------------------- config
 
@@ -168,6 +168,7 @@ class TorusAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images (B, C, H, W) -> latent z = (X, Y), shape (B, 2d)."""
+        check_images(x, self.config.in_channels, self.config.image_size)
         return self.encoder(x)
 
     def polar(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from lib.analysis import (
-    TorusUniformity,
-    angle_ks_statistic,
-    circular_correlation_matrix,
-)
 from lib.config import check_field_types
 from lib.nets import DigitJudge, DigitJudgeConfig, train_digit_judge
 from lib.notebook import RunSettings, train_or_load
@@ -163,75 +157,3 @@ def fit_digit_judge(
     meta = {"steps": steps, "batch_size": chapter.batch_size}
     train_or_load(settings, "torus/digit_judge", judge, train_fn, meta=meta)
     return judge
-
-
-@torch.no_grad()
-def evaluate_torus_ae(
-    model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor
-) -> dict[str, Any]:
-    """The chapter's measurements of a trained model on held-out ``images`` and ``labels``.
-
-    ``images`` (N, 1, 28, 28), ``labels`` (N,). Returns a dict with the codes (``phi``, ``r2``
-    (N, d) and ``z`` (N, 2d), on the CPU), ``ks``: the Kolmogorov-Smirnov statistic of each angle
-    against U(-pi, pi), shape (d,); ``mse`` (per pixel) and ``bce`` (nats per image) of the
-    reconstructions; ``accuracy`` of the auxiliary classifier; ``corr``: the (d, d) matrix of
-    circular correlations between angles.
-    """
-    was_training = model.training
-    model.eval()
-    out = model(images)
-    model.train(was_training)
-    bce = F.binary_cross_entropy(out.recon, images, reduction="sum").item() / len(
-        images
-    )
-    return {
-        "phi": out.phi.cpu(),
-        "r2": out.r2.cpu(),
-        "z": out.z.cpu(),
-        "ks": angle_ks_statistic(out.phi),
-        "mse": F.mse_loss(out.recon, images).item(),
-        "bce": bce,
-        "accuracy": (out.logits.argmax(1) == labels).float().mean().item(),
-        "corr": circular_correlation_matrix(out.phi),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# the verdict
-# --------------------------------------------------------------------------------------------
-KS_GOAL = (
-    0.05  # the chapter's goal for the KS statistic of each angle (held-out digits)
-)
-TORUS_VERDICT_RULE = (
-    "Two rules, fixed before the measurement, on the held-out digits' codes:\n"
-    f"  marginal uniformity: every angle's KS statistic below the goal {KS_GOAL};\n"
-    "  uniform on the torus: no test of lib.analysis.torus_uniformity_tests rejects at\n"
-    "    family-wise level 0.05 (single angles, phi_a - phi_b and phi_a + phi_b of every pair,\n"
-    "    chi-square on 4^d cells).\n"
-    "Each rule is judged on the longest faithful run it can be measured on: the marginal rule\n"
-    "on the final evaluation of the longest GPU run on record (the records keep the KS\n"
-    "statistics), the torus test on the codes of the chapter's own model (the records keep no\n"
-    "codes). The paper's claim (uniform on the torus, for the paper's losses) is reproduced\n"
-    "when both hold, partly reproduced when one holds, not reproduced when neither."
-)
-
-
-def marginal_uniformity(ks, goal: float = KS_GOAL) -> bool:
-    """The marginal rule: every angle's KS statistic (a sequence, one per angle) below ``goal``."""
-    values = [float(v) for v in ks]
-    if not values:
-        raise ValueError("no KS statistics given")
-    if not all(0 <= v <= 1 for v in values):
-        raise ValueError(f"KS statistics lie in [0, 1], got {values}")
-    return max(values) < goal
-
-
-def torus_claim_verdict(ks, joint: TorusUniformity, goal: float = KS_GOAL) -> str:
-    """:data:`TORUS_VERDICT_RULE` applied: "reproduced", "partly reproduced" or "not reproduced"."""
-    if not isinstance(joint, TorusUniformity):
-        raise TypeError(
-            "joint must be the result of lib.analysis.torus_uniformity_tests, got "
-            f"{type(joint).__name__}"
-        )
-    held = int(marginal_uniformity(ks, goal)) + int(joint.uniform)
-    return ("not reproduced", "partly reproduced", "reproduced")[held]

@@ -1,44 +1,23 @@
 """The record of chapter 02's loss-weight sweep: one JSON line per evaluation point of a run.
 
-``experiments/torus_sweep.py`` trains the chapter's model for one setting and appends rows made
-by :func:`sweep_row`; the chapter prints the shipped record (:data:`TORUS_SWEEP`) with
+``experiments/torus_sweep.py`` trains the chapter's model for one setting and appends rows
+holding :func:`lib.toroidal.measure.sweep_measures`; the chapter prints the shipped record (:data:`TORUS_SWEEP`) with
 :func:`load_sweep` and :func:`format_sweep`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from lib.checkpoint import PRETRAINED_DIR
-from lib.toroidal.model import TorusAutoencoder
-from lib.toroidal.recipes import evaluate_torus_ae
+from lib.records import read_records
 
 TORUS_SWEEP = PRETRAINED_DIR / "torus" / "sweep.jsonl"
 # The chapter's recipe on an NVIDIA H200 (records of 2026-11, made with experiments/torus_sweep.py
 # --device cuda; each row names its source): faithful seeds 0 (30,000 steps) and 1 (20,000), and
 # the decorrelated model (20,000). Same row format as the sweep.
 TORUS_GPU_RECORD = PRETRAINED_DIR / "torus" / "h200_runs.jsonl"
-ANGLE_PAIRS = ((0, 1), (0, 2), (1, 2))
-
-
-def measure(
-    model: TorusAutoencoder, images: torch.Tensor, labels: torch.Tensor
-) -> dict[str, Any]:
-    """The numbers a sweep row keeps for one data split, rounded for a readable record."""
-    ev = evaluate_torus_ae(model, images, labels)
-    corr = ev["corr"]
-    return {
-        "ks": [round(float(v), 4) for v in ev["ks"]],
-        "corr": [round(float(corr[a, b]), 3) for a, b in ANGLE_PAIRS],
-        "r2_mean": round(ev["r2"].mean().item(), 4),
-        "r2_std": round(ev["r2"].std().item(), 4),
-        "mse": round(ev["mse"], 5),
-        "accuracy": round(ev["accuracy"], 4),
-    }
 
 
 def load_sweep(
@@ -48,23 +27,12 @@ def load_sweep(
 
     With ``last_only`` (the default) only the last evaluation point of each run name is kept, at
     the position of the run's first row. A missing file raises FileNotFoundError with a hint; a
-    line that is not JSON raises ValueError naming the line.
+    line that is not a JSON object with a run name and a step raises
+    :class:`~lib.errors.DataError` naming the line.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no sweep record at {path}; run experiments/torus_sweep.py to create one"
-        )
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise ValueError(
-                f"{path}:{number} is not a JSON line ({err.msg})"
-            ) from None
+    rows = read_records(
+        path, made_by="experiments/torus_sweep.py", required=("name", "step")
+    )
     if not last_only:
         return rows
     last: dict[str, dict[str, Any]] = {}
