@@ -49,8 +49,3 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type
-
-
-def has_accelerator() -> bool:
-    """True when a CUDA or MPS device is visible."""
-    return resolve_device("auto").type != "cpu"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,10 +268,6 @@ def environment_record() -> str:
         f"scipy {scipy.__version__} | matplotlib {matplotlib.__version__} | GPU: {gpu} | "
         f"{platform.system()} {platform.machine()}"
     )
-
-
-def in_colab() -> bool:
-    return "google.colab" in sys.modules
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:

@@ -7,7 +7,7 @@ cell with ``plt.show()``), and accepts numpy arrays or tensors of shape (N, H, W
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -71,35 +71,6 @@ def image_grid(
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-@torch.no_grad()
-def latent_traversal(
-    decode: Callable[[torch.Tensor], torch.Tensor],
-    base_code: torch.Tensor,
-    values: Sequence[float] | np.ndarray,
-    dims: Sequence[int] | None = None,
-    cell_size: float = 1.0,
-) -> Figure:
-    """Decode ``base_code`` with one coordinate at a time set to each of ``values``.
-
-    Rows are latent dimensions, columns the values: the classic traversal figure.
-    """
-    base = base_code.detach().reshape(1, -1)  # (1, D)
-    dims = list(range(base.shape[1])) if dims is None else list(dims)
-    vals = torch.as_tensor(np.asarray(values), dtype=base.dtype, device=base.device)
-    codes = base.repeat(len(dims) * len(vals), 1)  # (len(dims) * V, D)
-    for r, d in enumerate(dims):
-        codes[r * len(vals) : (r + 1) * len(vals), d] = vals
-    images = decode(codes)
-    titles = [f"{v:.2g}" for v in vals.tolist()] * len(dims)
-    return image_grid(
-        images,
-        ncols=len(vals),
-        titles=titles,
-        row_labels=[f"z[{d}]" for d in dims],
-        cell_size=cell_size,
-    )
 
 
 def plot_history(

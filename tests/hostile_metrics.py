@@ -8,20 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 from hostile import Case
+from toy_factors import SmallFactors as Toy
 
 SECONDS = 10  # each case is refused at the door; this is far beyond what one needs
-
-
-class Toy:
-    """Two factors of 3 and 4 values; the observation is the factor vector itself."""
-
-    factor_sizes = (3, 4)
-
-    def sample_factors(self, n, rng):
-        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
-
-    def render(self, factors):
-        return np.asarray(factors, dtype=np.float32)
 
 
 class OneFactor(Toy):

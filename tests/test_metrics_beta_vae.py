@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from toy_factors import IdentityData, SmallFactors
 
 from lib.errors import ParameterError
 from lib.metrics import beta_vae_score
-
-
-class IdentityData:
-    """10 factors with values 1..10; the observation is the factor vector itself."""
-
-    factor_sizes = (10,) * 10
-
-    def sample_factors(self, n, rng):
-        return rng.integers(1, 11, size=(n, len(self.factor_sizes)))
-
-    def render(self, factors):
-        return np.asarray(factors, dtype=np.float32)
 
 
 def test_identity_codes():
@@ -52,23 +41,11 @@ def test_int_seed_is_accepted():
 # --- input checks at the door (issue 27) ------------------------------------
 
 
-class Tiny:
-    """Two small factors; the observation is the factor vector itself."""
-
-    factor_sizes = (3, 4)
-
-    def sample_factors(self, n, rng):
-        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
-
-    def render(self, factors):
-        return np.asarray(factors, dtype=np.float32)
-
-
 def _tiny(encode=lambda x: x, dataset=None, **kwargs):
     sizes = dict(batch_size=4, num_train=30, num_eval=10)
     sizes.update(kwargs)
     rng = sizes.pop("rng", 0)
-    return beta_vae_score(dataset or Tiny(), encode, rng, **sizes)
+    return beta_vae_score(dataset or SmallFactors(), encode, rng, **sizes)
 
 
 def test_tiny_call_is_valid():
@@ -102,7 +79,7 @@ def test_sizes_are_checked(name, value):
 
 
 def test_one_factor_cannot_be_told_from_another():
-    class One(Tiny):
+    class One(SmallFactors):
         factor_sizes = (5,)
 
     with pytest.raises(ParameterError, match="factor_sizes"):

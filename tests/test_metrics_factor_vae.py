@@ -6,21 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from toy_factors import IdentityData, SmallFactors
 
 from lib.errors import ParameterError
 from lib.metrics import factor_vae_score
-
-
-class IdentityData:
-    """10 factors with values 1..10; the observation is the factor vector itself."""
-
-    factor_sizes = (10,) * 10
-
-    def sample_factors(self, n, rng):
-        return rng.integers(1, 11, size=(n, len(self.factor_sizes)))
-
-    def render(self, factors):
-        return np.asarray(factors, dtype=np.float32)
 
 
 def _score(encode, **kwargs):
@@ -66,23 +55,11 @@ def test_bad_encoder_output():
 # --- input checks at the door (issue 27) ------------------------------------
 
 
-class Tiny:
-    """Two small factors; the observation is the factor vector itself."""
-
-    factor_sizes = (3, 4)
-
-    def sample_factors(self, n, rng):
-        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
-
-    def render(self, factors):
-        return np.asarray(factors, dtype=np.float32)
-
-
 def _tiny(encode=lambda x: x, dataset=None, **kwargs):
     sizes = dict(batch_size=4, num_train=20, num_eval=10, num_variance_estimate=50)
     sizes.update(kwargs)
     rng = sizes.pop("rng", 0)
-    return factor_vae_score(dataset or Tiny(), encode, rng, **sizes)
+    return factor_vae_score(dataset or SmallFactors(), encode, rng, **sizes)
 
 
 def test_tiny_call_is_valid():
@@ -131,11 +108,11 @@ def test_the_dataset_and_the_encoder_are_checked():
         def sample_factors(self, n, rng):
             return np.zeros((n, 2), dtype=int)
 
-    class WrongColumns(Tiny):
+    class WrongColumns(SmallFactors):
         def sample_factors(self, n, rng):
             return np.zeros((n, 3), dtype=int)
 
-    class BadSizes(Tiny):
+    class BadSizes(SmallFactors):
         factor_sizes = (3, 0)
 
     with pytest.raises(ParameterError, match="dataset"):

@@ -7,7 +7,7 @@ import torch
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
-from lib.plotting import image_grid, latent_traversal, plot_history
+from lib.plotting import image_grid, plot_history
 from lib.sliders import SliderSpec, latent_slider, static_slider
 
 
@@ -29,12 +29,6 @@ def test_image_grid_accepts_tensors_and_arrays():
     plt.close(fig)
     with pytest.raises(ValueError, match="one channel"):
         image_grid(torch.rand(2, 3, 8, 8))
-
-
-def test_latent_traversal_has_one_row_per_dimension():
-    fig = latent_traversal(_decode, torch.zeros(2), values=np.linspace(-2, 2, 5))
-    assert isinstance(fig, Figure) and len(fig.axes) == 10
-    plt.close(fig)
 
 
 def test_plot_history_smooths_and_rejects_empty():
