@@ -18,7 +18,8 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
 3. **data** sources and generators, and **metrics**, know no model: :mod:`lib.data`
    (``mnist``, ``disks``, ``spikes``, ``dsprites``, ``factor_files``), :mod:`lib.metrics`;
 4. **generic core**, knows no paper: :mod:`lib.errors` (the book's errors, checks at the door),
-   :mod:`lib.records` (the JSON-lines reader), :mod:`lib.device`, :mod:`lib.seeding`,
+   :mod:`lib.records` (the JSON-lines reader), :mod:`lib.files` (file digests),
+   :mod:`lib.device`, :mod:`lib.seeding`,
    :mod:`lib.config` (the one config style), :mod:`lib.trainer`, :mod:`lib.checkpoint`
    (checkpoints, the model registry, ``load_pretrained``, the reader's cache),
    :mod:`lib.notebook` (the notebook contract), :mod:`lib.nbtools`.

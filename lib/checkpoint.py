@@ -21,7 +21,6 @@ maintainer command writes the shipped files (``make execute``, a script's ``--up
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import math
@@ -33,6 +32,7 @@ from typing import Any
 import torch
 
 from .errors import CheckpointError, ParameterError
+from .files import file_digest
 
 FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -63,11 +63,7 @@ def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
 
 
 def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def _json_safe(value: Any) -> Any:

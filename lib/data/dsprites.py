@@ -23,7 +23,6 @@ Pairs for weak supervision (Locatello et al. 2020) are :func:`sample_pairs`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from lib.errors import (
     check_real,
     is_integer,
 )
+from lib.files import file_digest
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -315,15 +315,7 @@ class DSprites(FactorGrid):
 # --------------------------------------------------------------------------------------------
 def file_md5(path: Path) -> str:
     """The md5 hex digest of the file at ``path`` (a :class:`DataError` if it cannot be read)."""
-    path = check_path(path)
-    digest = hashlib.md5()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise DataError(f"cannot read {path} to check its md5: {exc}") from exc
-    return digest.hexdigest()
+    return file_digest(check_path(path), "md5")
 
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:

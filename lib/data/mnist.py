@@ -17,7 +17,6 @@ which source was used.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import struct
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.errors import DataError
+from lib.files import file_digest
 
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -92,11 +92,7 @@ def default_data_dir() -> Path:
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def parse_idx(raw: bytes, expected_magic: int, name: str) -> np.ndarray:
