@@ -49,3 +49,12 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type
+
+
+def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``x`` (on the CPU) on ``device``, without making the host wait for a GPU: a plain copy
+    to CUDA waits for the copy to finish, which stalls a pipeline of queued steps; a copy from
+    pinned memory with ``non_blocking=True`` does not."""
+    if device.type != "cuda":
+        return x.to(device)
+    return x.pin_memory().to(device, non_blocking=True)

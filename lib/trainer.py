@@ -20,7 +20,7 @@ import math
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import check_field_types
 from .errors import NonFiniteLossError, check_integer
+from .scale import GraphedStep
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
 
@@ -61,6 +62,11 @@ class TrainerConfig:
     print_every: int = (
         0  # also print a log line every N steps (0 = only a summary at the end)
     )
+    # Paper-scale runs on a GPU (lib.scale): read the losses back every N steps instead of
+    # every step (a wait for the device each time), and record the step as a CUDA graph.
+    # A non-finite loss is then found at the next read, and named with its step.
+    log_every: int = 1
+    cuda_graph: bool = False  # ignored on a CPU
 
     def __post_init__(self) -> None:
         check_field_types(self)  # e.g. lr=inf, steps=True
@@ -85,6 +91,8 @@ class TrainerConfig:
             raise ValueError(
                 f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}"
             )
+        if self.log_every < 1:
+            raise ValueError(f"log_every must be >= 1, got {self.log_every!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(
                 f"grad_clip must be positive or None, got {self.grad_clip!r}"
@@ -121,15 +129,19 @@ class TensorSampler:
         self.tensors, self.n, self.batch_size = tensors, n, batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self._order = torch.randperm(n, generator=self.generator)
+        self._order_on_device: torch.Tensor | None = None
         self._pos = 0
 
     def __call__(self, step: int) -> tuple[torch.Tensor, ...] | torch.Tensor:
         if self._pos + self.batch_size > self.n:  # new epoch; drop the ragged tail
             self._order = torch.randperm(self.n, generator=self.generator)
+            self._order_on_device = None
             self._pos = 0
-        idx = self._order[self._pos : self._pos + self.batch_size]
+        if self._order_on_device is None:
+            # one copy per epoch: a copy per step would make the host wait for the GPU
+            self._order_on_device = self._order.to(self.tensors[0].device)
+        idx = self._order_on_device[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
-        idx = idx.to(self.tensors[0].device)
         batch = tuple(t[idx] for t in self.tensors)
         return batch[0] if len(batch) == 1 else batch
 
@@ -143,6 +155,22 @@ class TensorSampler:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
         self._order, self._pos = state["order"].clone(), int(state["pos"])
+        self._order_on_device = None
+
+
+def rng_state() -> dict[str, Any]:
+    """torch's global random states (CPU, and every GPU's), for a checkpoint."""
+    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` saved (the GPU states only where GPUs are visible)."""
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 class Trainer:
@@ -157,15 +185,30 @@ class Trainer:
         batch_fn: Callable[[int], Any],
         config: TrainerConfig | None = None,
         optimizer: torch.optim.Optimizer | None = None,
+        graph_key: Callable[[Any], Hashable] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.batch_fn = model, loss_fn, batch_fn
         self.config = config or TrainerConfig()
+        first = next(model.parameters(), None)
+        self.device = first.device if first is not None else torch.device("cpu")
+        # a graph needs an Adam whose step counter and learning rate live on the GPU
+        # (capturable; the schedule then writes the rate into that tensor)
+        graphed = self.config.cuda_graph and self.device.type == "cuda"
+        fast_adam = {"capturable": True, "fused": True} if graphed else {}
+        lr: float | torch.Tensor = self.config.lr
+        if graphed:
+            lr = torch.tensor(self.config.lr, device=self.device)
         self.optimizer = optimizer or torch.optim.Adam(
             model.parameters(),
-            lr=self.config.lr,
+            lr=lr,
             betas=self.config.betas,
             weight_decay=self.config.weight_decay,
+            **fast_adam,
         )
+        # what else than the batch's tensors decides the step (GraphedStep's key_fn)
+        self.graph_key = graph_key
+        self._graphed: GraphedStep | None = None
+        self._graph_pointers: list[int] = []
         self.step = 0
         self.history: dict[str, list[float]] = defaultdict(list)
         self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {
@@ -197,8 +240,11 @@ class Trainer:
             factor = 0.5 * (1.0 + math.cos(math.pi * progress))
         return cfg.lr * factor
 
-    def fit(self, steps: int | None = None) -> dict[str, list[float]]:
-        """Run until ``steps`` (default ``config.steps``) total steps; return the history."""
+    def fit(
+        self, steps: int | None = None, max_seconds: float | None = None
+    ) -> dict[str, list[float]]:
+        """Run until ``steps`` (default ``config.steps``) total steps, or for at most
+        ``max_seconds``; return the history."""
         target = self.config.steps if steps is None else steps
         progress = (
             _progress_default()
@@ -214,7 +260,23 @@ class Trainer:
             desc="training",
             leave=False,
         )
+        if self.config.log_every > 1 or self.config.cuda_graph:
+            self._fit_fast(target, bar, start, max_seconds)
+        else:
+            self._fit_plain(target, bar, start, max_seconds)
+        bar.close()
+        self.seconds += time.perf_counter() - start
+        self.model.eval()
+        self._run_callbacks("on_fit_end")
+        return dict(self.history)
+
+    def _fit_plain(
+        self, target: int, bar: Any, start: float, max_seconds: float | None
+    ) -> None:
+        """One step at a time, the loss read back and checked before the weights change."""
         while self.step < target:
+            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
+                break
             batch = self.batch_fn(self.step)
             out = self.loss_fn(self.model, batch)
             loss, parts = out if isinstance(out, tuple) else (out, {})
@@ -253,11 +315,88 @@ class Trainer:
             if self.config.print_every and self.step % self.config.print_every == 0:
                 print(f"step {self.step:>6d}  loss {value:.5g}")
             self._run_callbacks("on_step_end")
-        bar.close()
-        self.seconds += time.perf_counter() - start
-        self.model.eval()
-        self._run_callbacks("on_fit_end")
-        return dict(self.history)
+
+    def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
+        """Forward, backward, optimiser step; the loss and tensor parts stay on the device."""
+        out = self.loss_fn(self.model, batch)
+        loss, parts = out if isinstance(out, tuple) else (out, {})
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(), self.config.grad_clip
+            )
+        self.optimizer.step()
+        names = tuple(n for n, v in parts.items() if torch.is_tensor(v) and n != "loss")
+        numbers = {n: float(v) for n, v in parts.items() if not torch.is_tensor(v)}
+        values = [loss.detach()] + [parts[n].detach() for n in names]
+        record = torch.stack([v.reshape(()).float() for v in values])  # (1 + parts,)
+        return record, names, numbers
+
+    def _fit_fast(
+        self, target: int, bar: Any, start: float, max_seconds: float | None
+    ) -> None:
+        """Steps whose losses are read back every ``log_every`` steps (lib.scale)."""
+        cfg = self.config
+        step_fn = self._one_step
+        if cfg.cuda_graph:
+            pointers = [p.data_ptr() for p in self.model.parameters()]
+            if pointers != self._graph_pointers:  # e.g. model.to(): record anew
+                self._graphed, self._graph_pointers = None, pointers
+            if self._graphed is None:
+                self._graphed = GraphedStep(self._one_step, self.device, self.graph_key)
+            step_fn = self._graphed
+        pending: list[tuple[int, torch.Tensor, tuple[str, ...], dict]] = []
+        while self.step < target:
+            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
+                break
+            batch = self.batch_fn(self.step)
+            if cfg.schedule != "constant" or cfg.warmup_steps:
+                for group in self.optimizer.param_groups:
+                    if torch.is_tensor(group["lr"]):  # read by the recorded graph
+                        group["lr"].fill_(self.lr_at(self.step))
+                    else:
+                        group["lr"] = self.lr_at(self.step)
+            record, names, numbers = step_fn(batch)
+            if step_fn is self._graphed and self._graphed.enabled:
+                record = (
+                    record.clone()
+                )  # the graph's output is rewritten by the next replay
+            pending.append((self.step, record, names, numbers))
+            self.step += 1
+            bar.update(1)
+            if len(pending) >= cfg.log_every or self.step == target:
+                self._flush(pending, bar)
+            self._run_callbacks("on_step_end")
+        self._flush(pending, bar)
+
+    def _flush(self, pending: list, bar: Any) -> None:
+        """Bring the pending losses to the host, check them, append them to the history."""
+        if not pending:
+            return
+        rows = torch.stack([r for _, r, _, _ in pending]).cpu().tolist()
+        for (step, _, names, numbers), row in zip(pending, rows, strict=True):
+            if not math.isfinite(row[0]):
+                detail = ", ".join(f"{n}={v:.4g}" for n, v in zip(names, row[1:]))
+                pending.clear()
+                raise NonFiniteLossError(
+                    f"loss became {row[0]} at step {step}"
+                    + (f" ({detail})" if detail else "")
+                    + "; lower the learning rate, clip gradients (grad_clip) or check the data"
+                )
+            self.history["loss"].append(row[0])
+            for name, value in zip(names, row[1:], strict=True):
+                self.history[name].append(value)
+            for name, value in numbers.items():
+                self.history[name].append(value)
+        bar.set_postfix(loss=f"{rows[-1][0]:.4g}")
+        if self.config.print_every:
+            for step, *_ in pending:
+                if (step + 1) % self.config.print_every == 0:
+                    print(
+                        f"step {step + 1:>6d}  loss {rows[step - pending[0][0]][0]:.5g}"
+                    )
+        pending.clear()
 
     def summary(self) -> str:
         """One line: steps, time and the final loss (mean of the last 1% of steps)."""
@@ -275,11 +414,9 @@ class Trainer:
         meta: dict[str, Any] | None = None,
     ) -> Path:
         """Save model, optimizer, sampler state and history so that :meth:`resume` continues exactly."""
-        extra = (
-            {"sampler": self.batch_fn.state_dict()}
-            if hasattr(self.batch_fn, "state_dict")
-            else None
-        )
+        extra: dict[str, Any] = {"rng": rng_state()}
+        if hasattr(self.batch_fn, "state_dict"):
+            extra["sampler"] = self.batch_fn.state_dict()
         meta = {
             "trainer_config": asdict(self.config),
             "seconds": self.seconds,
@@ -309,6 +446,9 @@ class Trainer:
             and hasattr(self.batch_fn, "load_state_dict")
         ):
             self.batch_fn.load_state_dict(ckpt.extra_state["sampler"])
+        if ckpt.extra_state and "rng" in ckpt.extra_state:
+            set_rng_state(ckpt.extra_state["rng"])
+        self._graphed = None  # the optimiser's tensors are new: record the step again
         self.step = ckpt.step
         self.history = defaultdict(list, {k: list(v) for k, v in ckpt.history.items()})
         self.seconds = float(ckpt.meta.get("seconds", 0.0))

@@ -162,6 +162,34 @@ def _slider(**kwargs):
     return SliderSpec(**kwargs)
 
 
+def _scale(name: str, *args, **kwargs):
+    import lib.scale
+
+    return getattr(lib.scale, name)(*args, **kwargs)
+
+
+class _TinyGrid:
+    factor_sizes = (2, 3)
+
+    def sample_factors(self, n, rng):
+        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
+
+    def render(self, factors):
+        return np.zeros((len(factors), 1, 4, 4), np.float32)
+
+
+def _resident(dataset, **kwargs):
+    from lib.data.resident import ResidentGrid
+
+    return ResidentGrid(_TinyGrid() if dataset is None else dataset, **kwargs)
+
+
+def _pair_stream(batch_size=4, seeds=(0,)):
+    from lib.pmp import PairStream
+
+    return PairStream(_TinyGrid(), batch_size, seeds)
+
+
 def cases() -> list[Case]:
     pmp, ada, spec = "lib.pmp.model", "lib.pmp.model", "lib.data.spikes"
     one = torch.ones(2, 2)
@@ -496,4 +524,52 @@ def cases() -> list[Case]:
         Case("export_onnx not callable", lambda: _export(np.zeros(2)), "callable"),
         Case("SliderSpec low > high", lambda: _slider(low=1.0, high=0.0), "low"),
         Case("SliderSpec low nan", lambda: _slider(low=NAN, high=1.0), "low"),
+        # ---- paper scale (lib.scale, lib.data.resident, lib.pmp.PairStream) ----
+        Case(
+            "TrainerConfig log_every 0",
+            lambda: _trainer_config(log_every=0),
+            "log_every",
+        ),
+        Case("StackedModels []", lambda: _scale("StackedModels", []), "models"),
+        Case(
+            "StackedModels two architectures",
+            lambda: _scale(
+                "StackedModels", [torch.nn.Linear(2, 2), torch.nn.Linear(2, 3)]
+            ),
+            "shapes",
+        ),
+        Case("StackedBatches []", lambda: _scale("StackedBatches", []), "batch_fns"),
+        Case(
+            "GraphedStep warmup 0",
+            lambda: _scale("GraphedStep", lambda b: b, "cpu", warmup=0),
+            "warmup",
+        ),
+        Case(
+            "resumable_fit max_minutes -1",
+            lambda: _scale(
+                "resumable_fit", None, _folder() / "r", {}, steps=1, max_minutes=-1.0
+            ),
+            "max_minutes",
+        ),  # fmt: skip
+        Case(
+            "resumable_fit checkpoint_minutes nan",
+            lambda: _scale(
+                "resumable_fit",
+                None,
+                _folder() / "r",
+                {},
+                steps=1,
+                checkpoint_minutes=NAN,
+            ),
+            "checkpoint_minutes",
+        ),  # fmt: skip
+        Case("ResidentGrid of a list", lambda: _resident([1, 2]), "dataset"),
+        Case("ResidentGrid workers 0", lambda: _resident(None, workers=0), "workers"),
+        Case("ResidentGrid limit -3", lambda: _resident(None, limit=-3), "limit"),
+        Case(
+            "PairStream batch_size 0", lambda: _pair_stream(batch_size=0), "batch_size"
+        ),
+        Case("PairStream seeds ()", lambda: _pair_stream(seeds=()), "seeds"),
+        Case("PairStream seed -1", lambda: _pair_stream(seeds=(-1,)), "seed"),
+        Case("PairStream seed 0.5", lambda: _pair_stream(seeds=(0.5,)), "seed"),
     ]

@@ -219,12 +219,16 @@ def atomic_trainer(
     schedule: str = "cosine",
     channels_last: bool = False,
     progress: bool | None = None,
+    log_every: int = 1,
+    cuda_graph: bool = False,
 ) -> Trainer:
     """A :class:`~lib.trainer.Trainer` with :func:`atomic_ae_loss`, Adam, warm-up and cosine decay.
 
     ``channels_last`` stores the model's and the batches' feature maps channels-last (NHWC),
     which the CPU convolution kernels prefer; the arithmetic is the same. The model's weights
-    are put back in the default layout when ``fit`` ends.
+    are put back in the default layout when ``fit`` ends. ``log_every`` and ``cuda_graph``: the
+    GPU options of :class:`~lib.trainer.TrainerConfig` (``bench/scale.py``); with a graph the
+    weights stay channels-last.
     """
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -239,9 +243,11 @@ def atomic_trainer(
         warmup_steps=min(warmup_steps, steps),
         schedule=schedule,
         progress=progress,
+        log_every=log_every,
+        cuda_graph=cuda_graph,
     )
     trainer = Trainer(model, atomic_ae_loss, batch_fn, config)
-    if channels_last:
+    if channels_last and not cuda_graph:  # a recorded graph holds the weights' storage
         trainer.add_callback(
             "on_fit_end", lambda t: t.model.to(memory_format=torch.contiguous_format)
         )

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from lib.config import check_field_types
+from lib.device import to_device
 from lib.errors import ParameterError, check_integer, check_real, is_real
 
 
@@ -166,7 +167,9 @@ def make_spikes(
     low, high = spec.amplitude
     amplitudes = low + (high - low) * torch.rand(n, spec.n_spikes, generator=generator)
     centres = _sample_centres(n, spec, generator)
-    amplitudes, centres = amplitudes.to(device), centres.to(device)
+    device = torch.device(device)
+    # drawn on the CPU (the same numbers on every device), copied without a wait for the GPU
+    amplitudes, centres = to_device(amplitudes, device), to_device(centres, device)
     images = render_spikes(amplitudes, centres, spec.image_size, spec.sigma)
     return SpikeData(images, amplitudes, centres, spec)
 
@@ -237,7 +240,7 @@ def make_crosses(
     generator = torch.Generator().manual_seed(seed)
     low, high = margin, image_size - 1 - margin
     centres = low + (high - low) * torch.rand(n, n_crosses, 2, generator=generator)
-    centres = centres.to(device)
+    centres = to_device(centres, torch.device(device))
     return render_crosses(centres, image_size, sigma, arm), centres
 
 

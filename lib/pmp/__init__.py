@@ -34,6 +34,7 @@ from lib.pmp.losses import (
     consistency_loss,
     distance_loss,
     distribution_loss,
+    draw_hybrids,
     gaussian_kl,
     loss_ramps,
     projector_distances,
@@ -79,6 +80,7 @@ from lib.pmp.model import (
     check_kind,
 )
 from lib.pmp.recipes import (
+    PairStream,
     PMPChapterConfig,
     SupportRecorder,
     checkpoint_name,
@@ -88,6 +90,7 @@ from lib.pmp.recipes import (
     new_model,
     pair_batches,
     pmp_objective,
+    scaled_trainer,
 )
 from lib.pmp.record import (
     DEVICE_CHECK_RECORD,
@@ -146,6 +149,9 @@ __all__ = [
     "SupportOverlap",
     "SparsityDescent",
     "SupportRecorder",
+    "PairStream",
+    "scaled_trainer",
+    "draw_hybrids",
     "adagvae_loss",
     "average_shared",
     "checkpoint_name",

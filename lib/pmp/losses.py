@@ -32,6 +32,9 @@ class PairBatch(NamedTuple):
     x1: torch.Tensor  # (B, C, 64, 64) in [0, 1]
     x2: torch.Tensor  # (B, C, 64, 64), a few factors changed
     step: int  # optimiser step the batch is for (drives the schedule)
+    # (2B,) the hybrids L_cons uses (swap_hybrids' draw), drawn ahead on the host so that
+    # a CUDA graph or batched seeds replay the plain step's draw; None: draw in the loss
+    pick: torch.Tensor | None = None
 
 
 def check_pair_batch(
@@ -41,11 +44,11 @@ def check_pair_batch(
     shape (B, C, H, W) and a step >= 0; with ``binary`` (a Bernoulli/BCE loss) the pixels must
     lie in [0, 1], the targets BCE is defined for. ``values=False`` skips the pixel check
     (two reductions and, on a GPU, one wait for the device per batch)."""
-    if not isinstance(batch, tuple) or len(batch) != 3:
+    if not isinstance(batch, tuple) or len(batch) not in (3, 4):
         raise ParameterError(
             f"batch must be a PairBatch (x1, x2, step), got {batch!r:.80}"
         )
-    x1, x2, step = batch
+    x1, x2, step = batch[:3]
     for name, x in (("x1", x1), ("x2", x2)):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or not x.is_floating_point():
             found = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -151,19 +154,31 @@ def distribution_loss(
     return scale * (1.0 / k - chosen.mean(0)).pow(2).mean()
 
 
+def draw_hybrids(
+    batch: int, k: int, count: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """``count`` distinct hybrids of the k * B (projector i, pair b), as flat indices i B + b
+    (on the CPU, from ``generator`` or torch's default one)."""
+    return torch.randperm(k * batch, generator=generator)[:count]
+
+
 def swap_hybrids(
     s1: torch.Tensor,
     s2: torch.Tensor,
     count: int,
     generator: torch.Generator | None = None,
+    pick: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``count`` hybrid codes: s(x2) with one projector's output taken from s(x1).
 
     Of the k * B possible hybrids (projector i, pair b), ``count`` distinct ones are drawn, as
     the authors' code does (it builds all k * B and keeps 2B). Returns (count, k, d).
+    ``pick``: the draw made beforehand by :func:`draw_hybrids` (then ``generator`` is unused).
     """
     batch, k, _ = s1.shape
-    pick = torch.randperm(k * batch, generator=generator)[:count].to(s1.device)
+    if pick is None:
+        pick = draw_hybrids(batch, k, count, generator)
+    pick = pick.to(s1.device)
     projector, pair = pick // batch, pick % batch  # the authors' (i, b) order
     hybrid = s2[pair].clone()  # (count, k, d)
     rows = torch.arange(len(pick), device=s1.device)
@@ -247,6 +262,7 @@ class PMPObjective:
         weights: PMPLossWeights | None = None,
         binary: bool = True,
         sparsity: str = "paper",
+        check_values: bool = True,
     ) -> None:
         if steps < 1 or max_epochs < 1:
             raise ValueError(
@@ -260,6 +276,10 @@ class PMPObjective:
         self.weights = weights or PMPLossWeights()
         self.binary = binary
         self.sparsity = sparsity
+        # False: the pixels were checked once at the source (a resident grid of {0, 1}
+        # images); the per-step check needs a wait for the device, which a CUDA graph
+        # or batched seeds (torch.func.vmap) cannot hold
+        self.check_values = check_values
 
     def epoch_of(self, step: int) -> int:
         return min(self.max_epochs - 1, step * self.max_epochs // self.steps)
@@ -267,8 +287,9 @@ class PMPObjective:
     def __call__(
         self, model: PMPAutoencoder, batch: PairBatch
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor | float]]:
-        check_pair_batch(batch, self.binary)
-        x1, x2, step = batch
+        check_pair_batch(batch, self.binary, values=self.check_values)
+        x1, x2, step = batch[:3]
+        pick = batch.pick if isinstance(batch, PairBatch) else None
         n = len(x1)
         images = torch.cat([x1, x2])  # (2B, C, H, W): the siamese pass
         out = model(images)
@@ -289,7 +310,8 @@ class PMPObjective:
             dis = distance_loss(s1, s2)
             reg = distribution_loss(s1, s2)
             if ramps.beta2 > 1e-2 and w.consistency > 0:
-                cons = consistency_loss(model, swap_hybrids(s1, s2, 2 * n), self.binary)
+                hybrids = swap_hybrids(s1, s2, 2 * n, pick=pick)
+                cons = consistency_loss(model, hybrids, self.binary)
         total = (
             rec
             + ramps.beta1 * (w.distance * dis + w.sparsity * spar)
@@ -350,7 +372,7 @@ def average_shared(
 
 
 def adagvae_loss(
-    model: AdaGVAE, batch: PairBatch
+    model: AdaGVAE, batch: PairBatch, check_values: bool = True
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Negative ELBO of both images with the adaptive averaged posteriors, averaged per image.
 
@@ -358,8 +380,8 @@ def adagvae_loss(
     coordinates), each the mean of the pair's two images, then over the batch; one
     reparameterised sample per image.
     """
-    check_pair_batch(batch, binary=True)
-    x1, x2, _ = batch
+    check_pair_batch(batch, binary=True, values=check_values)
+    x1, x2 = batch[:2]
     n = len(x1)
     q = model.posterior(torch.cat([x1, x2]))
     q1 = GaussianPosterior(q.mean[:n], q.logvar[:n])

@@ -14,6 +14,7 @@ and :func:`compare_means` read the ablation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,15 @@ import numpy as np
 import torch
 
 from lib.config import check_field_types
-from lib.data.dsprites import DSprites, sample_pairs
+from lib.data.dsprites import (
+    DSprites,
+    check_dataset,
+    sample_pair_factors,
+    sample_pairs,
+)
+from lib.data.resident import ResidentGrid
+from lib.device import to_device
+from lib.errors import ParameterError, check_integer
 from lib.metrics import MetricSizes
 from lib.notebook import RunSettings, checkpoint_meta, train_or_load
 from lib.pmp.losses import (
@@ -30,6 +39,7 @@ from lib.pmp.losses import (
     PMPLossWeights,
     PMPObjective,
     adagvae_loss,
+    draw_hybrids,
     sparsity_loss,
 )
 from lib.pmp.measure import N_PROBE, AdequacyRule, probe_images, support_matrix
@@ -40,6 +50,7 @@ from lib.pmp.model import (
     PMPConfig,
     check_kind,
 )
+from lib.scale import StackedModels, stacked_loss
 from lib.trainer import Trainer, TrainerConfig
 
 
@@ -139,6 +150,78 @@ def pair_batches(
     return batch
 
 
+class PairStream:
+    """The chapter's pairs for several seeds, gathered from a resident grid on the device.
+
+    ``batch(step) -> PairBatch``. For seed s and step t the pairs are those of
+    :func:`pair_batches` with seed s (numpy seed [s, t], the same factor sampling). ``source``
+    is a :class:`~lib.data.resident.ResidentGrid` (the images gathered by index on its device:
+    the same images) or a data set (rendered per step, as :func:`pair_batches`, then moved to
+    ``device``: on a CPU rendering the whole grid first is not worth it). The L_cons hybrids are
+    drawn here (:func:`~lib.pmp.losses.draw_hybrids`) from the seed's own torch generator, so a
+    CUDA graph or a stack of seeds replays the draw (the plain recipe draws them in the loss
+    from torch's global generator, so the two differ in which hybrids they use). With
+    ``stacked`` (default: more than one seed) every tensor has the seed dimension first, for
+    :class:`~lib.scale.StackedModels`. Its state (the generators) is saved with the trainer.
+    """
+
+    def __init__(
+        self,
+        source: ResidentGrid | DSprites,
+        batch_size: int,
+        seeds: tuple[int, ...],
+        k: int | None = None,
+        n_projectors: int = 10,
+        stacked: bool | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if not isinstance(seeds, tuple) or not seeds:
+            raise ParameterError(f"seeds must be a non-empty tuple, got {seeds!r:.60}")
+        for seed in seeds:
+            check_integer("seed", seed, minimum=0)
+        check_integer("batch_size", batch_size, minimum=1)
+        check_integer("n_projectors", n_projectors, minimum=1)
+        self.source, self.batch_size, self.seeds, self.k = source, batch_size, seeds, k
+        self.resident = isinstance(source, ResidentGrid)
+        self.sizes = source.sizes if self.resident else check_dataset(source)
+        self.device = source.device if self.resident else torch.device(device)
+        self.n_projectors = n_projectors
+        self.stacked = len(seeds) > 1 if stacked is None else stacked
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def __call__(self, step: int) -> PairBatch:
+        n = self.batch_size
+        factors, picks = [], []
+        for seed, generator in zip(self.seeds, self.generators, strict=True):
+            rng = np.random.default_rng([seed, step])
+            z1, z2 = sample_pair_factors(self.sizes, n, rng, self.k)
+            factors.append(np.concatenate([z1, z2]))  # (2B, n_factors)
+            picks.append(draw_hybrids(n, self.n_projectors, 2 * n, generator))
+        z = np.concatenate(factors)  # (S 2B, n_factors)
+        seeds = len(self.seeds)
+        pick = torch.stack(picks)  # (S, 2B)
+        if self.resident:
+            index = torch.from_numpy(self.source.index_of(z)).view(seeds, 2 * n)
+            both = to_device(torch.cat([index, pick], 1), self.device)  # one copy
+            index, pick = both[:, : 2 * n], both[:, 2 * n :]
+            images = self.source.images(index)  # (S, 2B, C, H, W)
+        else:
+            images = torch.from_numpy(self.source.render(z)).to(self.device)
+            images = images.view(seeds, 2 * n, *images.shape[1:])  # (S, 2B, C, H, W)
+            pick = pick.to(self.device)
+        x1, x2 = images[:, :n], images[:, n:]
+        if not self.stacked:
+            x1, x2, pick = x1[0], x2[0], pick[0]
+        return PairBatch(x1, x2, step, pick)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generators": [g.get_state() for g in self.generators]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for g, saved in zip(self.generators, state["generators"], strict=True):
+            g.set_state(saved)
+
+
 # --------------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------------
@@ -169,6 +252,67 @@ def make_trainer(
         progress=progress,
     )
     return Trainer(model, loss, batch_fn, config)
+
+
+def scaled_trainer(
+    kind: str,
+    seeds: tuple[int, ...],
+    steps: int,
+    source: ResidentGrid | DSprites,
+    chapter: PMPChapterConfig | None = None,
+    cuda_graph: bool = True,
+    log_every: int = 200,
+    stacked: bool | None = None,
+    progress: bool | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[Trainer, list[PMPAutoencoder | AdaGVAE]]:
+    """The chapter's recipe at paper scale (``experiments/reproduce.py``): ``kind`` for every
+    seed of ``seeds`` as one :class:`~lib.scale.StackedModels` (``stacked``; default: more than
+    one seed), pairs from :class:`PairStream` (``source``: a resident grid, or a data set
+    rendered per step on ``device``), the step recorded as a CUDA graph on a
+    GPU, the losses read back every ``log_every`` steps. Same networks, objective, Adam and
+    budget semantics as :func:`make_trainer` (the pixels are checked once, in the grid).
+    Returns the trainer and the seeds' models (fill them with ``trainer.model.unstack``).
+    """
+    chapter = chapter or get_config()
+    check_kind(kind)
+    if isinstance(source, ResidentGrid):
+        device = source.device
+    models = [new_model(kind, seed, chapter).to(device) for seed in seeds]
+    stacked = len(seeds) > 1 if stacked is None else stacked
+    graph_key = None
+    if kind == "adagvae":
+        loss: Callable[..., Any] = functools.partial(adagvae_loss, check_values=False)
+    else:
+        objective = pmp_objective(kind, steps, chapter.max_epochs)
+        objective.check_values = False
+        loss = objective
+
+        def graph_key(batch: PairBatch) -> int:  # the ramps change once per epoch
+            return objective.epoch_of(batch.step)
+
+    batches = PairStream(
+        source,
+        chapter.batch_size,
+        tuple(seeds),
+        chapter.k_changed,
+        chapter.pmp.n_projectors,
+        stacked,
+        device,
+    )
+    config = TrainerConfig(
+        steps=steps,
+        lr=chapter.lr,
+        weight_decay=chapter.weight_decay,
+        betas=chapter.betas,
+        progress=progress,
+        log_every=log_every,
+        cuda_graph=cuda_graph,
+    )
+    model: torch.nn.Module = StackedModels(models) if stacked else models[0]
+    if stacked:
+        loss = stacked_loss(loss)
+    return Trainer(model, loss, batches, config, graph_key=graph_key), models
 
 
 class SupportRecorder:

@@ -21,6 +21,7 @@ The paper publishes no code and gives no loss weights. The choices made here are
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +74,17 @@ def normal_quantiles(
     Eq. 4 writes the inverse CDF as ``mu + sqrt(2) sigma erfinv(2z - 1)``. That is the same as
     ``mu + sigma * ndtri(z)``; ``ndtri`` is used because it is more accurate in the tails.
     """
-    # computed in float64 on the CPU (MPS has no float64), then moved to the values' device/dtype
+    device = torch.device("cpu") if device is None else torch.device(device)
+    return _normal_quantiles(n, mu, sigma, device, dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _normal_quantiles(
+    n: int, mu: float, sigma: float, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    # Kept once per size and device: a copy from the CPU every step would make the host wait
+    # for the GPU, and a CUDA graph cannot record it. Computed in float64 on the CPU (MPS has
+    # no float64), then moved to the values' device and dtype. Callers do not write into it.
     levels = (torch.arange(1, n + 1, dtype=torch.float64) - 0.5) / n
     return (mu + sigma * torch.special.ndtri(levels)).to(device=device, dtype=dtype)
 
@@ -135,10 +146,10 @@ def decorrelation_loss(phi: torch.Tensor, harmonics: int = 2) -> torch.Tensor:
     feats = torch.cat([torch.cos(angles), torch.sin(angles)], dim=2)  # (S, d, 2K)
     feats = feats - feats.mean(dim=0, keepdim=True)
     cov = torch.einsum("sai,sbj->abij", feats, feats) / S  # (d, d, 2K, 2K)
-    off_diag = torch.triu(
-        torch.ones(d, d, dtype=torch.bool, device=phi.device), diagonal=1
-    )  # pairs a < b
-    return cov[off_diag].pow(2).sum()
+    # pairs a < b, row by row (the order a boolean mask selects in; indices, unlike a mask,
+    # need no wait for the device, so a CUDA graph can record the step)
+    a, b = torch.triu_indices(d, d, offset=1, device=phi.device)
+    return cov[a, b].pow(2).sum()
 
 
 @dataclass

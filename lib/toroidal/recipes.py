@@ -81,13 +81,16 @@ def torus_trainer(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool | None = None,
+    log_every: int = 1,
+    cuda_graph: bool = False,
 ) -> Trainer:
     """A :class:`~lib.trainer.Trainer` for ``model`` with :func:`torus_ae_loss` and Adam.
 
     Call ``.fit()`` to train (or ``.fit(n)`` to stop after n steps and go on later). ``images``
     (N, 1, 28, 28) in [0, 1] and ``labels`` (N,) should already sit on the model's device.
     Minibatches are shuffled epoch by epoch with ``seed``. The trainer's ``history`` holds the
-    total loss and every unweighted term, including those with weight 0.
+    total loss and every unweighted term, including those with weight 0. ``log_every`` and
+    ``cuda_graph``: the GPU options of :class:`~lib.trainer.TrainerConfig` (``bench/scale.py``).
     """
     if images.shape[0] != labels.shape[0]:
         raise ValueError(
@@ -95,9 +98,14 @@ def torus_trainer(
         )
     loss_fn = functools.partial(torus_ae_loss, weights=weights)
     sampler = TensorSampler(images, labels, batch_size=batch_size, seed=seed)
-    return Trainer(
-        model, loss_fn, sampler, TrainerConfig(steps=steps, lr=lr, progress=progress)
+    config = TrainerConfig(
+        steps=steps,
+        lr=lr,
+        progress=progress,
+        log_every=log_every,
+        cuda_graph=cuda_graph,
     )
+    return Trainer(model, loss_fn, sampler, config)
 
 
 def train_torus_ae(

@@ -1,0 +1,384 @@
+"""Paper-scale training on one machine: batched seeds, a step captured as a CUDA graph, runs
+that resume. Knows no paper; the chapters' recipes put it to work (``experiments/reproduce.py``).
+
+A training step of the book's models is small: on a GPU it waits on Python and kernel launches,
+not on arithmetic. Two levers feed the device instead:
+
+- :class:`StackedModels`: S models of one architecture (S seeds) held as one module whose
+  parameters are stacked along a new first dimension (S, ...), run with ``torch.func.vmap``, so
+  one kernel serves every seed. The seeds stay independent: the loss is the sum of the seeds'
+  losses, whose gradient with respect to seed s's parameters is seed s's own gradient, and Adam
+  acts element by element, so one Adam over the stack is S separate Adams.
+  :func:`stacked_loss` turns a ``loss_fn(model, batch)`` into the stack's loss.
+- :class:`GraphedStep` (through ``TrainerConfig(cuda_graph=True)``): the whole optimisation step
+  (forward, backward, Adam) recorded once as a CUDA graph and replayed, with the batch copied
+  into static buffers. On the CPU it is the plain step.
+
+:func:`resumable_fit` runs a :class:`~lib.trainer.Trainer` to its budget in sittings: it writes a
+checkpoint (model, optimiser, step, history, RNG states, the batch source's state) every few
+minutes through :meth:`Trainer.save <lib.trainer.Trainer.save>`, the book's one checkpoint writer,
+and picks up from it when called again.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from lib.errors import ConfigError, ParameterError, check_integer, check_real
+
+__all__ = [
+    "GraphedStep",
+    "StackedBatches",
+    "StackedModels",
+    "resumable_fit",
+    "stacked_loss",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# several seeds as one batched model
+# --------------------------------------------------------------------------------------------
+class _Call(nn.Module):
+    """Holds ``model`` so that ``functional_call`` can run any ``fn(model, *args)``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(self.model, *args)
+
+
+class StackedModels(nn.Module):
+    """``models`` (S of one architecture) as one module with parameters stacked (S, ...).
+
+    ``run(fn, *inputs)`` evaluates ``fn(model_s, *inputs_s)`` for every s at once
+    (``torch.func.vmap``; tensors in ``inputs`` carry the seed dimension first, other values are
+    shared); :meth:`unstack` copies the trained parameters back into ``S`` ordinary models.
+    """
+
+    def __init__(self, models: list[nn.Module]) -> None:
+        super().__init__()
+        if not isinstance(models, (list, tuple)) or not models:
+            raise ParameterError("models must be a non-empty list of nn.Module")
+        kinds = {type(m) for m in models}
+        if len(kinds) != 1 or not isinstance(models[0], nn.Module):
+            raise ParameterError(
+                f"models must share one architecture, got {sorted(k.__name__ for k in kinds)}"
+            )
+        shapes = [{k: v.shape for k, v in m.state_dict().items()} for m in models]
+        if any(s != shapes[0] for s in shapes[1:]):
+            raise ParameterError(
+                "models must have the same parameter shapes (one config)"
+            )
+        wrapped = [_Call(m) for m in models]
+        params, buffers = stack_module_state(wrapped)  # name -> (S, ...)
+        self.count = len(models)
+        self.names = list(params)
+        self.buffer_names = list(buffers)
+        self.stacked = nn.ParameterList(
+            nn.Parameter(params[n].detach().clone()) for n in self.names
+        )
+        for i, n in enumerate(self.buffer_names):
+            self.register_buffer(f"buffer_{i}", buffers[n].clone())
+        # the architecture without storage: functional_call supplies the tensors
+        self._template = [copy.deepcopy(wrapped[0]).to("meta")]
+
+    def _buffers_dict(self) -> dict[str, torch.Tensor]:
+        return {
+            n: getattr(self, f"buffer_{i}") for i, n in enumerate(self.buffer_names)
+        }
+
+    def run(self, fn: Callable[..., Any], *inputs: Any) -> Any:
+        """``fn(model, *inputs)`` for every model at once; tensors in ``inputs`` are (S, ...).
+
+        Random draws inside ``fn`` differ between the seeds (``randomness="different"``).
+        """
+        tensor_at = [i for i, x in enumerate(inputs) if torch.is_tensor(x)]
+        for i in tensor_at:
+            if inputs[i].shape[0] != self.count:
+                raise ParameterError(
+                    f"input {i} must have the seed dimension first ({self.count}), got "
+                    f"shape {tuple(inputs[i].shape)}"
+                )
+        template = self._template[0]
+
+        def one(params, buffers, *tensors):
+            args = list(inputs)
+            for i, t in zip(tensor_at, tensors, strict=True):
+                args[i] = t
+            return functional_call(template, (params, buffers), (fn, *args))
+
+        params = dict(zip(self.names, self.stacked, strict=True))
+        return vmap(one, randomness="different")(
+            params, self._buffers_dict(), *(inputs[i] for i in tensor_at)
+        )
+
+    def unstack(self, models: list[nn.Module]) -> list[nn.Module]:
+        """Copy seed s's parameters and buffers into ``models[s]``; return ``models``."""
+        if len(models) != self.count:
+            raise ParameterError(
+                f"need {self.count} models to unstack into, got {len(models)}"
+            )
+        prefix = "model."
+        stacked = dict(zip(self.names, self.stacked, strict=True))
+        stacked.update(self._buffers_dict())
+        for s, model in enumerate(models):
+            state = {
+                k[len(prefix) :]: v[s].detach().clone() for k, v in stacked.items()
+            }
+            model.load_state_dict(state)
+        return models
+
+
+def _split_batch(batch: Any) -> tuple[Callable[[list[Any]], Any], list[Any]]:
+    """A batch (a tensor, a tuple or a NamedTuple) as fields and a function rebuilding it."""
+    if torch.is_tensor(batch):
+        return (lambda fields: fields[0]), [batch]
+    if isinstance(batch, tuple):
+        if hasattr(batch, "_fields"):  # a NamedTuple
+            return (lambda fields: type(batch)(*fields)), list(batch)
+        return tuple, list(batch)
+    raise ParameterError(
+        f"a stacked batch must be a tensor or a tuple of fields, got {type(batch).__name__}"
+    )
+
+
+def stacked_loss(
+    loss_fn: Callable[[nn.Module, Any], Any],
+) -> Callable[[StackedModels, Any], tuple[torch.Tensor, dict[str, Any]]]:
+    """The loss of a :class:`StackedModels` from one model's ``loss_fn(model, batch)``.
+
+    The batch's tensors carry the seed dimension first; its other fields (a step) are shared.
+    Returns ``(total, parts)``: the total is the sum of the seeds' losses (so each seed gets
+    its own gradient); ``parts`` holds ``loss/s`` and ``name/s`` for each tensor part of each
+    seed s, and a number part (a schedule's weight, the same for all seeds) once.
+    """
+
+    def loss(stack: StackedModels, batch: Any) -> tuple[torch.Tensor, dict[str, Any]]:
+        rebuild, fields = _split_batch(batch)
+        numbers: dict[str, float] = {}
+
+        def one(model: nn.Module, *fields_s: Any):
+            out = loss_fn(model, rebuild(list(fields_s)))
+            total, parts = out if isinstance(out, tuple) else (out, {})
+            tensors = {}
+            for name, value in parts.items():
+                if torch.is_tensor(value):
+                    tensors[name] = value
+                else:
+                    numbers[name] = float(value)
+            return total, tensors
+
+        totals, tensor_parts = stack.run(one, *fields)  # (S,), {name: (S,)}
+        parts: dict[str, Any] = {}
+        for s in range(stack.count):
+            parts[f"loss/{s}"] = totals[s].detach()
+            for name, value in tensor_parts.items():
+                parts[f"{name}/{s}"] = value[s].detach()
+        parts.update(numbers)
+        return totals.sum(), parts
+
+    return loss
+
+
+class StackedBatches:
+    """One batch source per seed as one source of stacked batches (for :class:`StackedModels`).
+
+    ``batch(step)`` calls every seed's ``batch_fn(step)`` and stacks each tensor field along a
+    new first dimension (a tensor batch, a tuple or a NamedTuple; other fields must agree and
+    are kept once). Its state is the list of the sources' states (those that have one).
+    """
+
+    def __init__(self, batch_fns: list[Callable[[int], Any]]) -> None:
+        if not isinstance(batch_fns, (list, tuple)) or not batch_fns:
+            raise ParameterError("batch_fns must be a non-empty list of batch sources")
+        self.batch_fns = list(batch_fns)
+
+    def __call__(self, step: int) -> Any:
+        batches = [fn(step) for fn in self.batch_fns]
+        rebuild, first = _split_batch(batches[0])
+        columns = [_split_batch(b)[1] for b in batches]
+        fields = []
+        for i, value in enumerate(first):
+            if torch.is_tensor(value):
+                fields.append(torch.stack([c[i] for c in columns]))
+            else:
+                if any(c[i] != value for c in columns):
+                    raise ParameterError(
+                        f"field {i} of the seeds' batches differs and is not a tensor"
+                    )
+                fields.append(value)
+        return rebuild(fields)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "sources": [
+                fn.state_dict() if hasattr(fn, "state_dict") else None
+                for fn in self.batch_fns
+            ]
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for fn, saved in zip(self.batch_fns, state["sources"], strict=True):
+            if saved is not None:
+                fn.load_state_dict(saved)
+
+
+# --------------------------------------------------------------------------------------------
+# a step recorded once as a CUDA graph
+# --------------------------------------------------------------------------------------------
+def _tensors_of(batch: Any) -> list[torch.Tensor]:
+    if torch.is_tensor(batch):
+        return [batch]
+    if isinstance(batch, tuple):
+        return [x for x in batch if torch.is_tensor(x)]
+    raise ParameterError(
+        f"a graphed batch must be a tensor or a tuple of fields, got {type(batch).__name__}"
+    )
+
+
+_NO_KEY = object()
+
+
+class GraphedStep:
+    """``step_fn(batch)`` captured as a CUDA graph on first use, then replayed.
+
+    ``step_fn`` runs one whole optimisation step (zero the gradients with ``set_to_none=True``,
+    forward, backward, optimiser step; Adam built with ``capturable=True``) and returns tensors.
+    A replay reruns exactly the recorded kernels on new data copied into the recorded batch's
+    buffers, so everything that is not a tensor of the batch is frozen at capture: when such a
+    value changes the step (a schedule's epoch), ``key_fn(batch)`` must change, and the step is
+    recorded again. Before each capture ``warmup`` steps run eagerly on a side stream (real
+    steps, counted as such), as CUDA graphs need. On a CPU or MPS device it calls ``step_fn``.
+    """
+
+    def __init__(
+        self,
+        step_fn: Callable[[Any], Any],
+        device: torch.device,
+        key_fn: Callable[[Any], Hashable] | None = None,
+        warmup: int = 3,
+    ) -> None:
+        check_integer("warmup", warmup, minimum=1)
+        self.step_fn, self.device, self.key_fn, self.warmup = (
+            step_fn,
+            torch.device(device),
+            key_fn,
+            warmup,
+        )
+        self.enabled = self.device.type == "cuda"
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.key: Hashable = _NO_KEY
+        self.eager_left = warmup
+        self.captures = 0
+        self._static: list[torch.Tensor] = []
+        self._outputs: Any = None
+
+    def __call__(self, batch: Any) -> Any:
+        if not self.enabled:
+            return self.step_fn(batch)
+        key = self.key_fn(batch) if self.key_fn is not None else None
+        if self.graph is None and key == self.key and self.eager_left == 0:
+            pass  # warmed up for this key: capture below
+        elif key != self.key:  # a new key (or the first call): warm up, then record
+            self.graph, self._outputs, self.key = None, None, key
+            self.eager_left = self.warmup
+        if self.graph is None and self.eager_left > 0:
+            self.eager_left -= 1
+            side = torch.cuda.Stream(self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):
+                out = self.step_fn(batch)
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            return out
+        tensors = _tensors_of(batch)
+        if self.graph is None:
+            self._static = [t.clone() for t in tensors]
+            static_batch = _replace_tensors(batch, self._static)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records; runs nothing
+                self._outputs = self.step_fn(static_batch)
+            self.graph = graph
+            self.captures += 1
+        if len(tensors) != len(self._static) or any(
+            t.shape != s.shape for t, s in zip(tensors, self._static, strict=True)
+        ):
+            raise ParameterError(
+                "a graphed step needs batches of one shape; got "
+                f"{[tuple(t.shape) for t in tensors]} after {[tuple(s.shape) for s in self._static]}"
+            )
+        for static, new in zip(self._static, tensors, strict=True):
+            static.copy_(new, non_blocking=True)
+        self.graph.replay()
+        return self._outputs
+
+
+def _replace_tensors(batch: Any, tensors: list[torch.Tensor]) -> Any:
+    if torch.is_tensor(batch):
+        return tensors[0]
+    it = iter(tensors)
+    fields = [next(it) if torch.is_tensor(x) else x for x in batch]
+    return type(batch)(*fields) if hasattr(batch, "_fields") else tuple(fields)
+
+
+# --------------------------------------------------------------------------------------------
+# runs that resume
+# --------------------------------------------------------------------------------------------
+def resumable_fit(
+    trainer: Any,
+    path: str | Path,
+    model_config: dict[str, Any],
+    *,
+    steps: int | None = None,
+    checkpoint_minutes: float = 5.0,
+    max_minutes: float | None = None,
+    meta: dict[str, Any] | None = None,
+    checkpoint_steps: int | None = None,
+) -> bool:
+    """Train ``trainer`` to ``steps`` (default its config's) in sittings; True when done.
+
+    Resumes from ``path`` when its checkpoint exists; writes the checkpoint every
+    ``checkpoint_minutes`` (or every ``checkpoint_steps`` steps, e.g. in tests) and when it
+    stops: at the budget, or when ``max_minutes`` of this sitting are spent (False; run again
+    to go on). A resumed run is the same run: weights, optimiser, step, history, the RNG
+    states and the batch source's state all come back (:meth:`lib.trainer.Trainer.resume`).
+    """
+    target = trainer.config.steps if steps is None else steps
+    check_integer("steps", target, minimum=0)
+    check_real("checkpoint_minutes", checkpoint_minutes, 0.0, strict=True)
+    if max_minutes is not None:
+        check_real("max_minutes", max_minutes, 0.0, strict=True)
+    if checkpoint_steps is not None:
+        check_integer("checkpoint_steps", checkpoint_steps, minimum=1)
+    weights = Path(str(path) + ".pt")
+    if weights.is_file():
+        trainer.resume(path, model_config)
+    if trainer.step > target:
+        raise ConfigError(
+            f"the checkpoint at {path} is at step {trainer.step}, past the budget {target}"
+        )
+    start = time.monotonic()
+    while trainer.step < target:
+        left = None
+        if max_minutes is not None:
+            left = 60 * max_minutes - (time.monotonic() - start)
+            if left <= 0:
+                break
+        chunk_seconds = 60 * checkpoint_minutes
+        if left is not None:
+            chunk_seconds = min(chunk_seconds, left)
+        stop_at = target
+        if checkpoint_steps is not None:
+            stop_at = min(target, trainer.step + checkpoint_steps)
+        trainer.fit(stop_at, max_seconds=chunk_seconds)
+        trainer.save(path, model_config, meta)
+    return trainer.step >= target

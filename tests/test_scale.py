@@ -1,0 +1,317 @@
+"""Paper-scale machinery (lib.scale, lib.data.resident, the trainer's fast path) on the CPU.
+
+On a GPU the same code records CUDA graphs; ``bench/scale.py`` measures that and checks the
+graph's losses against the eager step's. Here: batched seeds give each seed's own losses, the
+fast path keeps the plain path's numbers, a resumed run is bit-identical to an uninterrupted
+one, and the resident grid gives the rendered images.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lib.data.dsprites import DSprites
+from lib.data.resident import ResidentGrid
+from lib.errors import DataError, NonFiniteLossError, ParameterError
+from lib.pmp import (
+    PairStream,
+    PMPObjective,
+    get_config,
+    new_model,
+    pair_batches,
+    scaled_trainer,
+)
+from lib.scale import GraphedStep, StackedModels, resumable_fit, stacked_loss
+from lib.trainer import TensorSampler, Trainer, TrainerConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class ToyGrid:
+    """Three factors (2, 3, 4); each image marks its factor values with pixels."""
+
+    factor_sizes = (2, 3, 4)
+
+    def sample_factors(self, n, rng):
+        return np.stack([rng.integers(0, s, n) for s in self.factor_sizes], 1)
+
+    def render(self, factors):
+        factors = np.asarray(factors)
+        images = np.zeros((len(factors), 1, 64, 64), np.float32)
+        for j in range(3):
+            images[np.arange(len(factors)), 0, j, factors[:, j]] = 1.0
+        return images
+
+
+class GreyGrid(ToyGrid):
+    def render(self, factors):
+        return super().render(factors) * 0.3  # not a multiple of 1/255
+
+
+# --------------------------------------------------------------------------------------------
+# the resident grid
+# --------------------------------------------------------------------------------------------
+def test_the_resident_grid_gives_the_rendered_images():
+    data = ToyGrid()
+    grid = ResidentGrid(data, chunk=5, workers=2)
+    assert grid.count == 24 and grid.data.dtype == torch.uint8
+    factors = data.sample_factors(10, np.random.default_rng(0))
+    index = torch.from_numpy(grid.index_of(factors))
+    assert torch.equal(grid.images(index), torch.from_numpy(data.render(factors)))
+
+
+def test_pairs_from_the_grid_are_the_chapters_pairs():
+    data = ToyGrid()
+    grid = ResidentGrid(data)
+    for step in (0, 3):
+        plain = pair_batches(data, 6, 2)(step)
+        resident = PairStream(grid, 6, (2,), stacked=False)(step)
+        stacked = PairStream(data, 6, (2, 5))(step)  # rendered per step, two seeds
+        assert torch.equal(plain.x1, resident.x1) and torch.equal(plain.x2, resident.x2)
+        assert torch.equal(stacked.x1[0], plain.x1)
+        assert stacked.x1.shape == (2, 6, 1, 64, 64) and stacked.pick.shape == (2, 12)
+        assert torch.equal(resident.pick, stacked.pick[0])  # the seed's own generator
+        assert not torch.equal(stacked.pick[0], stacked.pick[1])
+
+
+def test_pairs_from_dsprites_match_the_rendered_stream():
+    data = DSprites()
+    batch = PairStream(data, 8, (3,), stacked=False)(5)
+    plain = pair_batches(data, 8, 3)(5)
+    assert torch.equal(batch.x1, plain.x1) and torch.equal(batch.x2, plain.x2)
+
+
+def test_the_resident_grid_refuses_what_uint8_would_change():
+    with pytest.raises(DataError, match="1/255"):
+        ResidentGrid(GreyGrid())
+    grid = ResidentGrid(ToyGrid(), limit=6)
+    with pytest.raises(ParameterError, match="limit"):
+        grid.index_of(np.array([[1, 2, 3]]))
+    with pytest.raises(ParameterError, match="index"):
+        grid.images(torch.zeros(3))
+
+
+# --------------------------------------------------------------------------------------------
+# batched seeds
+# --------------------------------------------------------------------------------------------
+def test_batched_seeds_train_as_each_seed_alone():
+    chapter = get_config()
+    data, steps = ToyGrid(), 6
+    seeds = (0, 1)
+    objective = PMPObjective(steps, 3, check_values=False)
+    config = TrainerConfig(steps=steps, lr=chapter.lr, progress=False)
+    alone = []
+    for seed in seeds:
+        model = new_model("pmp", seed)
+        stream = PairStream(data, 4, (seed,), stacked=False)
+        trainer = Trainer(model, objective, stream, config)
+        trainer.fit()
+        alone.append((model, trainer.history))
+    models = [new_model("pmp", seed) for seed in seeds]
+    stack = StackedModels(models)
+    trainer = Trainer(
+        stack, stacked_loss(objective), PairStream(data, 4, seeds), config
+    )
+    trainer.fit()
+    stack.unstack(models)
+    for s, (_model, history) in enumerate(alone):
+        np.testing.assert_allclose(
+            trainer.history[f"loss/{s}"], history["loss"], rtol=1e-4, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            trainer.history[f"consistency/{s}"],
+            history["consistency"],
+            rtol=1e-3,
+            atol=1e-6,
+        )
+    assert trainer.history["beta1"] == alone[0][1]["beta1"]  # a number part, once
+    # the sum is what the optimiser sees, and it is the seeds' losses added
+    total = [a + b for a, b in zip(alone[0][1]["loss"], alone[1][1]["loss"])]
+    np.testing.assert_allclose(trainer.history["loss"], total, rtol=1e-4)
+
+
+def test_unstacking_returns_each_seeds_weights():
+    models = [new_model("pmp", s) for s in (0, 1, 2)]
+    stack = StackedModels(models)
+    copies = stack.unstack([new_model("pmp", 9) for _ in range(3)])
+    for model, copy in zip(models, copies):
+        for (name, a), b in zip(model.state_dict().items(), copy.state_dict().values()):
+            assert torch.equal(a, b), name
+
+
+def test_stacked_models_refuse_what_cannot_stack():
+    with pytest.raises(ParameterError, match="architecture"):
+        StackedModels([new_model("pmp", 0), new_model("adagvae", 0)])
+    with pytest.raises(ParameterError, match="non-empty"):
+        StackedModels([])
+    stack = StackedModels([new_model("pmp", 0), new_model("pmp", 1)])
+    with pytest.raises(ParameterError, match="seed dimension"):
+        stack.run(lambda model, x: model.encode(x), torch.zeros(3, 4, 1, 64, 64))
+    with pytest.raises(ParameterError, match="unstack"):
+        stack.unstack([new_model("pmp", 0)])
+
+
+# --------------------------------------------------------------------------------------------
+# the trainer's fast path
+# --------------------------------------------------------------------------------------------
+def _regression(seed: int = 0):
+    torch.manual_seed(seed)
+    x = torch.randn(64, 5)
+    y = x @ torch.randn(5, 1) + 0.1 * torch.randn(64, 1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)
+    )
+
+    def loss(net, batch):
+        xb, yb = batch
+        error = (net(xb) - yb).pow(2)
+        return error.mean(), {"max": error.max(), "scale": 2.0}
+
+    return model, loss, TensorSampler(x, y, batch_size=16, seed=seed)
+
+
+def test_reading_losses_every_n_steps_keeps_every_number():
+    runs = []
+    for log_every in (1, 7):
+        model, loss, sampler = _regression()
+        config = TrainerConfig(
+            steps=30, lr=1e-2, schedule="cosine", warmup_steps=3, progress=False
+        )
+        config.log_every = log_every
+        trainer = Trainer(model, loss, sampler, config)
+        trainer.fit()
+        runs.append((trainer.history, [p.detach().clone() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]  # every step's loss and parts, bit for bit
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+    assert len(runs[1][0]["loss"]) == 30 and runs[1][0]["scale"] == [2.0] * 30
+
+
+def test_the_fast_path_names_the_step_of_a_non_finite_loss():
+    model, _, sampler = _regression()
+
+    def loss(net, batch):
+        xb, yb = batch
+        value = (net(xb) - yb).pow(2).mean()
+        return value * (math.inf if sampler._pos == 48 else 1.0)
+
+    config = TrainerConfig(steps=10, progress=False, log_every=5)
+    with pytest.raises(NonFiniteLossError, match="at step 2"):
+        Trainer(model, loss, sampler, config).fit()
+
+
+def test_a_graphed_step_on_the_cpu_is_the_plain_step():
+    calls = []
+    step = GraphedStep(
+        lambda batch: calls.append(batch) or batch * 2, torch.device("cpu")
+    )
+    assert not step.enabled
+    assert torch.equal(step(torch.ones(2)), torch.full((2,), 2.0)) and len(calls) == 1
+    config = TrainerConfig(steps=4, progress=False, cuda_graph=True, log_every=2)
+    model, loss, sampler = _regression()
+    trainer = Trainer(model, loss, sampler, config)
+    trainer.fit()
+    assert len(trainer.history["loss"]) == 4 and trainer._graphed.captures == 0
+
+
+def test_fit_stops_after_max_seconds():
+    model, loss, sampler = _regression()
+    trainer = Trainer(model, loss, sampler, TrainerConfig(steps=50, progress=False))
+    trainer.fit(max_seconds=0.0)
+    assert trainer.step == 0
+
+
+# --------------------------------------------------------------------------------------------
+# runs that resume
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "seeds"), [("adagvae", (0,)), ("pmp", (0, 1))], ids=["adagvae", "pmp-x2"]
+)
+def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, kind, seeds):
+    data, steps = ToyGrid(), 8
+
+    def trainer():
+        made, models = scaled_trainer(
+            kind, seeds, steps, data, cuda_graph=False, log_every=3, progress=False
+        )
+        made.batch_fn.batch_size = 4  # a small batch keeps the test short
+        return made, models
+
+    whole, _ = trainer()
+    torch.manual_seed(123)  # the run's own draws (Ada-GVAE's noise) start from here
+    assert resumable_fit(whole, tmp_path / "whole", {"kind": kind}) is True
+
+    first, _ = trainer()
+    torch.manual_seed(123)
+    resumable_fit(first, tmp_path / "split", {"kind": kind}, steps=3)  # a sitting ends
+    assert first.step == 3
+    torch.manual_seed(999)  # another process, another global RNG state
+    second, _ = trainer()
+    assert (
+        resumable_fit(second, tmp_path / "split", {"kind": kind}, checkpoint_steps=2)
+        is True
+    )
+    assert second.step == steps
+    assert second.history == whole.history
+    for a, b in zip(whole.model.parameters(), second.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_a_sitting_out_of_time_stops_and_says_so(tmp_path):
+    model, loss, sampler = _regression()
+    trainer = Trainer(model, loss, sampler, TrainerConfig(steps=20, progress=False))
+    assert resumable_fit(trainer, tmp_path / "run", {}, max_minutes=1e-9) is False
+    assert trainer.step == 0
+
+
+# --------------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------------
+def _reproduce():
+    spec = importlib.util.spec_from_file_location(
+        "reproduce", ROOT / "experiments" / "reproduce.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_reproduce_command_reads_seeds_and_budgets():
+    reproduce = _reproduce()
+    assert reproduce.parse_seeds("0-4") == (0, 1, 2, 3, 4)
+    assert reproduce.parse_seeds("0,2,2") == (0, 2)
+    assert reproduce.budget_steps("paper", 10) == 691_200 == 30 * 737_280 // 32
+    assert reproduce.budget_steps("cpu", 10) == 10
+    assert reproduce.budget_steps("250", 10) == 250
+    for bad in ("3-1", "x", "-1"):
+        with pytest.raises(Exception, match="seeds"):
+            reproduce.parse_seeds(bad)
+    with pytest.raises(Exception, match="budget"):
+        reproduce.budget_steps("0", 10)
+
+
+def test_the_reproduce_command_trains_in_sittings_and_records_once(tmp_path):
+    reproduce = _reproduce()
+    argv = [
+        "atomic", "--budget", "4", "--seeds", "0-1", "--out", str(tmp_path),
+        "--log-every", "3", "--checkpoint-minutes", "0.001",
+    ]  # fmt: skip
+    assert reproduce.main([*argv, "--max-minutes", "1e-9"]) == 3  # out of time
+    assert not (tmp_path / "records.jsonl").exists()
+    assert reproduce.main(argv) == 0
+    records = (tmp_path / "records.jsonl").read_text().splitlines()
+    assert [json.loads(r)["seed"] for r in records] == [0, 1]
+    first = json.loads(records[0])
+    assert first["steps"] == 4 and first["seeds_trained_together"] == 2
+    assert set(first["block_r2"]) == {"amplitude", "x", "y"} and first["test_mse"] > 0
+    assert (tmp_path / "models" / "atomic_chapter_seed1.pt").is_file()
+    assert reproduce.main(argv) == 0  # done: nothing trained or recorded again
+    assert (tmp_path / "records.jsonl").read_text().splitlines() == records
+    with pytest.raises(SystemExit):
+        reproduce.main(["torus", "--budget", "paper", "--out", str(tmp_path)])
