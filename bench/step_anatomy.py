@@ -1,12 +1,20 @@
-"""Where a paper-scale PMP step spends its time on a GPU: the host's pair sampling, the
-batch's gather, and the recorded graph's replay, each timed alone.
+"""Where a paper-scale PMP step spends its time on a GPU, and what the next levers give.
 
-    python bench/step_anatomy.py --device cuda --seeds 1,5
+    python bench/step_anatomy.py --device cuda --seeds 1,5 --json anatomy.json
 
-For each seed count: ms per call of :class:`lib.pmp.PairStream` (numpy sampling, one pinned
-copy, the gather from the resident grid), of the graph's replay on a fixed batch, and of the
-two together as :func:`lib.pmp.scaled_trainer` runs them. The replay alone bounds what any
-data pipeline could reach; the gap to the whole step is the host's share.
+Part 1, for each seed count (one seed alone, or the seeds batched with ``torch.func.vmap``): ms
+per call of :class:`lib.pmp.PairStream` (numpy sampling, one pinned copy, the gather from the
+resident grid), of the recorded graph's replay on a fixed batch, and of the whole step as
+:func:`lib.pmp.scaled_trainer` runs it. The replay alone bounds what any data pipeline could
+reach; the gap to the whole step is the host's share.
+
+Part 2 (``--levers``, CUDA only), each a variant of the one-seed graphed step, in ms per step:
+channels-last weights and activations; bf16 autocast; and S seeds as S graphs replayed on S
+CUDA streams, so that the GPU overlaps small kernels of different seeds (instead of vmap's
+grouped convolutions). Part 3 (``--kernels``): the CUDA kernels of five eager steps, by GPU
+time, and how many a step launches.
+
+On a CPU only part 1 runs (without a replay) and its numbers only check the code.
 """
 
 from __future__ import annotations
@@ -23,17 +31,156 @@ from lib.data.resident import ResidentGrid
 from lib.device import resolve_device
 from lib.pmp import PairStream, get_config, scaled_trainer
 
+BUDGET = 691_200  # the paper's steps
+START = BUDGET * 20 // 30  # the schedule's epoch 20 of 30: every loss term on
 
-def timed_fit(trainer, begin: int, steps: int) -> float:
-    """ms per step of ``trainer.fit`` over ``steps`` steps from ``begin`` (one call)."""
-    device = trainer.device
+
+def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    started = time.perf_counter()
-    trainer.fit(begin + steps)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return 1000 * (time.perf_counter() - started) / steps
+
+
+def ms_per_call(fn, n: int, device: torch.device) -> float:
+    sync(device)
+    begin = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    sync(device)
+    return 1000 * (time.perf_counter() - begin) / n
+
+
+def ms_per_step(trainer, steps: int) -> float:
+    """ms per step of one ``trainer.fit`` call over ``steps`` steps."""
+    sync(trainer.device)
+    begin = time.perf_counter()
+    trainer.fit(trainer.step + steps)
+    sync(trainer.device)
+    return 1000 * (time.perf_counter() - begin) / steps
+
+
+def graphed(source, seeds, device, loss_wrapper=None, channels_last=False):
+    """A warmed-up, recorded PMP trainer for ``seeds`` at the schedule's epoch 20."""
+    trainer, _ = scaled_trainer(
+        "pmp", seeds, BUDGET, source, get_config(), progress=False, device=device
+    )
+    if loss_wrapper is not None:
+        trainer.loss_fn = loss_wrapper(trainer.loss_fn)
+    if channels_last:
+        trainer.model.to(memory_format=torch.channels_last)
+    trainer.step = START
+    trainer.fit(START + 20)  # warm-up and recording
+    return trainer
+
+
+def anatomy(args, source, device) -> list[dict]:
+    rows = []
+    for count in (int(c) for c in args.seeds.split(",")):
+        seeds = tuple(range(count))
+        stream = PairStream(source, get_config().batch_size, seeds, device=device)
+        data_ms = ms_per_call(lambda i, s=stream: s(START + i), args.steps, device)
+        trainer = graphed(source, seeds, device)
+        step_ms = ms_per_step(trainer, args.steps)
+        graph = trainer._graphed
+        replay_ms = None
+        if graph is not None and graph.graph is not None:
+            replay_ms = ms_per_call(
+                lambda i, g=graph: g.graph.replay(), args.steps, device
+            )
+        row = {
+            "seeds": count,
+            "batched": count > 1,
+            "pairs_ms": round(data_ms, 3),
+            "replay_ms": None if replay_ms is None else round(replay_ms, 3),
+            "step_ms": round(step_ms, 3),
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def bf16(loss_fn):
+    def loss(model, batch):
+        # no weight cache: a recorded graph must not hold casts made before it
+        with torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):
+            return loss_fn(model, batch)
+
+    return loss
+
+
+def levers(args, source, device) -> list[dict]:
+    rows = []
+    for label, kwargs in (
+        ("one seed, graph", {}),
+        ("one seed, graph, channels-last", {"channels_last": True}),
+        ("one seed, graph, bf16 autocast", {"loss_wrapper": bf16}),
+    ):
+        trainer = graphed(source, (0,), device, **kwargs)
+        row = {"variant": label, "step_ms": round(ms_per_step(trainer, args.steps), 3)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        del trainer
+    count = max(int(c) for c in args.seeds.split(","))
+    trainers = [graphed(source, (s,), device) for s in range(count)]
+    streams = [torch.cuda.Stream(device) for _ in trainers]
+    sync(device)
+
+    def step(i: int) -> None:
+        for trainer, stream in zip(trainers, streams, strict=True):
+            with torch.cuda.stream(stream):
+                trainer._graphed(trainer.batch_fn(START + 20 + i))
+
+    # each seed's step on its own stream; the first call waits for the default stream
+    for stream in streams:
+        stream.wait_stream(torch.cuda.current_stream(device))
+    ms = ms_per_call(step, args.steps, device)
+    row = {
+        "variant": f"{count} seeds as {count} graphs on {count} streams",
+        "step_ms": round(ms, 3),
+        "model_steps_per_s": round(1000 * count / ms, 1),
+    }
+    rows.append(row)
+    print(json.dumps(row), flush=True)
+    return rows
+
+
+def kernels(source, device) -> dict:
+    from torch.profiler import ProfilerActivity, profile
+
+    trainer, _ = scaled_trainer(
+        "pmp",
+        (0,),
+        BUDGET,
+        source,
+        get_config(),
+        cuda_graph=False,
+        progress=False,
+        device=device,
+    )
+    trainer.step = START
+    trainer.fit(START + 5)
+    sync(device)
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        trainer.fit(START + 10)
+        sync(device)
+    events = [e for e in prof.key_averages() if e.device_type.name == "CUDA"]
+    events.sort(key=lambda e: e.self_device_time_total, reverse=True)
+    total = sum(e.self_device_time_total for e in events)
+    launches = sum(e.count for e in events)
+    top = [
+        {
+            "kernel": e.key[:90],
+            "calls_per_step": e.count / 5,
+            "us_per_step": round(e.self_device_time_total / 5, 1),
+        }
+        for e in events[:20]
+    ]
+    out = {
+        "gpu_us_per_step": round(total / 5, 1),
+        "kernels_per_step": launches / 5,
+        "top": top,
+    }
+    print(json.dumps(out, indent=1), flush=True)
+    return out
 
 
 def main() -> None:
@@ -41,51 +188,27 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--seeds", default="1,5")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--levers", action="store_true")
+    parser.add_argument("--kernels", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     device = resolve_device(args.device)
-    chapter = get_config()
     source = DSprites()
     if device.type == "cuda":
         source = ResidentGrid(source, device, workers=os.cpu_count() or 1)
-    budget, rows = 691_200, []
-    start = budget * 20 // 30
-    for count in (int(c) for c in args.seeds.split(",")):
-        seeds = tuple(range(count))
-
-        def timed(fn, n):
-            torch.cuda.synchronize(device) if device.type == "cuda" else None
-            begin = time.perf_counter()
-            for i in range(n):
-                fn(i)
-            torch.cuda.synchronize(device) if device.type == "cuda" else None
-            return 1000 * (time.perf_counter() - begin) / n
-
-        stream = PairStream(source, chapter.batch_size, seeds, device=device)
-        data_ms = timed(lambda i: stream(start + i), args.steps)  # noqa: B023
-        trainer, _ = scaled_trainer(
-            "pmp", seeds, budget, source, chapter, progress=False, device=device
-        )
-        trainer.step = start
-        trainer.fit(start + 20)  # warm-up and recording
-        whole_ms = timed_fit(trainer, start + 20, args.steps)
-        graph = trainer._graphed
-        replay_ms = (
-            timed(lambda i: graph.graph.replay(), args.steps)  # noqa: B023
-            if graph is not None and graph.graph is not None
-            else None
-        )
-        row = {
-            "seeds": count,
-            "pairs_ms": round(data_ms, 3),
-            "replay_ms": None if replay_ms is None else round(replay_ms, 3),
-            "step_ms": round(whole_ms, 3),
-        }
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": str(device), "rows": rows}, f, indent=1)
+    out: dict = {"device": str(device), "torch": torch.__version__}
+    if device.type == "cuda":
+        out["gpu"] = torch.cuda.get_device_name(device)
+    parts = [("anatomy", lambda: anatomy(args, source, device))]
+    if device.type == "cuda" and args.kernels:
+        parts.append(("kernels", lambda: kernels(source, device)))
+    if device.type == "cuda" and args.levers:
+        parts.append(("levers", lambda: levers(args, source, device)))
+    for name, run in parts:
+        out[name] = run()
+        if args.json:  # after each part, so a time limit keeps what was measured
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -217,10 +217,12 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
     steps = budget_steps(args.budget, chapter.steps, PAPER_STEPS["pmp"])
     source: ResidentGrid | DSprites = DSprites()
     if device.type != "cpu":  # on a CPU rendering per step costs less than the grid
-        source = ResidentGrid(source, device, workers=args.workers)
+        cache = args.grid_cache or sitting.out / "dsprites_grid.npy"
+        source = ResidentGrid(source, device, workers=args.workers, cache=cache)
+        how = f"read from {cache}" if source.from_cache else "rendered"
         print(
             f"dSprites grid on the device: {source.count:,} images, "
-            f"{source.nbytes / 2**30:.2f} GiB, "
+            f"{source.nbytes / 2**30:.2f} GiB, {how} in "
             f"{time.perf_counter() - sitting.started:.1f} s",
             flush=True,
         )
@@ -398,6 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     group.add_argument("--workers", type=int, default=1, help="grid renderers")
     group.add_argument("--quick-sizes", action="store_true")
+    group.add_argument(
+        "--grid-cache",
+        type=Path,
+        default=None,
+        help="where the rendered grid is kept between sittings (OUT/dsprites_grid.npy)",
+    )
     parser.add_argument_group("torus").add_argument(
         "--weights", choices=("faithful", "plain", "decorrelated"), default="faithful"
     )

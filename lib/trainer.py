@@ -4,8 +4,8 @@ The trainer knows no paper. A chapter gives it
 
 - ``model``: an ``nn.Module``;
 - ``loss_fn(model, batch) -> loss`` or ``(loss, parts)``, where ``parts`` maps names to scalar
-  tensors logged beside the loss (e.g. reconstruction and regulariser; a part named ``loss`` is
-  ignored, the total is always recorded once per step);
+  tensors logged beside the loss (e.g. reconstruction and regulariser); the total is recorded
+  as ``loss``, so no part may take that name;
 - ``batch_fn(step) -> batch``: where batches come from. :class:`TensorSampler` draws shuffled
   minibatches from tensors that already sit on the device; a synthetic generator is a lambda.
 
@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import check_field_types
-from .errors import NonFiniteLossError, check_integer
+from .errors import NonFiniteLossError, ParameterError, check_integer
 from .scale import GraphedStep
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
@@ -158,6 +158,17 @@ class TensorSampler:
         self._order_on_device = None
 
 
+def _unpack(out: LossOutput) -> tuple[torch.Tensor, dict[str, Any]]:
+    """``(total, parts)`` of a loss; the total is recorded as ``loss``, so no part may be."""
+    loss, parts = out if isinstance(out, tuple) else (out, {})
+    if "loss" in parts:
+        raise ParameterError(
+            "a loss part is named 'loss'; the trainer records the total under that name, "
+            "so name the part otherwise"
+        )
+    return loss, parts
+
+
 def rng_state() -> dict[str, Any]:
     """torch's global random states (CPU, and every GPU's), for a checkpoint."""
     state: dict[str, Any] = {"cpu": torch.get_rng_state()}
@@ -279,7 +290,7 @@ class Trainer:
                 break
             batch = self.batch_fn(self.step)
             out = self.loss_fn(self.model, batch)
-            loss, parts = out if isinstance(out, tuple) else (out, {})
+            loss, parts = _unpack(out)
             value = float(loss.detach())
             if not math.isfinite(value):
                 bar.close()
@@ -301,10 +312,6 @@ class Trainer:
             self.optimizer.step()
             self.history["loss"].append(value)
             for name, part in parts.items():
-                if (
-                    name == "loss"
-                ):  # the total is recorded above; a part of the same name would double it
-                    continue
                 self.history[name].append(
                     float(part.detach()) if torch.is_tensor(part) else float(part)
                 )
@@ -319,7 +326,7 @@ class Trainer:
     def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
         """Forward, backward, optimiser step; the loss and tensor parts stay on the device."""
         out = self.loss_fn(self.model, batch)
-        loss, parts = out if isinstance(out, tuple) else (out, {})
+        loss, parts = _unpack(out)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
@@ -327,7 +334,7 @@ class Trainer:
                 self.model.parameters(), self.config.grad_clip
             )
         self.optimizer.step()
-        names = tuple(n for n, v in parts.items() if torch.is_tensor(v) and n != "loss")
+        names = tuple(n for n, v in parts.items() if torch.is_tensor(v))
         numbers = {n: float(v) for n, v in parts.items() if not torch.is_tensor(v)}
         values = [loss.detach()] + [parts[n].detach() for n in names]
         record = torch.stack([v.reshape(()).float() for v in values])  # (1 + parts,)
@@ -440,6 +447,9 @@ class Trainer:
         ckpt = load_checkpoint(path, self.model, expected_config=model_config)
         if ckpt.optimizer_state is not None:
             self.optimizer.load_state_dict(ckpt.optimizer_state)
+            for group in self.optimizer.param_groups:
+                if torch.is_tensor(group["lr"]):  # a graph's rate lives on its device
+                    group["lr"] = group["lr"].to(self.device)
         if (
             ckpt.extra_state
             and "sampler" in ckpt.extra_state

@@ -403,7 +403,7 @@ def cases() -> list[Case]:
         ),
         Case(
             "CrossesSpec margin 20",
-            lambda: _config("lib.atomic.recipes", "CrossesSpec", margin=20.0),
+            lambda: _config("lib.data.spikes", "CrossesSpec", margin=20.0),
             "margin",
         ),
         Case(

@@ -88,6 +88,19 @@ def test_pairs_from_dsprites_match_the_rendered_stream():
     assert torch.equal(batch.x1, plain.x1) and torch.equal(batch.x2, plain.x2)
 
 
+def test_a_cached_grid_is_read_back_and_a_stale_one_rendered_again(tmp_path):
+    cache = tmp_path / "grid.npy"
+    made = ResidentGrid(ToyGrid(), cache=cache)
+    assert not made.from_cache and cache.is_file()
+    again = ResidentGrid(ToyGrid(), cache=cache)
+    assert again.from_cache and torch.equal(again.data, made.data)
+    assert again.levels == made.levels
+    other = ResidentGrid(ToyGrid(), cache=cache, limit=10)  # another grid: render
+    assert not other.from_cache and other.count == 10
+    cache.write_bytes(cache.read_bytes()[:100])  # a truncated file: render
+    assert not ResidentGrid(ToyGrid(), cache=cache, limit=10).from_cache
+
+
 def test_the_resident_grid_refuses_what_uint8_would_change():
     with pytest.raises(DataError, match="1/255"):
         ResidentGrid(GreyGrid())

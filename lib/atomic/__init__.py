@@ -54,7 +54,6 @@ from lib.atomic.model import (
 from lib.atomic.recipes import (
     FILLING_MODELS,
     AtomicChapterConfig,
-    CrossesSpec,
     atomic_trainer,
     block_slider_ranges,
     cross_batches,
@@ -70,6 +69,7 @@ from lib.atomic.recipes import (
     spike_test_set,
 )
 from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
+from lib.data.spikes import CrossesSpec  # the crosses' settings, beside SpikeSpec
 
 __all__ = [
     "block_predictability",

@@ -17,38 +17,12 @@ from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
 from lib.config import check_field_types
 from lib.data.mnist import upsample
-from lib.data.spikes import SpikeSpec, make_crosses, make_spikes
+from lib.data.spikes import CrossesSpec, SpikeSpec, make_crosses, make_spikes
 from lib.notebook import RunSettings, train_or_load
 from lib.sliders import SliderSpec
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 BatchFn = Callable[[int], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class CrossesSpec:
-    """Two crosses per 32x32 image (Proposition II.2): full-length lines or short arms."""
-
-    image_size: int = 32
-    n_crosses: int = 2
-    sigma: float = 1.0
-    arm: float | None = None  # None: separable atoms (full-length lines)
-    margin: float = 4.0
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-        if self.image_size < 8 or self.n_crosses < 1 or not self.sigma > 0:
-            raise ValueError(
-                f"need image_size >= 8, n_crosses >= 1 and sigma > 0, got {self.image_size}, "
-                f"{self.n_crosses}, {self.sigma}"
-            )
-        if self.arm is not None and not self.arm > 0:
-            raise ValueError(f"arm must be positive or None, got {self.arm}")
-        if not 0 <= self.margin <= (self.image_size - 1) / 2:
-            # a larger margin puts the centres outside the band it means to keep free
-            raise ValueError(
-                f"margin must be in [0, (image_size - 1) / 2], got {self.margin}"
-            )
 
 
 def _atomic(n_atoms: int, atom_dim: int, image_size: int = 64) -> AtomicAEConfig:

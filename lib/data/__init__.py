@@ -29,6 +29,7 @@ from lib.data.mnist import (
     upsample,
 )
 from lib.data.spikes import (
+    CrossesSpec,
     SpikeData,
     SpikeFit,
     SpikeSpec,
@@ -41,6 +42,7 @@ from lib.data.spikes import (
 
 __all__ = [
     "Cars3DFiles",
+    "CrossesSpec",
     "DSprites",
     "DSpritesFile",
     "DataError",

@@ -11,8 +11,11 @@ float images for a tensor of indices with one gather. ``grid.images(flat_index(z
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +32,13 @@ def grid_factors(sizes: tuple[int, ...], start: int, stop: int) -> np.ndarray:
     return np.stack(np.unravel_index(np.arange(start, stop), sizes), 1).astype(np.int64)
 
 
+def _grid_key(dataset: Any, count: int) -> str:
+    """What a cached grid must have been made from: the data set's class, its geometry (or
+    other settings) and the number of images."""
+    settings = getattr(dataset, "geometry", None)
+    return f"{type(dataset).__module__}.{type(dataset).__name__}|{settings!r}|{count}"
+
+
 def _render_chunk(args: tuple[Any, tuple[int, ...], int, int]) -> np.ndarray:
     dataset, sizes, start, stop = args
     return np.asarray(dataset.render(grid_factors(sizes, start, stop)))
@@ -37,9 +47,12 @@ def _render_chunk(args: tuple[Any, tuple[int, ...], int, int]) -> np.ndarray:
 class ResidentGrid:
     """Every image of ``dataset`` (a factor grid: ``factor_sizes`` and ``render``) on ``device``.
 
-    ``workers`` processes render the grid (dSprites: 18.5 s with 16 on a GPU machine's CPUs);
-    ``limit`` keeps only the first ``limit`` flat indices (tests). ``images(index)`` ->
-    float32 (*index.shape, C, H, W); ``index_of(factors)`` -> flat indices.
+    ``workers`` processes render the grid (dSprites: 36 s with 16 on an H200 machine's CPUs);
+    ``cache``: a ``.npy`` file that keeps the rendered grid for the next sitting (read back in a
+    few seconds; re-rendered when it was made from another data set, geometry or size, or is
+    unreadable). ``limit`` keeps only the first ``limit`` flat indices (tests).
+    ``images(index)`` -> float32 (*index.shape, C, H, W); ``index_of(factors)`` -> flat
+    indices.
     """
 
     def __init__(
@@ -49,6 +62,7 @@ class ResidentGrid:
         workers: int = 1,
         chunk: int = 8192,
         limit: int | None = None,
+        cache: str | Path | None = None,
     ) -> None:
         self.sizes = check_dataset(dataset)
         check_integer("workers", workers, minimum=1)
@@ -58,6 +72,10 @@ class ResidentGrid:
             total = min(total, check_integer("limit", limit, minimum=1))
         self.count = total
         self.device = torch.device(device)
+        self.from_cache = False
+        key = _grid_key(dataset, total)
+        if cache is not None and self._read_cache(Path(cache), key):
+            return
         jobs = [
             (dataset, self.sizes, start, min(total, start + chunk))
             for start in range(0, total, chunk)
@@ -68,6 +86,38 @@ class ResidentGrid:
                 self.data = self._store(parts, total)
         else:
             self.data = self._store(map(_render_chunk, jobs), total)
+        if cache is not None:
+            self._write_cache(Path(cache), key)
+
+    def _read_cache(self, path: Path, key: str) -> bool:
+        """Load the grid from ``path`` when its sidecar says it is this grid."""
+        sidecar = path.with_suffix(".json")
+        try:
+            record = json.loads(sidecar.read_text())
+            if record.get("key") != key:
+                return False
+            images = np.load(path, mmap_mode="r")
+        except (OSError, ValueError):
+            return False  # absent, unreadable or truncated: render again
+        if images.dtype != np.uint8 or len(images) != self.count:
+            return False
+        self.levels = float(record["levels"])
+        self.data = torch.empty(images.shape, dtype=torch.uint8, device=self.device)
+        for start in range(0, len(images), 65536):  # a bounded host buffer at a time
+            part = np.array(images[start : start + 65536])  # a writable copy
+            self.data[start : start + len(part)] = torch.from_numpy(part).to(
+                self.device
+            )
+        self.from_cache = True
+        return True
+
+    def _write_cache(self, path: Path, key: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial.npy")
+        np.save(partial, self.data.cpu().numpy())
+        os.replace(partial, path)  # a killed write never leaves a grid that looks whole
+        record = {"key": key, "levels": self.levels}
+        path.with_suffix(".json").write_text(json.dumps(record) + "\n")
 
     def _store(self, parts: Any, total: int) -> torch.Tensor:
         data: torch.Tensor | None = None

@@ -177,6 +177,33 @@ def make_spikes(
 # --------------------------------------------------------------------------------------------
 # crosses: a separable atom (full-length lines) and a non-separable one (short arms)
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CrossesSpec:
+    """Crosses of :func:`make_crosses`: by default two per 32x32 image, full-length lines
+    (``arm=None``, a separable atom) or short arms (``arm`` pixels, not separable)."""
+
+    image_size: int = 32
+    n_crosses: int = 2
+    sigma: float = 1.0
+    arm: float | None = None  # None: separable atoms (full-length lines)
+    margin: float = 4.0
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        if self.image_size < 8 or self.n_crosses < 1 or not self.sigma > 0:
+            raise ValueError(
+                f"need image_size >= 8, n_crosses >= 1 and sigma > 0, got {self.image_size}, "
+                f"{self.n_crosses}, {self.sigma}"
+            )
+        if self.arm is not None and not self.arm > 0:
+            raise ValueError(f"arm must be positive or None, got {self.arm}")
+        if not 0 <= self.margin <= (self.image_size - 1) / 2:
+            # a larger margin puts the centres outside the band it means to keep free
+            raise ValueError(
+                f"margin must be in [0, (image_size - 1) / 2], got {self.margin}"
+            )
+
+
 def render_crosses(
     centres: torch.Tensor, image_size: int, sigma: float = 1.0, arm: float | None = None
 ) -> torch.Tensor:

@@ -162,7 +162,6 @@ def disk_ae_loss(
     parts = {
         "recon": data.detach(),
         "reg": psi.detach(),
-        "loss": loss.detach(),
         "z_abs_mean": z.detach().abs().mean(),
     }
     return loss, parts
