@@ -1,5 +1,7 @@
 """Chapter 03's settings, data streams and training recipe."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -101,10 +103,11 @@ def test_fit_in_quick_mode_trains_but_writes_nothing(tmp_path, monkeypatch):
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
     spec = SpikeSpec(image_size=16, n_spikes=1, sigma=2.0, margin=3)
     config = AtomicAEConfig(image_size=16, n_atoms=1, atom_dim=3)
+    chapter = replace(get_config(), quick_steps=2)  # the notebook's edit is obeyed
     model, history = fit_atomic_ae(
-        settings, "tiny", config, spike_batches(spec, 8), 999
+        settings, chapter, "tiny", config, spike_batches(spec, 8), 999
     )
-    assert len(history["loss"]) == get_config().quick_steps
+    assert len(history["loss"]) == 2
     assert not list(tmp_path.rglob("*.pt"))
     # back to the default layout (a 1-channel conv weight is contiguous in both layouts)
     assert all(p.is_contiguous() for p in model.parameters())
@@ -130,16 +133,18 @@ def test_filling_models_are_one_per_seed_named_by_seed(tmp_path, monkeypatch):
     monkeypatch.setattr(recipes, "get_config", lambda: chapter)
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
-    models = fit_filling_models(settings, (3, 4))
+    models = fit_filling_models(settings, get_config(), (3, 4))
     assert list(models) == list(FILLING_MODELS)
     first, second = models["atomic, code 6"]
     # different seeds give different initial weights (and streams)
     assert not torch.equal(next(first.parameters()), next(second.parameters()))
-    again = fit_filling_models(settings, (3,), reuse={"spikes_plain_seed3": second})
+    again = fit_filling_models(
+        settings, get_config(), (3,), reuse={"spikes_plain_seed3": second}
+    )
     assert again["plain, code 6"][0] is second
     assert again["atomic, code 6"][0] is not first  # trained again: not reused
     with pytest.raises(ValueError, match="distinct"):
-        fit_filling_models(settings, (1, 1))
+        fit_filling_models(settings, get_config(), (1, 1))
 
 
 def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):

@@ -66,7 +66,9 @@ def test_quick_fit_trains_records_and_writes_nothing(kind, data, tmp_path, monke
 
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
-    model, history, meta = fit_model(settings, data, kind, seed=0, steps=8)
+    model, history, meta = fit_model(
+        settings, get_config(), data, kind, seed=0, steps=8
+    )
     assert len(history["loss"]) == 8 and np.isfinite(history["loss"]).all()
     assert not list(tmp_path.rglob("*.pt"))  # nor shipped
     assert not list(Path(os.environ["BOOK_CACHE"]).rglob("*.pt"))  # nor cached
@@ -80,12 +82,16 @@ def test_full_fit_saves_and_then_loads_with_the_snapshots(data):
     from lib.checkpoint import cached_path
 
     trained = setup(device="cpu", seed=0, quick=False, train="always")
-    model, history, meta = fit_model(trained, data, "pmp", seed=4, steps=4)
+    model, history, meta = fit_model(
+        trained, get_config(), data, "pmp", seed=4, steps=4
+    )
     assert (
         cached_path("pmp/pmp_seed4").with_suffix(".pt").is_file()
     )  # the reader's cache
     loaded = setup(device="cpu", seed=0, quick=False, train="never", prefer_cache=True)
-    again, history2, meta2 = fit_model(loaded, data, "pmp", seed=4, steps=4)
+    again, history2, meta2 = fit_model(
+        loaded, get_config(), data, "pmp", seed=4, steps=4
+    )
     assert meta2["support_matrices"] == meta["support_matrices"]
     assert history2["loss"] == pytest.approx(history["loss"])
     for p, q in zip(model.parameters(), again.parameters()):

@@ -230,6 +230,7 @@ def atomic_trainer(
 
 def fit_atomic_ae(
     settings: RunSettings,
+    chapter: AtomicChapterConfig,
     name: str,
     config: AtomicAEConfig,
     batch_fn: BatchFn,
@@ -237,12 +238,12 @@ def fit_atomic_ae(
     seed: int | None = None,
 ) -> tuple[AtomicAutoencoder, dict[str, list[float]]]:
     """A new model trained on ``batch_fn`` for ``steps`` (quick mode: the quick budget), or the
-    shipped ``atomic/<name>``. Learning rate and schedule come from :func:`get_config`.
+    shipped ``atomic/<name>``. Learning rate and schedule come from ``chapter`` (the
+    notebook's :func:`get_config`).
 
     ``seed`` sets the initial weights (default: the notebook's seed); the stream ``batch_fn``
     carries its own seed.
     """
-    chapter = get_config()
     budget = settings.pick(full=steps, quick=chapter.quick_steps)
     seed = settings.seed if seed is None else seed
     model = new_atomic_ae(config, seed, settings.device)
@@ -291,6 +292,7 @@ def seeded_name(name: str, seed: int) -> str:
 
 def fit_filling_models(
     settings: RunSettings,
+    chapter: AtomicChapterConfig,
     seeds: tuple[int, ...] | list[int],
     reuse: dict[str, AtomicAutoencoder] | None = None,
 ) -> dict[str, list[AtomicAutoencoder]]:
@@ -305,7 +307,6 @@ def fit_filling_models(
     reuse = reuse or {}
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and not empty, got {seeds}")
-    chapter = get_config()
     models: dict[str, list[AtomicAutoencoder]] = {}
     for label, (name, field_name) in FILLING_MODELS.items():
         models[label] = []
@@ -318,6 +319,7 @@ def fit_filling_models(
             )
             model, _ = fit_atomic_ae(
                 settings,
+                chapter,
                 seeded_name(name, seed),
                 getattr(chapter, field_name),
                 stream,

@@ -118,11 +118,11 @@ def dsprites_batches(
 
 
 def fit_dsprites_ae(
-    settings: RunSettings, data: DSprites
+    settings: RunSettings, chapter: MeasuringChapterConfig, data: DSprites
 ) -> tuple[Conv64Autoencoder, dict[str, list[float]]]:
     """The chapter's plain autoencoder, trained with BCE on fresh dSprites or loaded
-    (``measuring/dsprites_ae``)."""
-    chapter = get_config()
+    (``measuring/dsprites_ae``), with ``chapter``'s network, budget and optimiser (the
+    notebook's :func:`get_config`)."""
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
     torch.manual_seed(settings.seed)
     model = Conv64Autoencoder(chapter.model).to(settings.device)

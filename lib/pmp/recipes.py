@@ -341,6 +341,7 @@ class SupportRecorder:
 
 def fit_model(
     settings: RunSettings,
+    chapter: PMPChapterConfig,
     data: DSprites,
     kind: str,
     seed: int,
@@ -355,7 +356,6 @@ def fit_model(
     ``k_changed`` the number of factors a pair differs in (None: "unknown k", 1..4; default:
     the chapter's, ``chapter.k_changed``).
     """
-    chapter = get_config()
     if k_changed == "chapter":
         k_changed = chapter.k_changed
     if steps is None:

@@ -106,6 +106,7 @@ def disk_trainer(
 
 def fit_disk_ae(
     settings: RunSettings,
+    chapter: TakingApartChapterConfig,
     name: str,
     model: nn.Module,
     data: Sequence[torch.Tensor],
@@ -119,10 +120,10 @@ def fit_disk_ae(
 ) -> tuple[nn.Module, dict[str, list[float]]]:
     """Train ``model`` (:func:`disk_trainer`) or load the shipped checkpoint ``disks/<name>``.
 
-    Unset options come from :func:`get_config`; ``seed`` defaults to the notebook's seed. In
-    quick mode the budget is ``quick_steps``. Returns ``(model, history)``.
+    Unset options come from ``chapter`` (the notebook's :func:`get_config`); ``seed``
+    defaults to the notebook's seed. In quick mode the budget is ``quick_steps``. Returns
+    ``(model, history)``.
     """
-    chapter = get_config()
     batch_size = chapter.batch_size if batch_size is None else batch_size
     lr = chapter.lr if lr is None else lr
     quick_steps = chapter.quick_steps if quick_steps is None else quick_steps

@@ -123,6 +123,7 @@ def train_torus_ae(
 
 def fit_torus_ae(
     settings: RunSettings,
+    chapter: ToroidalChapterConfig,
     name: str,
     weights: TorusLossWeights,
     images: torch.Tensor,
@@ -130,9 +131,9 @@ def fit_torus_ae(
 ) -> tuple[TorusAutoencoder, dict[str, list[float]]]:
     """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped ``torus/<name>``.
 
-    Budget, batch size and learning rate come from :func:`get_config`. Returns ``(model, history)``.
+    Network, budget, batch size and learning rate come from ``chapter`` (the notebook's
+    :func:`get_config`). Returns ``(model, history)``.
     """
-    chapter = get_config()
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
     model = new_torus_ae(chapter.model, settings.seed, settings.device)
 
@@ -150,10 +151,12 @@ def fit_torus_ae(
 
 
 def fit_digit_judge(
-    settings: RunSettings, images: torch.Tensor, labels: torch.Tensor
+    settings: RunSettings,
+    chapter: ToroidalChapterConfig,
+    images: torch.Tensor,
+    labels: torch.Tensor,
 ) -> DigitJudge:
     """The chapter's digit judge, trained on the real training digits or loaded (``torus/digit_judge``)."""
-    chapter = get_config()
     steps = settings.pick(full=chapter.judge_steps, quick=chapter.judge_quick_steps)
     torch.manual_seed(settings.seed)
     judge = DigitJudge(chapter.judge).to(settings.device)
