@@ -8,7 +8,7 @@ One run measures, on one device:
 
 - PMP and Ada-GVAE (chapter 05, 32 pairs per step, the disentanglement phase: the schedule's
   epoch 20 of 30 at the paper's budget): *plain* is the chapter's trainer as it is today
-  (:func:`lib.pmp.make_trainer`: the loss read back and the pixels checked every step) on pairs
+  (:func:`lib.pmp.pmp_trainer`: the loss read back and the pixels checked every step) on pairs
   gathered from the resident grid; *graph* is :func:`lib.pmp.scaled_trainer` for one seed with
   the step recorded as a CUDA graph and the losses read every 200 steps; *batched* trains
   ``--seeds`` seeds as one model (:class:`lib.scale.StackedModels`), eagerly and as a graph.
@@ -56,7 +56,7 @@ def rate(trainer, start: int, warm: int, steps: int, device: torch.device) -> fl
 def bench_pmp(args, device, out: dict) -> None:
     from lib.data.dsprites import DSprites
     from lib.data.resident import ResidentGrid
-    from lib.pmp import PairStream, get_config, make_trainer, new_model, scaled_trainer
+    from lib.pmp import PairStream, get_config, new_model, pmp_trainer, scaled_trainer
 
     chapter = get_config()
     budget = (
@@ -77,7 +77,7 @@ def bench_pmp(args, device, out: dict) -> None:
         stream = PairStream(
             source, chapter.batch_size, (0,), stacked=False, device=device
         )
-        plain = make_trainer(model, stream, budget, chapter, progress=False, kind=kind)
+        plain = pmp_trainer(model, stream, budget, chapter, progress=False, kind=kind)
         variants = [("plain (today)", plain, 1, max(20, n // 5))]
         for label, graph, group in (
             ("graph", True, (0,)),

@@ -2,8 +2,8 @@
 
 Chapter 05 prints the record shipped beside its checkpoints, ``lib/pretrained/pmp/grid.jsonl``.
 Each call trains one (model, seed) with the chapter's recipe (``lib.pmp.get_config()``,
-``lib.pmp.fit_model``: the same function the notebook calls), writes the checkpoint
-``pmp/<kind>_seed<seed>``, scores it with ``lib.pmp.evaluate_model`` at the chapter's metric
+``lib.pmp.fit_pmp_model``: the same function the notebook calls), writes the checkpoint
+``pmp/<kind>_seed<seed>``, scores it with ``lib.pmp.evaluate_pmp_model`` at the chapter's metric
 sizes and appends one JSON line: kind, seed, steps, pairs seen, training seconds and pairs/s,
 threads, device, the metrics, and for PMP L_spar, the support overlap and the product residual.
 
@@ -52,8 +52,8 @@ from lib.pmp import (
     GRID_RECORD,
     H200_RECORD,
     MODEL_KINDS,
-    evaluate_model,
-    fit_model,
+    evaluate_pmp_model,
+    fit_pmp_model,
     format_grid,
     get_config,
     grid_table,
@@ -71,14 +71,14 @@ def run(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     steps = args.steps if args.steps is not None else chapter.steps
     k = args.k_changed if args.k_changed is not None else "chapter"
-    model, history, meta = fit_model(
+    model, history, meta = fit_pmp_model(
         settings, chapter, data, args.kind, args.seed, steps, k
     )
     seconds = time.perf_counter() - start
     pairs = meta["steps"] * chapter.batch_size
     scored = time.perf_counter()
     sizes = chapter.quick_sizes if args.quick_sizes else chapter.sizes
-    result = evaluate_model(model, data, sizes, args.seed, settings.device)
+    result = evaluate_pmp_model(model, data, sizes, args.seed, settings.device)
     metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
     on_gpu = torch.device(settings.device).type == "cuda"
     record = {

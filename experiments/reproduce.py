@@ -33,7 +33,7 @@ Every ``--checkpoint-minutes`` the run writes ``OUT/<name>.pt/.json`` (weights, 
 history, RNG states, the pair stream's state) with :meth:`lib.trainer.Trainer.save`; run the
 same command again and it resumes where it stopped, so a budget that one sitting cannot finish
 (``--max-minutes``) is finished by the next. When a run reaches its budget, each seed is scored
-with the chapter's measures (PMP: :func:`lib.pmp.evaluate_model` at the chapter's metric sizes,
+with the chapter's measures (PMP: :func:`lib.pmp.evaluate_pmp_model` at the chapter's metric sizes,
 in the format of the chapter's record, which :func:`lib.pmp.load_grid` reads), one JSON line per
 seed is appended to ``OUT/records.jsonl``, and the seed's weights are written as an ordinary
 checkpoint ``OUT/models/<name>_seed<s>``. Nothing shipped with the book is touched. The exit
@@ -211,7 +211,7 @@ def stack_up(models, loss, batch_fns, stacked: bool):
 # --------------------------------------------------------------------------------------------
 def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) -> None:
     from lib.metrics import METRIC_NAMES
-    from lib.pmp import evaluate_model, get_config, scaled_trainer
+    from lib.pmp import evaluate_pmp_model, get_config, scaled_trainer
 
     chapter = get_config()
     steps = budget_steps(args.budget, chapter.steps, PAPER_STEPS["pmp"])
@@ -248,7 +248,7 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
                 continue  # scored in an earlier sitting
             model.eval()
             scored = time.perf_counter()
-            result = evaluate_model(model, DSprites(), sizes, seed, device)
+            result = evaluate_pmp_model(model, DSprites(), sizes, seed, device)
             metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
             recent = seed_history(trainer, args.seeds, seed, "rec")[-100:]
             fields = {

@@ -15,7 +15,7 @@ from lib.pmp import (
     AdaGVAE,
     PMPAutoencoder,
     checkpoint_name,
-    fit_model,
+    fit_pmp_model,
     format_grid,
     get_config,
     grid_table,
@@ -66,7 +66,7 @@ def test_quick_fit_trains_records_and_writes_nothing(kind, data, tmp_path, monke
 
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
-    model, history, meta = fit_model(
+    model, history, meta = fit_pmp_model(
         settings, get_config(), data, kind, seed=0, steps=8
     )
     assert len(history["loss"]) == 8 and np.isfinite(history["loss"]).all()
@@ -82,14 +82,14 @@ def test_full_fit_saves_and_then_loads_with_the_snapshots(data):
     from lib.checkpoint import cached_path
 
     trained = setup(device="cpu", seed=0, quick=False, train="always")
-    model, history, meta = fit_model(
+    model, history, meta = fit_pmp_model(
         trained, get_config(), data, "pmp", seed=4, steps=4
     )
     assert (
         cached_path("pmp/pmp_seed4").with_suffix(".pt").is_file()
     )  # the reader's cache
     loaded = setup(device="cpu", seed=0, quick=False, train="never", prefer_cache=True)
-    again, history2, meta2 = fit_model(
+    again, history2, meta2 = fit_pmp_model(
         loaded, get_config(), data, "pmp", seed=4, steps=4
     )
     assert meta2["support_matrices"] == meta["support_matrices"]
@@ -304,12 +304,12 @@ def test_ablation_table_compares_every_kind_and_leaves_missing_columns_empty():
 
 
 def test_the_ablation_kinds_train_as_pmp_with_their_own_objective(data):
-    from lib.pmp import ABLATION_KINDS, make_trainer, pmp_objective
+    from lib.pmp import ABLATION_KINDS, pmp_objective, pmp_trainer
 
     assert set(ABLATION_KINDS) == {"pmp_nospar", "pmp_scalefree"}
     model = new_model("pmp_scalefree", 0)
     assert isinstance(model, PMPAutoencoder)
-    trainer = make_trainer(model, pair_batches(data, 4), 2, kind="pmp_scalefree")
+    trainer = pmp_trainer(model, pair_batches(data, 4), 2, kind="pmp_scalefree")
     assert trainer.loss_fn.sparsity == "scale_free"
     assert pmp_objective("pmp_nospar", 10, 30).weights.sparsity == 0.0
     assert checkpoint_name("pmp_nospar", 1) == "pmp/pmp_nospar_seed1"

@@ -11,7 +11,7 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
   :class:`PMPObjective`, and :func:`adagvae_loss`;
 - :mod:`~lib.pmp.measure`: support matrix, overlap, the sum-to-product residual, what each
   subspace encodes; every metric of a trained model with the adequacy check
-  (:func:`evaluate_model`), the verdict rule and the ablation's conclusion;
+  (:func:`evaluate_pmp_model`), the verdict rule and the ablation's conclusion;
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
   coordinate, descent on L_spar alone);
 - :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams and
@@ -52,7 +52,7 @@ from lib.pmp.measure import (
     adequacy_report,
     claim_verdict,
     compare_means,
-    evaluate_model,
+    evaluate_pmp_model,
     principal_coordinates,
     probe_images,
     probe_report,
@@ -84,12 +84,12 @@ from lib.pmp.recipes import (
     PMPChapterConfig,
     SupportRecorder,
     checkpoint_name,
-    fit_model,
+    fit_pmp_model,
     get_config,
-    make_trainer,
     new_model,
     pair_batches,
     pmp_objective,
+    pmp_trainer,
     scaled_trainer,
 )
 from lib.pmp.record import (
@@ -158,15 +158,15 @@ __all__ = [
     "consistency_loss",
     "distance_loss",
     "distribution_loss",
-    "evaluate_model",
-    "fit_model",
+    "evaluate_pmp_model",
+    "fit_pmp_model",
     "format_grid",
     "gaussian_kl",
     "get_config",
     "grid_table",
     "load_grid",
     "loss_ramps",
-    "make_trainer",
+    "pmp_trainer",
     "new_model",
     "pair_batches",
     "pmp_objective",

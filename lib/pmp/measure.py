@@ -292,7 +292,7 @@ def probe_report(
     return record
 
 
-def evaluate_model(
+def evaluate_pmp_model(
     model: PMPAutoencoder | AdaGVAE,
     data: DSprites,
     sizes: MetricSizes,

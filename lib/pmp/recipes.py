@@ -1,10 +1,10 @@
 """Chapter "Product manifold projection": settings, pair streams, training recipes, the record.
 
 :func:`get_config` states the networks, the loss weights, the budgets and the metric sizes; the
-notebook, ``bench/pmp_step.py`` and ``experiments/pmp_grid.py`` read it. :func:`fit_model` trains
+notebook, ``bench/pmp_step.py`` and ``experiments/pmp_grid.py`` read it. :func:`fit_pmp_model` trains
 PMP or Ada-GVAE on fresh dSprites pairs or loads the shipped checkpoint ``pmp/<kind>_seed<s>``
 (the notebook contract); besides PMP and Ada-GVAE it trains the loss ablation's two PMP
-variants (:data:`ABLATION_KINDS`, :func:`pmp_objective`). :func:`evaluate_model` scores a model
+variants (:data:`ABLATION_KINDS`, :func:`pmp_objective`). :func:`evaluate_pmp_model` scores a model
 with every metric of :mod:`lib.metrics` and :func:`probe_report` (the adequacy check, the
 reconstruction, and for PMP the supports); the grid script writes one JSON line per model to
 ``lib/pretrained/pmp/grid.jsonl``, which :func:`load_grid` reads back. :data:`VERDICT_RULE`
@@ -225,7 +225,7 @@ class PairStream:
 # --------------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------------
-def make_trainer(
+def pmp_trainer(
     model: PMPAutoencoder | AdaGVAE,
     batch_fn: Callable[[int], PairBatch],
     steps: int,
@@ -271,7 +271,7 @@ def scaled_trainer(
     one seed), pairs from :class:`PairStream` (``source``: a resident grid, or a data set
     rendered per step on ``device``), the step recorded as a CUDA graph on a
     GPU, the losses read back every ``log_every`` steps. Same networks, objective, Adam and
-    budget semantics as :func:`make_trainer` (the pixels are checked once, in the grid).
+    budget semantics as :func:`pmp_trainer` (the pixels are checked once, in the grid).
     Returns the trainer and the seeds' models (fill them with ``trainer.model.unstack``).
     """
     chapter = chapter or get_config()
@@ -339,7 +339,7 @@ class SupportRecorder:
             self.record(trainer.model, trainer.step)
 
 
-def fit_model(
+def fit_pmp_model(
     settings: RunSettings,
     chapter: PMPChapterConfig,
     data: DSprites,
@@ -376,7 +376,7 @@ def fit_model(
         batches = pair_batches(
             data, chapter.batch_size, seed, k_changed, settings.device
         )
-        trainer = make_trainer(net, batches, steps, chapter, kind=kind)
+        trainer = pmp_trainer(net, batches, steps, chapter, kind=kind)
         if is_pmp:
             probe, _ = probe_images(data, chapter.n_probe, settings.device)
             recorder = SupportRecorder(
