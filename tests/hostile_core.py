@@ -325,6 +325,11 @@ def cases() -> list[Case]:
             lambda: _config("lib.pmp.losses", "PMPLossWeights", consistency=INF),
             "consistency",
         ),
+        Case(
+            "PMPLossWeights distance -1",
+            lambda: _config("lib.pmp.losses", "PMPLossWeights", distance=-1.0),
+            "distance",
+        ),
         # ---- the trainer (lib.trainer) ----
         Case("TrainerConfig lr inf", lambda: _trainer_config(lr=INF), "lr"),
         Case("TrainerConfig lr 0", lambda: _trainer_config(lr=0.0), "lr"),

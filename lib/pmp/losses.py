@@ -23,8 +23,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from lib.config import check_field_types
-from lib.errors import ParameterError, check_integer
+from lib.config import BaseConfig
+from lib.errors import ConfigError, ParameterError, check_integer
 from lib.pmp.model import AdaGVAE, GaussianPosterior, PMPAutoencoder
 
 
@@ -228,9 +228,13 @@ def loss_ramps(epoch: int, max_epochs: int) -> LossRamps:
     return LossRamps(beta1, beta2, 1.0 - beta1, epoch > 0.25 * max_epochs)
 
 
-@dataclass(frozen=True)
-class PMPLossWeights:
-    """Supplementary Table 4 (beta_1 = 0.1, beta_2 = 100, beta_3 = 1e-4) as the code splits it."""
+@dataclass
+class PMPLossWeights(BaseConfig):
+    """Supplementary Table 4 (beta_1 = 0.1, beta_2 = 100, beta_3 = 1e-4) as the code splits it.
+
+    A :class:`~lib.config.BaseConfig` like the other chapters' loss weights
+    (:class:`lib.toroidal.TorusLossWeights`): a name, ``to_dict``, a strict ``from_dict``,
+    every field's type checked."""
 
     distance: float = 0.1
     sparsity: float = 0.1
@@ -238,7 +242,11 @@ class PMPLossWeights:
     distribution: float = 1e-4
 
     def __post_init__(self) -> None:
-        check_field_types(self)
+        for name in ("distance", "sparsity", "consistency", "distribution"):
+            if getattr(self, name) < 0:
+                raise ConfigError(
+                    f"PMPLossWeights.{name} must be >= 0, got {getattr(self, name)!r}"
+                )
 
 
 class PMPObjective:
