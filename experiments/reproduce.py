@@ -55,6 +55,7 @@ from lib.checkpoint import save_checkpoint
 from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
+from lib.errors import CheckpointError
 from lib.scale import StackedBatches, StackedModels, resumable_fit, stacked_loss
 from lib.trainer import Trainer, TrainerConfig
 
@@ -130,13 +131,21 @@ class Sitting:
         if left is not None and left <= 0:
             self.done = False
             return False
+        # a checkpoint of another budget, seed set or mode is refused, not continued
+        identity = {
+            "run": name,
+            "seeds": list(self.args.seeds),
+            "steps": meta["steps"],
+            "plain": self.args.plain,
+        }
         done = resumable_fit(
             trainer,
             self.out / name,
-            {"run": name, "seeds": list(self.args.seeds)},
+            identity,
             checkpoint_minutes=self.args.checkpoint_minutes,
             max_minutes=left,
             meta=meta,
+            max_steps=self.args.sitting_steps,
         )
         rate = trainer.step / max(trainer.seconds, 1e-9)
         print(
@@ -150,12 +159,19 @@ class Sitting:
             trainer.model.unstack(models)
         return done
 
-    def recorded(self, name: str, seed: int) -> bool:
+    def recorded(self, name: str, seed: int, steps: int) -> bool:
+        """Whether seed ``seed`` of run ``name`` at ``steps`` is in the record already."""
         records = self.out / "records.jsonl"
         if not records.is_file():
             return False
-        lines = [json.loads(line) for line in records.read_text().splitlines() if line]
-        return any(r.get("run") == name and r["seed"] == seed for r in lines)
+        for line in records.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill: that seed is scored again
+            if (r.get("run"), r.get("seed"), r.get("steps")) == (name, seed, steps):
+                return True
+        return False
 
     def record(
         self, name: str, seed: int, model, trainer: Trainer, fields: dict
@@ -244,7 +260,7 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
             continue
         sizes = chapter.quick_sizes if args.quick_sizes else chapter.sizes
         for seed, model in zip(args.seeds, models, strict=True):
-            if sitting.recorded(kind, seed):
+            if sitting.recorded(kind, seed, steps):
                 continue  # scored in an earlier sitting
             model.eval()
             scored = time.perf_counter()
@@ -302,7 +318,7 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
     if not sitting.train(name, trainer, models, meta):
         return
     for seed, net in zip(args.seeds, models, strict=True):
-        if sitting.recorded(name, seed):
+        if sitting.recorded(name, seed, steps):
             continue
         net.eval()
         fields = {
@@ -359,7 +375,7 @@ def run_atomic(
         return
     test = spike_test_set(spec, chapter.n_test, device)
     for seed, net in zip(args.seeds, models, strict=True):
-        if sitting.recorded(name, seed):
+        if sitting.recorded(name, seed, steps):
             continue
         net.eval()
         report = coordinate_correlations(net, test.images, test.params)
@@ -389,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--sitting-steps",
+        type=int,
+        default=None,
+        help="train at most this many steps in this sitting (then checkpoint and stop)",
+    )
     parser.add_argument("--out", required=True)
     parser.add_argument("--plain", action="store_true", help="no graph, no batching")
     parser.add_argument("--log-every", type=int, default=200)
@@ -429,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         CHAPTERS[args.chapter](args, sitting, device)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
+    except CheckpointError as exc:  # e.g. OUT holds a run of another budget
+        parser.error(f"{exc}; use another --out for another run")
     return 0 if sitting.done else 3
 
 

@@ -100,18 +100,25 @@ def save_checkpoint(
         payload["optimizer"] = optimizer.state_dict()
     if extra_state is not None:
         payload["extra"] = extra_state
-    torch.save(payload, weights_path)
+    # Both files are written under temporary names and moved into place, the weights first:
+    # a run killed while saving (a time limit, a lost machine) keeps its previous checkpoint
+    # whole, except in the instant between the two moves.
+    weights_partial = weights_path.with_name(weights_path.name + ".partial")
+    torch.save(payload, weights_partial)
     record = {
         "format_version": FORMAT_VERSION,
         "model_class": type(model).__name__,
         "model_module": type(model).__module__,
         "config": _json_safe(config),
         "step": int(step),
-        "sha256": sha256_of(weights_path),
+        "sha256": sha256_of(weights_partial),
         "history": _json_safe(history or {}),
         "meta": _json_safe(meta or {}),
     }
-    meta_path.write_text(json.dumps(record, indent=1) + "\n")
+    meta_partial = meta_path.with_name(meta_path.name + ".partial")
+    meta_partial.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(weights_partial, weights_path)
+    os.replace(meta_partial, meta_path)
     return weights_path
 
 

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from lib.checkpoint import checkpoint_paths
 from lib.errors import ConfigError, ParameterError, check_integer, check_real
 
 __all__ = [
@@ -171,6 +172,11 @@ def stacked_loss(
             out = loss_fn(model, rebuild(list(fields_s)))
             total, parts = out if isinstance(out, tuple) else (out, {})
             tensors = {}
+            if "loss" in parts:
+                raise ParameterError(
+                    "a loss part is named 'loss'; the trainer records the total under "
+                    "that name, so name the part otherwise"
+                )
             for name, value in parts.items():
                 if torch.is_tensor(value):
                     tensors[name] = value
@@ -343,14 +349,17 @@ def resumable_fit(
     max_minutes: float | None = None,
     meta: dict[str, Any] | None = None,
     checkpoint_steps: int | None = None,
+    max_steps: int | None = None,
 ) -> bool:
     """Train ``trainer`` to ``steps`` (default its config's) in sittings; True when done.
 
     Resumes from ``path`` when its checkpoint exists; writes the checkpoint every
     ``checkpoint_minutes`` (or every ``checkpoint_steps`` steps, e.g. in tests) and when it
     stops: at the budget, or when ``max_minutes`` of this sitting are spent (False; run again
-    to go on). A resumed run is the same run: weights, optimiser, step, history, the RNG
-    states and the batch source's state all come back (:meth:`lib.trainer.Trainer.resume`).
+    to go on), or when it has trained ``max_steps`` steps in this sitting (False). A resumed
+    run is the same run: weights, optimiser, step, history, the RNG states and the batch
+    source's state all come back (:meth:`lib.trainer.Trainer.resume`). ``model_config`` is
+    the run's identity: a checkpoint written with another one is refused.
     """
     target = trainer.config.steps if steps is None else steps
     check_integer("steps", target, minimum=0)
@@ -359,7 +368,9 @@ def resumable_fit(
         check_real("max_minutes", max_minutes, 0.0, strict=True)
     if checkpoint_steps is not None:
         check_integer("checkpoint_steps", checkpoint_steps, minimum=1)
-    weights = Path(str(path) + ".pt")
+    if max_steps is not None:
+        check_integer("max_steps", max_steps, minimum=1)
+    weights, _ = checkpoint_paths(path)
     if weights.is_file():
         trainer.resume(path, model_config)
     if trainer.step > target:
@@ -367,7 +378,11 @@ def resumable_fit(
             f"the checkpoint at {path} is at step {trainer.step}, past the budget {target}"
         )
     start = time.monotonic()
-    while trainer.step < target:
+    if max_steps is not None:
+        target_now = min(target, trainer.step + max_steps)
+    else:
+        target_now = target
+    while trainer.step < target_now:
         left = None
         if max_minutes is not None:
             left = 60 * max_minutes - (time.monotonic() - start)
@@ -376,9 +391,9 @@ def resumable_fit(
         chunk_seconds = 60 * checkpoint_minutes
         if left is not None:
             chunk_seconds = min(chunk_seconds, left)
-        stop_at = target
+        stop_at = target_now
         if checkpoint_steps is not None:
-            stop_at = min(target, trainer.step + checkpoint_steps)
+            stop_at = min(target_now, trainer.step + checkpoint_steps)
         trainer.fit(stop_at, max_seconds=chunk_seconds)
-        trainer.save(path, model_config, meta)
+        trainer.save(path, model_config, meta, history_in_json=False)
     return trainer.step >= target

@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import check_field_types
-from .errors import NonFiniteLossError, ParameterError, check_integer
-from .scale import GraphedStep
+from .errors import ConfigError, NonFiniteLossError, ParameterError, check_integer
+from .scale import GraphedStep, StackedModels
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
 
@@ -216,6 +216,15 @@ class Trainer:
             weight_decay=self.config.weight_decay,
             **fast_adam,
         )
+        self._optimizer_mode = [
+            {k: g[k] for k in ("lr", "capturable", "fused") if k in g}
+            for g in self.optimizer.param_groups
+        ]
+        if self.config.grad_clip is not None and isinstance(model, StackedModels):
+            raise ConfigError(
+                "grad_clip with StackedModels would clip all seeds by one norm and tie them "
+                "together; clip each seed's loss instead, or train the seeds apart"
+            )
         # what else than the batch's tensors decides the step (GraphedStep's key_fn)
         self.graph_key = graph_key
         self._graphed: GraphedStep | None = None
@@ -386,10 +395,13 @@ class Trainer:
             if not math.isfinite(row[0]):
                 detail = ", ".join(f"{n}={v:.4g}" for n, v in zip(names, row[1:]))
                 pending.clear()
+                self.step = step  # the history ends before it
                 raise NonFiniteLossError(
                     f"loss became {row[0]} at step {step}"
                     + (f" ({detail})" if detail else "")
-                    + "; lower the learning rate, clip gradients (grad_clip) or check the data"
+                    + "; the weights took up to log_every steps after it and are unusable "
+                    "(resume from the last checkpoint); lower the learning rate, clip "
+                    "gradients (grad_clip) or check the data"
                 )
             self.history["loss"].append(row[0])
             for name, value in zip(names, row[1:], strict=True):
@@ -419,11 +431,21 @@ class Trainer:
         path: str | Path,
         model_config: dict[str, Any],
         meta: dict[str, Any] | None = None,
+        history_in_json: bool = True,
     ) -> Path:
-        """Save model, optimizer, sampler state and history so that :meth:`resume` continues exactly."""
+        """Save model, optimizer, sampler state and history so that :meth:`resume` continues
+        exactly. ``history_in_json=False`` (long runs, :func:`lib.scale.resumable_fit`) keeps
+        the history as float64 tensors in the weights file, not as text in the JSON: at the
+        paper's budget it holds tens of millions of numbers."""
         extra: dict[str, Any] = {"rng": rng_state()}
         if hasattr(self.batch_fn, "state_dict"):
             extra["sampler"] = self.batch_fn.state_dict()
+        history: dict[str, list[float]] = dict(self.history)
+        if not history_in_json:
+            extra["history"] = {
+                k: torch.tensor(v, dtype=torch.float64) for k, v in history.items()
+            }
+            history = {}
         meta = {
             "trainer_config": asdict(self.config),
             "seconds": self.seconds,
@@ -433,12 +455,34 @@ class Trainer:
             path,
             self.model,
             model_config,
-            history=dict(self.history),
+            history=history,
             meta=meta,
             optimizer=self.optimizer,
             extra_state=extra,
             step=self.step,
         )
+
+    def _restore_optimizer_mode(self) -> None:
+        """Give the loaded optimiser this trainer's mode back: ``load_state_dict`` takes the
+        saved groups' ``capturable``, ``fused`` and rate, so a checkpoint of a plain run
+        resumed by a graphed trainer (or the other way round) would run in the wrong mode."""
+        for group, mode in zip(
+            self.optimizer.param_groups, self._optimizer_mode, strict=True
+        ):
+            for key, value in mode.items():
+                if key != "lr":
+                    group[key] = value
+            rate = float(group["lr"])
+            group["lr"] = (
+                torch.tensor(rate, device=self.device)
+                if torch.is_tensor(mode["lr"])
+                else rate
+            )
+            if group.get("capturable") or group.get("fused"):  # counters on the device
+                for p in group["params"]:
+                    state = self.optimizer.state.get(p, {})
+                    if torch.is_tensor(state.get("step")):
+                        state["step"] = state["step"].to(p.device, torch.float32)
 
     def resume(
         self, path: str | Path, model_config: dict[str, Any] | None = None
@@ -447,9 +491,7 @@ class Trainer:
         ckpt = load_checkpoint(path, self.model, expected_config=model_config)
         if ckpt.optimizer_state is not None:
             self.optimizer.load_state_dict(ckpt.optimizer_state)
-            for group in self.optimizer.param_groups:
-                if torch.is_tensor(group["lr"]):  # a graph's rate lives on its device
-                    group["lr"] = group["lr"].to(self.device)
+            self._restore_optimizer_mode()
         if (
             ckpt.extra_state
             and "sampler" in ckpt.extra_state
@@ -460,5 +502,8 @@ class Trainer:
             set_rng_state(ckpt.extra_state["rng"])
         self._graphed = None  # the optimiser's tensors are new: record the step again
         self.step = ckpt.step
-        self.history = defaultdict(list, {k: list(v) for k, v in ckpt.history.items()})
+        history = ckpt.history
+        if ckpt.extra_state and "history" in ckpt.extra_state:  # a long run's
+            history = {k: v.tolist() for k, v in ckpt.extra_state["history"].items()}
+        self.history = defaultdict(list, {k: list(v) for k, v in history.items()})
         self.seconds = float(ckpt.meta.get("seconds", 0.0))

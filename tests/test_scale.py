@@ -99,6 +99,17 @@ def test_a_cached_grid_is_read_back_and_a_stale_one_rendered_again(tmp_path):
     assert not other.from_cache and other.count == 10
     cache.write_bytes(cache.read_bytes()[:100])  # a truncated file: render
     assert not ResidentGrid(ToyGrid(), cache=cache, limit=10).from_cache
+    assert ResidentGrid(ToyGrid(), cache=cache, limit=10).from_cache
+
+
+def test_a_cached_grid_from_another_renderer_is_not_served(tmp_path, monkeypatch):
+    cache = tmp_path / "grid.npy"
+    old = ResidentGrid(ToyGrid(), cache=cache)
+    original = ToyGrid.render
+    monkeypatch.setattr(ToyGrid, "render", lambda self, f: 1 - original(self, f))
+    fresh = ResidentGrid(ToyGrid(), cache=cache)  # same key, other pixels
+    assert not fresh.from_cache
+    assert torch.equal(fresh.data, 1 - old.data)
 
 
 def test_the_resident_grid_refuses_what_uint8_would_change():
@@ -215,8 +226,10 @@ def test_the_fast_path_names_the_step_of_a_non_finite_loss():
         return value * (math.inf if sampler._pos == 48 else 1.0)
 
     config = TrainerConfig(steps=10, progress=False, log_every=5)
-    with pytest.raises(NonFiniteLossError, match="at step 2"):
-        Trainer(model, loss, sampler, config).fit()
+    trainer = Trainer(model, loss, sampler, config)
+    with pytest.raises(NonFiniteLossError, match="at step 2.*unusable"):
+        trainer.fit()
+    assert trainer.step == 2 and len(trainer.history["loss"]) == 2
 
 
 def test_a_graphed_step_on_the_cpu_is_the_plain_step():
@@ -276,6 +289,47 @@ def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, kind, 
         assert torch.equal(a, b)
 
 
+def test_a_save_killed_midway_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    model, loss, sampler = _regression()
+    trainer = Trainer(model, loss, sampler, TrainerConfig(steps=6, progress=False))
+    assert resumable_fit(trainer, tmp_path / "run", {}, steps=3) is True
+    saved = torch.save
+
+    def killed(obj, f, *args, **kwargs):
+        saved(obj, f, *args, **kwargs)
+        raise KeyboardInterrupt  # the time limit strikes after the weights are written
+
+    monkeypatch.setattr(torch, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        resumable_fit(trainer, tmp_path / "run", {})
+    monkeypatch.setattr(torch, "save", saved)
+    again, loss, sampler = _regression()
+    resumed = Trainer(again, loss, sampler, TrainerConfig(steps=6, progress=False))
+    resumed.resume(tmp_path / "run", {})  # the step-3 checkpoint, whole
+    assert resumed.step == 3
+
+
+def test_resuming_keeps_the_trainers_own_optimiser_mode(tmp_path):
+    model, loss, sampler = _regression()
+    plain = Trainer(model, loss, sampler, TrainerConfig(steps=3, progress=False))
+    plain.fit()
+    plain.save(tmp_path / "run", {})
+    model, loss, sampler = _regression()
+    # the optimiser a graphed trainer builds on a GPU (its rate a tensor, capturable)
+    graphed_adam = torch.optim.Adam(
+        model.parameters(), lr=torch.tensor(1e-3), capturable=True
+    )
+    other = Trainer(
+        model, loss, sampler, TrainerConfig(steps=3), optimizer=graphed_adam
+    )
+    other.resume(tmp_path / "run", {})
+    group = other.optimizer.param_groups[0]
+    assert group["capturable"] is True and torch.is_tensor(group["lr"])
+    assert (
+        other.optimizer.state[next(model.parameters())]["step"].dtype == torch.float32
+    )
+
+
 def test_a_sitting_out_of_time_stops_and_says_so(tmp_path):
     model, loss, sampler = _regression()
     trainer = Trainer(model, loss, sampler, TrainerConfig(steps=20, progress=False))
@@ -309,22 +363,33 @@ def test_the_reproduce_command_reads_seeds_and_budgets():
         reproduce.budget_steps("0", 10)
 
 
-def test_the_reproduce_command_trains_in_sittings_and_records_once(tmp_path):
+def test_the_reproduce_command_resumes_to_the_uninterrupted_run(tmp_path):
     reproduce = _reproduce()
-    argv = [
-        "atomic", "--budget", "4", "--seeds", "0-1", "--out", str(tmp_path),
-        "--log-every", "3", "--checkpoint-minutes", "0.001",
-    ]  # fmt: skip
-    assert reproduce.main([*argv, "--max-minutes", "1e-9"]) == 3  # out of time
-    assert not (tmp_path / "records.jsonl").exists()
-    assert reproduce.main(argv) == 0
-    records = (tmp_path / "records.jsonl").read_text().splitlines()
+    argv = ["atomic", "--budget", "4", "--seeds", "0-1", "--log-every", "3"]
+    assert reproduce.main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    split = [*argv, "--out", str(tmp_path / "split")]
+    assert reproduce.main([*split, "--max-minutes", "1e-9"]) == 3  # out of time at once
+    assert reproduce.main([*split, "--sitting-steps", "2"]) == 3  # stopped at step 2
+    assert not (tmp_path / "split" / "records.jsonl").exists()
+    assert reproduce.main(split) == 0
+    records = (tmp_path / "split" / "records.jsonl").read_text().splitlines()
     assert [json.loads(r)["seed"] for r in records] == [0, 1]
     first = json.loads(records[0])
     assert first["steps"] == 4 and first["seeds_trained_together"] == 2
     assert set(first["block_r2"]) == {"amplitude", "x", "y"} and first["test_mse"] > 0
-    assert (tmp_path / "models" / "atomic_chapter_seed1.pt").is_file()
-    assert reproduce.main(argv) == 0  # done: nothing trained or recorded again
-    assert (tmp_path / "records.jsonl").read_text().splitlines() == records
-    with pytest.raises(SystemExit):
-        reproduce.main(["torus", "--budget", "paper", "--out", str(tmp_path)])
+    assert reproduce.main(split) == 0  # done: nothing trained or recorded again
+    assert (tmp_path / "split" / "records.jsonl").read_text().splitlines() == records
+    for seed in (0, 1):
+        a = torch.load(
+            tmp_path / "whole" / "models" / f"atomic_chapter_seed{seed}.pt",
+            weights_only=True,
+        )
+        b = torch.load(
+            tmp_path / "split" / "models" / f"atomic_chapter_seed{seed}.pt",
+            weights_only=True,
+        )
+        assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    with pytest.raises(SystemExit):  # a finished run of another budget is refused
+        reproduce.main(["atomic", "--budget", "6", "--seeds", "0-1", *split[-2:]])
+    with pytest.raises(SystemExit):  # the paper states no torus budget
+        reproduce.main(["torus", "--budget", "paper", "--out", str(tmp_path / "t")])

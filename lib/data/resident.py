@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ def _grid_key(dataset: Any, count: int) -> str:
     other settings) and the number of images."""
     settings = getattr(dataset, "geometry", None)
     return f"{type(dataset).__module__}.{type(dataset).__name__}|{settings!r}|{count}"
+
+
+def _render_rows(dataset: Any, sizes: tuple[int, ...], index: np.ndarray) -> np.ndarray:
+    """The images of flat indices ``index``, rendered now."""
+    return np.asarray(dataset.render(np.stack(np.unravel_index(index, sizes), 1)))
 
 
 def _render_chunk(args: tuple[Any, tuple[int, ...], int, int]) -> np.ndarray:
@@ -74,7 +80,7 @@ class ResidentGrid:
         self.device = torch.device(device)
         self.from_cache = False
         key = _grid_key(dataset, total)
-        if cache is not None and self._read_cache(Path(cache), key):
+        if cache is not None and self._read_cache(Path(cache), key, dataset):
             return
         jobs = [
             (dataset, self.sizes, start, min(total, start + chunk))
@@ -89,11 +95,11 @@ class ResidentGrid:
         if cache is not None:
             self._write_cache(Path(cache), key)
 
-    def _read_cache(self, path: Path, key: str) -> bool:
-        """Load the grid from ``path`` when its sidecar says it is this grid."""
-        sidecar = path.with_suffix(".json")
+    def _read_cache(self, path: Path, key: str, dataset: Any) -> bool:
+        """Load the grid from ``path`` when its sidecar says it is this grid and a sample of
+        its images equals what ``dataset`` renders now (a changed renderer is caught)."""
         try:
-            record = json.loads(sidecar.read_text())
+            record = json.loads(path.with_suffix(".json").read_text())
             if record.get("key") != key:
                 return False
             images = np.load(path, mmap_mode="r")
@@ -101,7 +107,13 @@ class ResidentGrid:
             return False  # absent, unreadable or truncated: render again
         if images.dtype != np.uint8 or len(images) != self.count:
             return False
-        self.levels = float(record["levels"])
+        levels = float(record["levels"])
+        rng = np.random.default_rng(0)
+        sample = np.unique(np.r_[0, self.count - 1, rng.integers(0, self.count, 62)])
+        rendered = np.rint(_render_rows(dataset, self.sizes, sample) * levels)
+        if not np.array_equal(rendered, images[sample]):
+            return False
+        self.levels = levels
         self.data = torch.empty(images.shape, dtype=torch.uint8, device=self.device)
         for start in range(0, len(images), 65536):  # a bounded host buffer at a time
             part = np.array(images[start : start + 65536])  # a writable copy
@@ -112,12 +124,20 @@ class ResidentGrid:
         return True
 
     def _write_cache(self, path: Path, key: str) -> None:
+        """Write the grid and then its sidecar, each under a temporary name of its own
+        moved into place: a killed or concurrent writer never leaves a grid that looks whole
+        under another grid's key."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npy")
-        np.save(partial, self.data.cpu().numpy())
-        os.replace(partial, path)  # a killed write never leaves a grid that looks whole
-        record = {"key": key, "levels": self.levels}
-        path.with_suffix(".json").write_text(json.dumps(record) + "\n")
+        sidecar = path.with_suffix(".json")
+        sidecar.unlink(missing_ok=True)  # no key until the grid under it is whole
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".npy")
+        with os.fdopen(handle, "wb") as f:
+            np.save(f, self.data.cpu().numpy())
+        os.replace(partial, path)
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".json")
+        with os.fdopen(handle, "w") as f:
+            f.write(json.dumps({"key": key, "levels": self.levels}) + "\n")
+        os.replace(partial, sidecar)
 
     def _store(self, parts: Any, total: int) -> torch.Tensor:
         data: torch.Tensor | None = None
