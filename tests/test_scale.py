@@ -8,6 +8,8 @@ one, and the resident grid gives the rendered images.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import importlib.util
 import json
 import math
@@ -244,6 +246,48 @@ def test_a_graphed_step_on_the_cpu_is_the_plain_step():
     trainer = Trainer(model, loss, sampler, config)
     trainer.fit()
     assert len(trainer.history["loss"]) == 4 and trainer._graphed.captures == 0
+
+
+def test_a_graphed_step_warms_up_records_once_per_key_and_replays(monkeypatch):
+    """GraphedStep's control flow with CUDA's graph API stood in for (no GPU here)."""
+
+    class Graph:
+        replays = 0
+
+        def replay(self):
+            Graph.replays += 1
+
+    class Stream:
+        def __init__(self, *args):
+            pass
+
+        def wait_stream(self, other):
+            pass
+
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", Graph)
+    monkeypatch.setattr(torch.cuda, "graph", lambda graph: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "Stream", Stream)
+    monkeypatch.setattr(torch.cuda, "stream", lambda stream: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: Stream())
+    calls = []
+
+    def step_fn(batch):  # what a step computes from the batch it is given
+        calls.append(batch.step)
+        return batch.x * 2
+
+    Batch = collections.namedtuple("Batch", "x step")
+    graphed = GraphedStep(step_fn, torch.device("cpu"), key_fn=lambda b: b.step // 10)
+    graphed.enabled, graphed.warmup = True, 2
+    graphed.eager_left = 2
+    outputs = [graphed(Batch(torch.full((3,), float(t)), t)) for t in range(14)]
+    # steps 0, 1 eager; step 2 recorded (on a copy of its batch); 3-9 replayed;
+    # a new key at 10: 10, 11 eager, 12 recorded, 13 replayed
+    assert calls == [0, 1, 2, 10, 11, 12] and graphed.captures == 2
+    assert Graph.replays == 8 + 2
+    assert all(outputs[t] is outputs[2] for t in range(3, 10))  # the static output
+    assert torch.equal(graphed._static[0], torch.full((3,), 13.0))  # the last batch
+    with pytest.raises(ParameterError, match="one shape"):
+        graphed(Batch(torch.zeros(4), 13))
 
 
 def test_fit_stops_after_max_seconds():
