@@ -120,8 +120,6 @@ def test_filling_models_are_one_per_seed_named_by_seed(tmp_path, monkeypatch):
     assert seeded_name("spikes_atomic", 2) == "spikes_atomic_seed2"
     import dataclasses
 
-    import lib.atomic.recipes as recipes
-
     tiny = AtomicAEConfig(image_size=16, n_atoms=1, atom_dim=3)
     chapter = dataclasses.replace(
         get_config(),
@@ -130,21 +128,20 @@ def test_filling_models_are_one_per_seed_named_by_seed(tmp_path, monkeypatch):
         batch_size=4,
         **{field: tiny for _, field in FILLING_MODELS.values()},
     )
-    monkeypatch.setattr(recipes, "get_config", lambda: chapter)
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
-    models = fit_filling_models(settings, get_config(), (3, 4))
+    models = fit_filling_models(settings, chapter, (3, 4))  # the tiny chapter is obeyed
     assert list(models) == list(FILLING_MODELS)
     first, second = models["atomic, code 6"]
     # different seeds give different initial weights (and streams)
     assert not torch.equal(next(first.parameters()), next(second.parameters()))
     again = fit_filling_models(
-        settings, get_config(), (3,), reuse={"spikes_plain_seed3": second}
+        settings, chapter, (3,), reuse={"spikes_plain_seed3": second}
     )
     assert again["plain, code 6"][0] is second
     assert again["atomic, code 6"][0] is not first  # trained again: not reused
     with pytest.raises(ValueError, match="distinct"):
-        fit_filling_models(settings, get_config(), (1, 1))
+        fit_filling_models(settings, chapter, (1, 1))
 
 
 def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
