@@ -21,11 +21,10 @@ import time
 from lib.atomic import (
     AtomicAEConfig,
     atomic_trainer,
-    coordinate_correlations,
     get_config,
     new_atomic_ae,
-    reconstruction_mse,
     spike_batches,
+    spike_measures,
     spike_test_set,
 )
 from lib.data import SpikeSpec
@@ -74,17 +73,11 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     while trainer.step < args.steps:
         trainer.fit(min(args.steps, trainer.step + args.evaluate_every))
-        report = coordinate_correlations(model, test.images, test.params)
         line = {
             "args": vars(args),
             "step": trainer.step,
             "seconds": round(time.perf_counter() - start, 1),
-            "test_mse": reconstruction_mse(model, test.images),
-            "mean_squared_pixel": float(test.images.pow(2).mean()),
-            "best_abs_rho": report.best,
-            "best_abs_spearman": report.best_spearman,
-            "block_r2": dict(zip(("amplitude", "x", "y"), report.block_r2.tolist())),
-            "match_distance_px": report.match_distance,
+            **spike_measures(model, test),
         }
         with open(args.out, "a") as handle:
             handle.write(json.dumps(line) + "\n")

@@ -337,11 +337,10 @@ def run_atomic(
 ) -> None:
     from lib.atomic import (
         AtomicAEConfig,
-        coordinate_correlations,
         get_config,
         new_atomic_ae,
-        reconstruction_mse,
         spike_batches,
+        spike_measures,
         spike_test_set,
     )
     from lib.atomic.losses import atomic_ae_loss
@@ -378,16 +377,11 @@ def run_atomic(
         if sitting.recorded(name, seed, steps):
             continue
         net.eval()
-        report = coordinate_correlations(net, test.images, test.params)
         fields = {
             "setting": args.setting,
-            "spikes": vars(spec) if hasattr(spec, "__dict__") else str(spec),
+            "spikes": vars(spec),
             "batch_size": batch_size,
-            "test_mse": reconstruction_mse(net, test.images),
-            "mean_squared_pixel": float(test.images.pow(2).mean()),
-            "best_abs_rho": report.best,
-            "block_r2": dict(zip(("amplitude", "x", "y"), report.block_r2.tolist())),
-            "match_distance_px": report.match_distance,
+            **spike_measures(net, test),
         }
         sitting.record(name, seed, net, trainer, fields)
 

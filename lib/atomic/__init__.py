@@ -66,6 +66,7 @@ from lib.atomic.recipes import (
     reconstruction_mse,
     seeded_name,
     spike_batches,
+    spike_measures,
     spike_test_set,
 )
 from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
@@ -120,5 +121,6 @@ __all__ = [
     "new_atomic_ae",
     "reconstruction_mse",
     "spike_batches",
+    "spike_measures",
     "spike_test_set",
 ]

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from lib.atomic.losses import atomic_ae_loss
+from lib.atomic.measure import coordinate_correlations
 from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
 from lib.config import check_field_types
 from lib.data.mnist import upsample
-from lib.data.spikes import CrossesSpec, SpikeSpec, make_crosses, make_spikes
+from lib.data.spikes import (
+    CrossesSpec,
+    SpikeData,
+    SpikeSpec,
+    make_crosses,
+    make_spikes,
+)
 from lib.notebook import RunSettings, train_or_load
 from lib.sliders import SliderSpec
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
@@ -331,6 +339,21 @@ def fit_filling_models(
 
 
 @torch.no_grad()
+def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
+    """What a spikes run records (``experiments/atomic_spikes.py``, ``reproduce.py``): the test
+    MSE beside the mean squared pixel, the best |rho| and Spearman per spike parameter, the
+    block R^2 and the median atom-to-spike distance (:func:`coordinate_correlations`)."""
+    report = coordinate_correlations(model, test.images, test.params)
+    return {
+        "test_mse": reconstruction_mse(model, test.images),
+        "mean_squared_pixel": float(test.images.pow(2).mean()),
+        "best_abs_rho": report.best,
+        "best_abs_spearman": report.best_spearman,
+        "block_r2": dict(zip(("amplitude", "x", "y"), report.block_r2.tolist())),
+        "match_distance_px": report.match_distance,
+    }
+
+
 def reconstruction_mse(
     model: AtomicAutoencoder,
     images: torch.Tensor,
