@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -144,8 +144,19 @@ def test_explicitness_is_in_the_unit_interval(split):
     assert in_unit(e["train"]) and in_unit(e["test"])
 
 
+# Found by hypothesis in a CI run: a training spread of 1e-283 against test codes of
+# 1e25 overflowed explicitness' standardised test codes to inf (sklearn then raised).
+TINY_SPREAD_HUGE_TEST = (
+    np.array([[1.8e-283, 0.0], [0.0, 1.0], [0.0, 2.0], [0.0, 3.0]]),
+    np.array([[0], [1], [0], [1]]),
+    np.array([[1.4e25, 0.0], [0.0, 1.0]]),
+    np.array([[0], [1]]),
+)
+
+
 @FAST
 @given(splits(max_n=12, elements=WIDE))
+@example(TINY_SPREAD_HUGE_TEST)
 def test_codes_of_any_accepted_magnitude_score_in_range(split):
     ctr, ftr, cte, fte = split
     assert in_unit(mig(ctr, ftr)) and in_unit(modularity(ctr, ftr))

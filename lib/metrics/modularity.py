@@ -96,6 +96,9 @@ def _macro_auc(labels: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> fl
     return float(np.mean(auc))
 
 
+_FAR = 1e6  # training standard deviations
+
+
 def _std(centred: np.ndarray) -> np.ndarray:
     """Each column's standard deviation, computed on the column divided by its largest
     magnitude, so that squares neither underflow (codes ~1e-300) nor overflow."""
@@ -131,7 +134,13 @@ def explicitness(
     mean = ztr.mean(axis=0)
     std = _std(ztr - mean)
     std = np.where(std > 0, std, 1.0)
-    ztr, zte = (ztr - mean) / std, (zte - mean) / std
+    ztr = (ztr - mean) / std  # each column within +-sqrt(n)
+    with np.errstate(over="ignore"):
+        zte = (zte - mean) / std
+    # A test code far outside the training spread (1e25 against a spread of 1e-283)
+    # overflows to inf. Beyond a million training deviations the classifier's
+    # probability is saturated, so clipping there changes no score.
+    zte = np.clip(zte, -_FAR, _FAR)
     train, test = [], []
     for j in range(ftr.shape[1]):
         clf = LogisticRegression().fit(ztr, ftr[:, j])
