@@ -66,7 +66,9 @@ def bench_pmp(args, device, out: dict) -> None:
     began = time.perf_counter()
     source = DSprites()
     if device.type == "cuda":
-        source = ResidentGrid(source, device, workers=os.cpu_count() or 1)
+        source = ResidentGrid(
+            source, device, workers=os.cpu_count() or 1, cache=args.grid_cache
+        )
         out["grid_seconds"] = round(time.perf_counter() - began, 1)
         print(f"grid rendered onto the GPU in {out['grid_seconds']} s", flush=True)
     n = args.steps
@@ -79,10 +81,13 @@ def bench_pmp(args, device, out: dict) -> None:
         )
         plain = pmp_trainer(model, stream, budget, chapter, progress=False, kind=kind)
         variants = [("plain (today)", plain, 1, max(20, n // 5))]
-        for label, graph, group in (
-            ("graph", True, (0,)),
-            (f"batched x{len(seeds)}", False, seeds),
-            (f"batched x{len(seeds)} + graph", True, seeds),
+        batched = f"batched x{len(seeds)}"
+        for label, graph, group, batching in (
+            ("graph", True, (0,), "vmap"),
+            (f"{batched} (vmap)", False, seeds, "vmap"),
+            (f"{batched} (vmap) + graph", True, seeds, "vmap"),
+            (f"{batched} (streams)", False, seeds, "streams"),
+            (f"{batched} (streams) + graph", True, seeds, "streams"),
         ):
             trainer, _ = scaled_trainer(
                 kind,
@@ -93,8 +98,12 @@ def bench_pmp(args, device, out: dict) -> None:
                 cuda_graph=graph,
                 progress=False,
                 device=device,
+                batching=batching,
             )
-            variants.append((label, trainer, len(group), n))
+            # eager batched steps are slow on a GPU: fewer of them
+            variants.append(
+                (label, trainer, len(group), n if graph else max(20, n // 5))
+            )
         for label, trainer, count, steps in variants:
             per_model = rate(trainer, start, 10, steps, device)
             row = {
@@ -129,44 +138,48 @@ def bench_pmp(args, device, out: dict) -> None:
     diff = max(abs(a - b) for a, b in zip(*histories, strict=True))
     out["pmp_graph_vs_eager_max_loss_diff_60_steps"] = diff
     print(f"PMP graph vs eager, 60 steps: max |loss difference| {diff:.3g}", flush=True)
-    # two seeds batched against each seed alone (eager, same batches)
-    alone = []
-    for seed in (0, 1):
+    # two seeds batched against each seed alone (same batches): eager for both batchings,
+    # and as graphs for streams (its seeds run as parallel branches of one graph)
+    for batching, graph in (("vmap", False), ("streams", False), ("streams", True)):
+        alone = []
+        for seed in (0, 1):
+            trainer, _ = scaled_trainer(
+                "pmp",
+                (seed,),
+                budget,
+                source,
+                chapter,
+                cuda_graph=graph,
+                log_every=10,
+                stacked=False,
+                progress=False,
+                device=device,
+            )
+            trainer.step = start
+            trainer.fit(start + 30)
+            alone.append(trainer.history["loss"])
         trainer, _ = scaled_trainer(
             "pmp",
-            (seed,),
+            (0, 1),
             budget,
             source,
             chapter,
-            cuda_graph=False,
-            log_every=20,
-            stacked=False,
+            cuda_graph=graph,
+            log_every=10,
             progress=False,
             device=device,
+            batching=batching,
         )
         trainer.step = start
         trainer.fit(start + 30)
-        alone.append(trainer.history["loss"])
-    trainer, _ = scaled_trainer(
-        "pmp",
-        (0, 1),
-        budget,
-        source,
-        chapter,
-        cuda_graph=False,
-        log_every=20,
-        progress=False,
-        device=device,
-    )
-    trainer.step = start
-    trainer.fit(start + 30)
-    diff = max(
-        abs(a - b)
-        for s in (0, 1)
-        for a, b in zip(alone[s], trainer.history[f"loss/{s}"], strict=True)
-    )
-    out["pmp_batched_vs_alone_max_loss_diff_30_steps"] = diff
-    print(f"PMP 2 seeds batched vs alone, 30 steps: max |loss difference| {diff:.3g}")
+        diff = max(
+            abs(a - b)
+            for s in (0, 1)
+            for a, b in zip(alone[s], trainer.history[f"loss/{s}"], strict=True)
+        )
+        how = batching + (" + graph" if graph else "")
+        out[f"pmp_batched_{how}_vs_alone_max_loss_diff_30_steps"] = diff
+        print(f"PMP 2 seeds batched ({how}) vs alone, 30 steps: max |diff| {diff:.3g}")
 
 
 def bench_atomic(args, device, out: dict) -> None:
@@ -250,6 +263,9 @@ def main() -> None:
     parser.add_argument("--only", default="pmp,atomic,torus")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--grid-cache", default=None, help="a .npy kept between runs (3 GB)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -56,7 +56,13 @@ from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
 from lib.errors import CheckpointError
-from lib.scale import StackedBatches, StackedModels, resumable_fit, stacked_loss
+from lib.scale import (
+    BATCHINGS,
+    StackedBatches,
+    StackedModels,
+    resumable_fit,
+    stacked_loss,
+)
 from lib.trainer import Trainer, TrainerConfig
 
 PAPER_STEPS = {
@@ -120,6 +126,10 @@ class Sitting:
     def stacked(self) -> bool:
         return not self.args.plain and len(self.args.seeds) > 1
 
+    @property
+    def batching(self) -> str | None:
+        return self.args.batching if self.stacked else None
+
     def minutes_left(self) -> float | None:
         if self.args.max_minutes is None:
             return None
@@ -137,6 +147,7 @@ class Sitting:
             "seeds": list(self.args.seeds),
             "steps": meta["steps"],
             "plain": self.args.plain,
+            "batching": self.batching,
         }
         done = resumable_fit(
             trainer,
@@ -192,6 +203,7 @@ class Sitting:
             "steps": trainer.step,
             "train_seconds": round(trainer.seconds, 1),
             "seeds_trained_together": len(args.seeds) if self.stacked else 1,
+            "batching": self.batching,
             "cuda_graph": not args.plain and device.type == "cuda",
             "device": str(device),
             **(
@@ -215,10 +227,11 @@ def seed_history(trainer: Trainer, seeds: tuple[int, ...], seed: int, key: str) 
     return trainer.history[key]
 
 
-def stack_up(models, loss, batch_fns, stacked: bool):
+def stack_up(models, loss, batch_fns, stacked: bool, batching: str):
     """The model, loss and batches a trainer needs, for one seed or a stack of them."""
     if stacked:
-        return StackedModels(models), stacked_loss(loss), StackedBatches(batch_fns)
+        stack = StackedModels(models, batching)
+        return stack, stacked_loss(loss), StackedBatches(batch_fns)
     return models[0], loss, batch_fns[0]
 
 
@@ -252,6 +265,7 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
             cuda_graph=not args.plain,
             log_every=args.log_every,
             stacked=sitting.stacked,
+            batching=args.batching,
             progress=args.progress,
             device=device,
         )
@@ -304,7 +318,9 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
         for seed in args.seeds
     ]
     loss = functools.partial(torus_ae_loss, weights=weights)
-    model, loss, batches = stack_up(models, loss, samplers, sitting.stacked)
+    model, loss, batches = stack_up(
+        models, loss, samplers, sitting.stacked, args.batching
+    )
     config = TrainerConfig(
         steps=steps,
         lr=chapter.lr,
@@ -357,7 +373,9 @@ def run_atomic(
     )
     models = [new_atomic_ae(config, seed, device) for seed in args.seeds]
     streams = [spike_batches(spec, batch_size, seed, device) for seed in args.seeds]
-    model, loss, batches = stack_up(models, atomic_ae_loss, streams, sitting.stacked)
+    model, loss, batches = stack_up(
+        models, atomic_ae_loss, streams, sitting.stacked, args.batching
+    )
     trainer_config = TrainerConfig(
         steps=steps,
         lr=chapter.lr,
@@ -407,6 +425,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", required=True)
     parser.add_argument("--plain", action="store_true", help="no graph, no batching")
+    parser.add_argument(
+        "--batching",
+        choices=BATCHINGS,
+        default="streams",
+        help="several seeds: each on its own CUDA stream (the same numbers as each seed "
+        "alone), or vmap'd into grouped kernels",
+    )
     parser.add_argument("--log-every", type=int, default=200)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")

@@ -543,6 +543,11 @@ def cases() -> list[Case]:
             ),
             "shapes",
         ),
+        Case(
+            "StackedModels batching threads",
+            lambda: _scale("StackedModels", [torch.nn.Linear(2, 2)], "threads"),
+            "batching",
+        ),
         Case("StackedBatches []", lambda: _scale("StackedBatches", []), "batch_fns"),
         Case(
             "GraphedStep warmup 0",

@@ -127,7 +127,8 @@ def test_the_resident_grid_refuses_what_uint8_would_change():
 # --------------------------------------------------------------------------------------------
 # batched seeds
 # --------------------------------------------------------------------------------------------
-def test_batched_seeds_train_as_each_seed_alone():
+@pytest.mark.parametrize("batching", ["vmap", "streams"])
+def test_batched_seeds_train_as_each_seed_alone(batching):
     chapter = get_config()
     data, steps = ToyGrid(), 6
     seeds = (0, 1)
@@ -141,12 +142,17 @@ def test_batched_seeds_train_as_each_seed_alone():
         trainer.fit()
         alone.append((model, trainer.history))
     models = [new_model("pmp", seed) for seed in seeds]
-    stack = StackedModels(models)
+    stack = StackedModels(models, batching)
     trainer = Trainer(
         stack, stacked_loss(objective), PairStream(data, 4, seeds), config
     )
     trainer.fit()
     stack.unstack(models)
+    if batching == "streams":  # seed by seed: exactly each seed alone
+        for s, (model, history) in enumerate(alone):
+            assert trainer.history[f"loss/{s}"] == history["loss"]
+            for a, b in zip(model.parameters(), models[s].parameters(), strict=True):
+                assert torch.equal(a, b)
     for s, (_model, history) in enumerate(alone):
         np.testing.assert_allclose(
             trainer.history[f"loss/{s}"], history["loss"], rtol=1e-4, atol=1e-5
@@ -182,6 +188,8 @@ def test_stacked_models_refuse_what_cannot_stack():
         stack.run(lambda model, x: model.encode(x), torch.zeros(3, 4, 1, 64, 64))
     with pytest.raises(ParameterError, match="unstack"):
         stack.unstack([new_model("pmp", 0)])
+    with pytest.raises(ParameterError, match="batching"):
+        StackedModels([new_model("pmp", 0)], batching="threads")
 
 
 # --------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from lib.pmp.model import (
     PMPConfig,
     check_kind,
 )
-from lib.scale import StackedModels, stacked_loss
+from lib.scale import BATCHINGS, StackedModels, stacked_loss
 from lib.trainer import Trainer, TrainerConfig
 
 
@@ -265,10 +265,11 @@ def scaled_trainer(
     stacked: bool | None = None,
     progress: bool | None = None,
     device: str | torch.device = "cpu",
+    batching: str = "streams",
 ) -> tuple[Trainer, list[PMPAutoencoder | AdaGVAE]]:
     """The chapter's recipe at paper scale (``experiments/reproduce.py``): ``kind`` for every
     seed of ``seeds`` as one :class:`~lib.scale.StackedModels` (``stacked``; default: more than
-    one seed), pairs from :class:`PairStream` (``source``: a resident grid, or a data set
+    one seed; ``batching`` "vmap" or "streams"), pairs from :class:`PairStream` (``source``: a resident grid, or a data set
     rendered per step on ``device``), the step recorded as a CUDA graph on a
     GPU, the losses read back every ``log_every`` steps. Same networks, objective, Adam and
     budget semantics as :func:`pmp_trainer` (the pixels are checked once, in the grid).
@@ -276,6 +277,8 @@ def scaled_trainer(
     """
     chapter = chapter or get_config()
     check_kind(kind)
+    if batching not in BATCHINGS:
+        raise ParameterError(f"batching must be one of {BATCHINGS}, got {batching!r}")
     if isinstance(source, ResidentGrid):
         device = source.device
     models = [new_model(kind, seed, chapter).to(device) for seed in seeds]
@@ -309,7 +312,7 @@ def scaled_trainer(
         log_every=log_every,
         cuda_graph=cuda_graph,
     )
-    model: torch.nn.Module = StackedModels(models) if stacked else models[0]
+    model: torch.nn.Module = StackedModels(models, batching) if stacked else models[0]
     if stacked:
         loss = stacked_loss(loss)
     return Trainer(model, loss, batches, config, graph_key=graph_key), models
