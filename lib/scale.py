@@ -7,7 +7,8 @@ not on arithmetic. Two levers feed the device instead:
 - :class:`StackedModels`: S models of one architecture (S seeds) held as one module whose
   parameters are stacked along a new first dimension (S, ...). The seeds run either on S CUDA
   streams (``batching="streams"``, the default: each seed's small kernels overlap the others'
-  on the GPU, and each seed computes exactly what it would alone) or through
+  on the GPU; on a CPU each seed computes exactly what it would alone, bit for bit, unless
+  the loss draws random numbers) or through
   ``torch.func.vmap`` (one grouped kernel serves every seed; on an H200 cuDNN runs those
   grouped convolutions slowly). The seeds stay independent: the loss is the sum of the seeds'
   losses, whose gradient with respect to seed s's parameters is seed s's own gradient, and Adam
@@ -76,8 +77,9 @@ class StackedModels(nn.Module):
       convolution over the seeds);
     - ``"streams"``: seed by seed on slices of the stacked parameters, each seed on its own
       CUDA stream, so that the GPU runs the seeds' small kernels side by side (and a CUDA
-      graph recorded over the step keeps them as parallel branches). Each seed computes
-      exactly what it would alone; on a CPU it is a loop.
+      graph recorded over the step keeps them as parallel branches). On a CPU it is a loop,
+      and each seed computes exactly what it would alone (a loss that draws random numbers
+      aside: seed s takes the s-th draw).
     """
 
     def __init__(self, models: list[nn.Module], batching: str = "streams") -> None:
@@ -121,16 +123,19 @@ class StackedModels(nn.Module):
     def run(self, fn: Callable[..., Any], *inputs: Any) -> Any:
         """``fn(model, *inputs)`` for every model at once; tensors in ``inputs`` are (S, ...).
 
-        Random draws inside ``fn`` differ between the seeds (``randomness="different"``).
+        Random draws inside ``fn`` differ between the seeds (``randomness="different"``; on
+        streams, seed s takes the s-th draw from the global generator). The models run in
+        this module's mode (``train()`` or ``eval()``).
         """
         tensor_at = [i for i, x in enumerate(inputs) if torch.is_tensor(x)]
         for i in tensor_at:
-            if inputs[i].shape[0] != self.count:
+            if inputs[i].dim() == 0 or inputs[i].shape[0] != self.count:
                 raise ParameterError(
                     f"input {i} must have the seed dimension first ({self.count}), got "
                     f"shape {tuple(inputs[i].shape)}"
                 )
         template = self._template[0]
+        template.train(self.training)  # held outside the module tree: eval() misses it
         if self.batching == "streams":
             return self._run_on_streams(fn, inputs, tensor_at)
 
@@ -154,10 +159,13 @@ class StackedModels(nn.Module):
         params = [p.unbind(0) for p in self.stacked]
         buffers = [b.unbind(0) for b in self._buffers_dict().values()]
         sliced = [x.unbind(0) if torch.is_tensor(x) else None for x in inputs]
-        on_gpu = self.stacked[0].device.type == "cuda"
-        caller = torch.cuda.current_stream() if on_gpu else None
-        if on_gpu and len(self._streams) != self.count:
-            self._streams = [torch.cuda.Stream() for _ in range(self.count)]
+        device = self.stacked[0].device
+        on_gpu = device.type == "cuda"
+        caller = torch.cuda.current_stream(device) if on_gpu else None
+        if on_gpu and (
+            len(self._streams) != self.count or self._streams[0].device != device
+        ):
+            self._streams = [torch.cuda.Stream(device) for _ in range(self.count)]
         outs = []
         for s in range(self.count):
             args = [sliced[i][s] if i in tensor_at else x for i, x in enumerate(inputs)]
@@ -205,7 +213,13 @@ class StackedModels(nn.Module):
 
 
 def _stack_seeds(*values: Any) -> Any:
-    return torch.stack(values) if torch.is_tensor(values[0]) else values[0]
+    if torch.is_tensor(values[0]):
+        return torch.stack(values)
+    if any(v != values[0] for v in values[1:]):
+        raise ParameterError(
+            f"a value fn returns is not a tensor and differs between the seeds: {values}"
+        )
+    return values[0]
 
 
 def _split_batch(batch: Any) -> tuple[Callable[[list[Any]], Any], list[Any]]:

@@ -192,6 +192,60 @@ def test_stacked_models_refuse_what_cannot_stack():
         StackedModels([new_model("pmp", 0)], batching="threads")
 
 
+def _batchnorm_net(seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)
+    )
+
+
+@pytest.mark.parametrize("batching", ["vmap", "streams"])
+def test_stacked_buffers_and_eval_mode_follow_each_seed_alone(batching):
+    torch.manual_seed(5)
+    x = torch.randn(2, 8, 3)  # (S, B, 3)
+    alone = [_batchnorm_net(s) for s in (0, 1)]
+    stack = StackedModels([_batchnorm_net(s) for s in (0, 1)], batching)
+    stacked_out = stack.run(lambda model, xb: model(xb), x)  # train mode: updates stats
+    for s, net in enumerate(alone):
+        out = net(x[s])
+        assert torch.allclose(stacked_out[s], out, atol=1e-6)
+    copies = stack.unstack([_batchnorm_net(9) for _ in range(2)])
+    for net, copy in zip(alone, copies, strict=True):
+        for (name, a), b in zip(net.state_dict().items(), copy.state_dict().values()):
+            assert torch.allclose(a.float(), b.float(), atol=1e-6), name
+    stack.eval()
+    evaluated = stack.run(lambda model, xb: model(xb), x)  # running stats, no update
+    for s, net in enumerate(alone):
+        assert torch.allclose(evaluated[s], net.eval()(x[s]), atol=1e-6)
+
+
+def test_one_stacked_seed_on_streams_is_the_plain_model_bit_for_bit():
+    data, steps = ToyGrid(), 4
+    objective = PMPObjective(steps, 3, check_values=False)
+    config = TrainerConfig(steps=steps, lr=1e-3, progress=False)
+    plain = new_model("pmp", 0)
+    Trainer(plain, objective, PairStream(data, 4, (0,), stacked=False), config).fit()
+    models = [new_model("pmp", 0)]
+    stack = StackedModels(models, "streams")
+    stream = PairStream(data, 4, (0,), stacked=True)
+    Trainer(stack, stacked_loss(objective), stream, config).fit()
+    stack.unstack(models)
+    for a, b in zip(plain.parameters(), models[0].parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_streams_refuse_a_non_tensor_result_that_differs_between_seeds():
+    stack = StackedModels([new_model("pmp", 0), new_model("pmp", 1)], "streams")
+    x = torch.zeros(2, 1)
+    same = stack.run(lambda model, xb: (xb.sum(), "same"), x)
+    assert same[1] == "same"
+    calls = iter(range(2))
+    with pytest.raises(ParameterError, match="differs between the seeds"):
+        stack.run(lambda model, xb: (xb.sum(), next(calls)), x)
+    with pytest.raises(ParameterError, match="seed dimension"):
+        stack.run(lambda model, xb: xb, torch.tensor(1.0))
+
+
 # --------------------------------------------------------------------------------------------
 # the trainer's fast path
 # --------------------------------------------------------------------------------------------
