@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import hashlib
 import html
 import inspect
@@ -44,50 +43,50 @@ INPUT_NAME, OUTPUT_NAME = "code", "image"
 _ids = itertools.count()
 
 
+class FunctionDecoder(torch.nn.Module):
+    """A decode function and the networks it uses, as one module for :func:`export_onnx`.
+
+    ``FunctionDecoder(lambda code: net.decode(code), net)``: the networks are registered as
+    submodules, so the export finds their weights without looking inside the function. The
+    chapters' decoders (``lib.nets.image_decoder``, ``lib.toroidal.polar_decoder``, ...) are
+    modules already.
+    """
+
+    def __init__(
+        self, fn: Callable[[torch.Tensor], torch.Tensor], *networks: torch.nn.Module
+    ) -> None:
+        super().__init__()
+        if not callable(fn):
+            raise ParameterError(f"fn must be a callable, got {type(fn).__name__}")
+        for i, net in enumerate(networks):
+            if not isinstance(net, torch.nn.Module):
+                raise ParameterError(
+                    f"networks[{i}] must be an nn.Module, got {type(net).__name__}"
+                )
+        self.fn = fn
+        self.networks = torch.nn.ModuleList(networks)
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        return self.fn(code)
+
+
 class _DecodeModule(torch.nn.Module):
-    """Wraps a decode function so that the tracer sees a module: ``(1, D) -> images``."""
+    """Holds a decoder for the tracer: ``(1, D) -> images``.
+
+    The decoder is kept outside the module tree and run through its ``forward``, so that the
+    traced graph is the decoder's computation alone (no scope of its own): a module and the
+    function it wraps export to the same bytes.
+    """
 
     def __init__(self, decode: Callable[[torch.Tensor], torch.Tensor]):
         super().__init__()
-        self.decode = decode
+        self._decode = (decode,)  # a tuple: not registered as a submodule
 
     def forward(self, code: torch.Tensor) -> torch.Tensor:
-        return self.decode(code)
-
-
-def _modules_used_by(fn, depth: int = 3) -> list[torch.nn.Module]:
-    """The ``nn.Module`` objects a decode function reaches through its closure and globals.
-
-    Follows bound methods, partials, nested functions, containers and plain objects'
-    attributes a few levels deep: what a notebook's ``lambda code: model.decode(code)`` or a
-    lib helper's inner function holds.
-    """
-    found: dict[int, torch.nn.Module] = {}
-
-    def visit(obj, level: int) -> None:
-        if isinstance(obj, torch.nn.Module):
-            found.setdefault(id(obj), obj)
-        elif level > 0 and isinstance(obj, dict):
-            for value in obj.values():
-                visit(value, level - 1)
-        elif level > 0 and isinstance(obj, list | tuple):
-            for value in obj:
-                visit(value, level - 1)
-        elif inspect.ismethod(obj):
-            visit(obj.__self__, level)
-        elif isinstance(obj, functools.partial):
-            for value in (obj.func, *obj.args, *obj.keywords.values()):
-                visit(value, level)
-        elif level > 0 and inspect.isfunction(obj):
-            names = inspect.getclosurevars(obj)
-            for value in [*names.nonlocals.values(), *names.globals.values()]:
-                visit(value, level - 1)
-        elif level > 0 and hasattr(obj, "__dict__") and not inspect.ismodule(obj):
-            for value in vars(obj).values():  # a plain object holding networks
-                visit(value, level - 1)
-
-    visit(fn, depth)
-    return list(found.values())
+        decode = self._decode[0]
+        if isinstance(decode, torch.nn.Module):
+            return decode.forward(code)
+        return decode(code)
 
 
 @contextlib.contextmanager
@@ -113,8 +112,9 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
     ``decode`` maps slider values ``(1, n_inputs)`` to images ``(1, 1, H, W)`` or ``(1, H, W)``,
     as :func:`lib.sliders.latent_slider` expects. The trace records the operations run for one
     code, so Python control flow inside ``decode`` is frozen at that code: fine for the book's
-    decoders, which are feed-forward. The networks ``decode`` uses (found through its closure
-    and globals) are exported with their weights as constants. torch's TorchScript exporter is
+    decoders, which are feed-forward. ``decode`` is an ``nn.Module`` (every chapter's decoder
+    is; :class:`FunctionDecoder` makes one of a function and its networks), whose weights are
+    exported as constants, or a function that uses no trainable weights. torch's TorchScript exporter is
     used (``dynamo=False``): it prints nothing for these small graphs.
     """
     check_integer("n_inputs", n_inputs, minimum=1)
@@ -142,7 +142,8 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
     buffer = io.BytesIO()
     # torch >= 2.5 has two exporters and takes the new one by default; 2.4 only has this one
     legacy = {"dynamo": False} if "dynamo" in _export_parameters() else {}
-    with warnings.catch_warnings(), torch.no_grad(), _frozen(_modules_used_by(decode)):
+    held = [decode] if isinstance(decode, torch.nn.Module) else []
+    with warnings.catch_warnings(), torch.no_grad(), _frozen(held):
         # a shape read as a constant at batch 1, and the notice that the TorchScript
         # exporter is legacy, say nothing wrong about these decoders
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
@@ -160,9 +161,9 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
         except RuntimeError as err:
             if "requires grad" not in str(err):
                 raise
-            raise ValueError(
-                "a network used by decode was not found to freeze its weights: reach it "
-                "through decode's closure, a global, a bound method or an object attribute"
+            raise ParameterError(
+                "decode uses a network with trainable weights that it does not hold: pass "
+                "an nn.Module, e.g. lib.live.FunctionDecoder(fn, *networks)"
             ) from err
     import onnx  # installed with torch's exporter requirements (the dev extra)
 

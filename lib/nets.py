@@ -470,16 +470,27 @@ def bce_ae_loss(
     return loss, {"bce": loss.detach()}
 
 
-def image_decoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``decode(z (N, d)) -> images (N, C, H, W)`` in [0, 1]: the sigmoid of a model whose
-    ``decode`` returns logits (e.g. :class:`Conv64Autoencoder`), for sliders."""
-    device = next(model.parameters()).device
+class ImageDecoder(nn.Module):
+    """``z (N, d) -> images (N, C, H, W)``, a slider's decoder: ``model.decode(z)``, through a
+    sigmoid when ``logits`` (a model whose ``decode`` returns logits, e.g.
+    :class:`Conv64Autoencoder`); as it is otherwise (images already, e.g.
+    :class:`WarmupAutoencoder`)."""
+
+    def __init__(self, model: nn.Module, logits: bool = True) -> None:
+        super().__init__()
+        self.model, self.logits = model, logits
 
     @torch.no_grad()
-    def decode(z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(model.decode(z.float().to(device))).cpu()
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        device = next(self.model.parameters()).device
+        if not self.logits:
+            return self.model.decode(z.to(device)).cpu()
+        return torch.sigmoid(self.model.decode(z.float().to(device))).cpu()
 
-    return decode
+
+def image_decoder(model: nn.Module, logits: bool = True) -> ImageDecoder:
+    """The slider decoder :class:`ImageDecoder` of ``model``."""
+    return ImageDecoder(model, logits)
 
 
 def encode_images(

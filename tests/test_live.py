@@ -1,4 +1,4 @@
-"""Live decoders (lib/live.py): every chapter's decode function exports to ONNX and matches
+"""Live decoders (lib/live.py): every chapter's decoder (an ``nn.Module``) exports to ONNX and matches
 torch; the HTML output carries the model, the sliders and the fallback player; the shipped
 ONNX Runtime Web files are the pinned ones."""
 
@@ -13,14 +13,17 @@ import pytest
 import torch
 
 from lib.checkpoint import load_pretrained
+from lib.errors import ParameterError
 from lib.live import (
     ORT_STATIC_DIR,
+    FunctionDecoder,
     LiveSlider,
     export_onnx,
     live_slider_html,
     onnx_difference,
     random_codes,
 )
+from lib.nets import Conv64AEConfig, Conv64Autoencoder, image_decoder
 from lib.sliders import ONNX_TOLERANCE, SliderSpec, latent_slider, live_decoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +59,7 @@ def _chapter_decoders():
     return [
         (
             "00 warm-up AE",
-            lambda c: warmup.decode(c),
+            image_decoder(warmup, logits=False),
             _slider_set(2, -5, 5),
             ONNX_TOLERANCE,
         ),
@@ -106,9 +109,9 @@ def test_every_chapter_decoder_exports_to_onnx_and_matches_torch(capsys):
         print("\n" + "\n".join(rows))
 
 
-def test_export_keeps_the_networks_trainable_and_leaves_weights_out_of_the_closure():
+def test_export_keeps_the_networks_trainable():
     net = torch.nn.Sequential(torch.nn.Linear(2, 9), torch.nn.Sigmoid())
-    decode = lambda c: net(c).view(-1, 1, 3, 3)  # noqa: E731 - as a notebook writes it
+    decode = FunctionDecoder(lambda c: net(c).view(-1, 1, 3, 3), net)
     model = export_onnx(decode, 2)
     assert all(p.requires_grad for p in net.parameters())
     codes = random_codes(_slider_set(2), 8)
@@ -117,36 +120,42 @@ def test_export_keeps_the_networks_trainable_and_leaves_weights_out_of_the_closu
         export_onnx(decode, 0)
 
 
-def test_export_finds_networks_behind_partials_and_object_attributes():
-    import functools
+def test_a_function_hiding_its_network_is_refused_and_a_module_exports_as_its_function():
+    net = torch.nn.Linear(2, 4)
 
-    class Holder:  # a plain object, as a notebook might keep its models
-        def __init__(self):
-            self.net = torch.nn.Linear(2, 4)
+    def hidden(c):  # the network is not passed along: nothing says what to freeze
+        return net(c).view(-1, 1, 2, 2)
 
-    holder = Holder()
-    codes = random_codes(_slider_set(2), 4)
+    with pytest.raises(ParameterError, match="FunctionDecoder"):
+        export_onnx(hidden, 2)
+    # a decoder module exports to the same bytes as its computation wrapped as a function
+    conv = Conv64Autoencoder(Conv64AEConfig())
+    as_module = export_onnx(image_decoder(conv), 10)
+    device = next(conv.parameters()).device
 
-    def through_attribute(c):
-        return holder.net(c).view(-1, 1, 2, 2)
+    def function(z):  # ImageDecoder.forward, written out
+        return torch.sigmoid(conv.decode(z.float().to(device))).cpu()
 
-    def scaled(c, net, scale):
-        return (scale * net(c)).view(-1, 1, 2, 2)
+    as_function = export_onnx(FunctionDecoder(function, conv), 10)
+    assert as_module == as_function
+    with pytest.raises(ParameterError, match="networks"):
+        FunctionDecoder(hidden, "net")
 
-    through_partial = functools.partial(scaled, net=torch.nn.Linear(2, 4), scale=2.0)
-    for decode in (through_attribute, through_partial):
-        model = export_onnx(decode, 2)
-        assert onnx_difference(model, decode, codes) < 1e-6
-    assert all(p.requires_grad for p in holder.net.parameters())
+
+def test_the_chapters_decoders_are_modules_holding_their_networks():
+    for name, decode, _, _ in _chapter_decoders():
+        assert isinstance(decode, torch.nn.Module), name
+        assert sum(p.numel() for p in decode.parameters()) > 0, name
 
 
 def test_a_wrong_export_is_caught():
     net = torch.nn.Linear(2, 4)
-    model = export_onnx(lambda c: net(c).view(-1, 1, 2, 2), 2)
+    decode = FunctionDecoder(lambda c: net(c).view(-1, 1, 2, 2), net)
+    model = export_onnx(decode, 2)
     with torch.no_grad():
         net.weight.add_(0.5)  # torch has moved on; the exported model has not
     codes = random_codes(_slider_set(2), 4)
-    assert onnx_difference(model, lambda c: net(c).view(-1, 1, 2, 2), codes) > 0.1
+    assert onnx_difference(model, decode, codes) > 0.1
 
 
 def test_live_decoder_html_embeds_model_sliders_and_fallback():
@@ -156,7 +165,8 @@ def test_live_decoder_html_embeds_model_sliders_and_fallback():
         "b": SliderSpec(-np.pi, np.pi, 0, periodic=True),
         "c": (0, 2, 1),
     }
-    page = live_decoder(lambda c: net(c).view(-1, 1, 4, 4), ranges, "<p>FALLBACK</p>")
+    decode = FunctionDecoder(lambda c: net(c).view(-1, 1, 4, 4), net)
+    page = live_decoder(decode, ranges, "<p>FALLBACK</p>")
     assert page.count('class="live-slider"') == 3
     assert re.findall(r"<span[^>]*>([^<]+)</span>", page) == ["a", "b", "c"]
     assert 'value="0.5"' in page and "<canvas" in page and "<p>FALLBACK</p>" in page
@@ -181,7 +191,8 @@ def test_latent_slider_in_the_book_is_a_live_decoder(monkeypatch):
     monkeypatch.setenv("BOOK_STATIC", "1")
     net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Sigmoid())
     shown = latent_slider(
-        lambda c: net(c).view(-1, 1, 4, 4), {"x": (-1, 1, 0), "y": (-1, 1, 0)}
+        FunctionDecoder(lambda c: net(c).view(-1, 1, 4, 4), net),
+        {"x": (-1, 1, 0), "y": (-1, 1, 0)},
     )
     assert 'class="live-decoder"' in shown.data
     assert 'class="live-fallback"' in shown.data and "anim-slider" in shown.data

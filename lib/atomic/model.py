@@ -264,32 +264,49 @@ class AtomicAutoencoder(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def block_decoder(model: AtomicAutoencoder, base: torch.Tensor, blocks: list[int]):
-    """``decode(v (N, len(blocks) * d0)) -> images (N, 1, H, W)``: move ``blocks``, keep the rest.
+class BlockSlider(nn.Module):
+    """``v (N, len(blocks) * d0) -> images (N, 1, H, W)``, a slider's decoder: move
+    ``blocks``, keep the rest.
 
     ``base`` (1, k, d0) is a code; the values replace the coordinates of ``blocks`` in turn.
     Since f_D(z) = sum_i g(z_i), the atoms of the other blocks add up to one fixed image,
-    computed once: each call runs g only on the moving blocks.
+    computed once (the buffer ``background``): each call runs g only on the moving blocks.
     """
-    k, d0 = model.config.n_atoms, model.config.atom_dim
-    base = base.detach().reshape(1, k, d0)
-    if (
-        not blocks
-        or any(not 0 <= b < k for b in blocks)
-        or len(set(blocks)) < len(blocks)
-    ):
-        raise ValueError(f"blocks must be distinct indices in [0, {k}), got {blocks}")
-    device = next(model.parameters()).device
-    fixed = [i for i in range(k) if i not in blocks]
-    with torch.no_grad():
-        atoms = model.decode_atoms(base.to(device))  # (1, k, 1, H, W)
-        background = atoms[:, fixed].sum(dim=1)  # (1, 1, H, W)
+
+    def __init__(
+        self, model: AtomicAutoencoder, base: torch.Tensor, blocks: list[int]
+    ) -> None:
+        super().__init__()
+        k, d0 = model.config.n_atoms, model.config.atom_dim
+        base = base.detach().reshape(1, k, d0)
+        if (
+            not blocks
+            or any(not 0 <= b < k for b in blocks)
+            or len(set(blocks)) < len(blocks)
+        ):
+            raise ValueError(
+                f"blocks must be distinct indices in [0, {k}), got {blocks}"
+            )
+        self.model, self.blocks, self.atom_dim = model, list(blocks), d0
+        fixed = [i for i in range(k) if i not in blocks]
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            atoms = model.decode_atoms(base.to(device))  # (1, k, 1, H, W)
+        self.register_buffer("background", atoms[:, fixed].sum(dim=1))  # (1, 1, H, W)
 
     @torch.no_grad()
-    def decode(values: torch.Tensor) -> torch.Tensor:
-        moving = values.float().to(device).reshape(-1, d0)  # (N * len(blocks), d0)
-        drawn = model.block_decoder(moving)  # (N * len(blocks), 1, H, W)
-        drawn = drawn.reshape(-1, len(blocks), *drawn.shape[1:]).sum(dim=1)
-        return (background + drawn).clamp(0, 1).cpu()
+    def forward(self, values: torch.Tensor) -> torch.Tensor:
+        device = self.background.device
+        moving = (
+            values.float().to(device).reshape(-1, self.atom_dim)
+        )  # (N * blocks, d0)
+        drawn = self.model.block_decoder(moving)  # (N * len(blocks), 1, H, W)
+        drawn = drawn.reshape(-1, len(self.blocks), *drawn.shape[1:]).sum(dim=1)
+        return (self.background + drawn).clamp(0, 1).cpu()
 
-    return decode
+
+def block_decoder(
+    model: AtomicAutoencoder, base: torch.Tensor, blocks: list[int]
+) -> BlockSlider:
+    """The slider decoder :class:`BlockSlider`: ``blocks`` of ``base`` move."""
+    return BlockSlider(model, base, blocks)

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -146,24 +145,36 @@ def subspace_factor_information(
     return mi / np.maximum(entropy[None, :], 1e-12)
 
 
-def subspace_decoder(
-    model, z_base: torch.Tensor, directions: np.ndarray
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``decode(t (N, m)) -> images (N, C, H, W)``: z = z_base + sum_j t_j u_j, then sigmoid(g(z)).
+class SubspaceDecoder(torch.nn.Module):
+    """``t (N, m) -> images (N, C, H, W)``, a slider's decoder: z = z_base + sum_j t_j u_j,
+    then sigmoid(g(z)).
 
     Moving t_j moves one projector's output s_i along its principal direction u_j (rows of
-    ``directions``, (m, d)); since z = sum_i s_i, the code moves by the same vector.
+    ``directions``, (m, d)); since z = sum_i s_i, the code moves by the same vector. The
+    code is formed on the CPU (the buffers ``base`` (1, d) and ``directions`` (m, d) stay
+    there), then decoded on the model's device.
     """
-    u = torch.as_tensor(np.asarray(directions), dtype=torch.float32)  # (m, d)
-    base = z_base.detach().reshape(1, -1).cpu().float()  # (1, d)
-    device = next(model.parameters()).device
+
+    def __init__(self, model, z_base: torch.Tensor, directions: np.ndarray) -> None:
+        super().__init__()
+        self.model = model
+        u = torch.as_tensor(np.asarray(directions), dtype=torch.float32)  # (m, d)
+        base = z_base.detach().reshape(1, -1).cpu().float()  # (1, d)
+        self.register_buffer("base", base)
+        self.register_buffer("directions", u)
 
     @torch.no_grad()
-    def decode(t: torch.Tensor) -> torch.Tensor:
-        z = base + t.float().cpu() @ u  # (N, d)
-        return torch.sigmoid(model.decode(z.to(device))).cpu()
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        z = self.base + t.float().cpu() @ self.directions  # (N, d)
+        device = next(self.model.parameters()).device
+        return torch.sigmoid(self.model.decode(z.to(device))).cpu()
 
-    return decode
+
+def subspace_decoder(
+    model, z_base: torch.Tensor, directions: np.ndarray
+) -> SubspaceDecoder:
+    """The slider decoder :class:`SubspaceDecoder` along ``directions``."""
+    return SubspaceDecoder(model, z_base, directions)
 
 
 N_PROBE = 512  # probe images: the snapshots, the final sparsity, the reconstruction

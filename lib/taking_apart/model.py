@@ -143,22 +143,30 @@ class DiskAutoencoder(CodeAutoencoder):
                     nn.init.zeros_(m.bias)
 
 
-def disk_panels(models: list[nn.Module], image_size: int = 64):
-    """``decode(radius (N, 1)) -> images (N, 1, H, (1 + len(models)) W)`` for a slider.
+class DiskPanels(nn.Module):
+    """``radius (N, 1) -> images (N, 1, H, (1 + len(models)) W)``, a slider's decoder.
 
     Renders the disk of each radius (clamped to [0, image_size / 2], area anti-aliased, in
     float32 so that it exports to ONNX) and shows it beside each model's reconstruction of
     it, in one row: the input, then the models.
     """
-    device = next(models[0].parameters()).device
+
+    def __init__(self, models: list[nn.Module], image_size: int = 64) -> None:
+        super().__init__()
+        self.models = nn.ModuleList(models)
+        self.image_size = image_size
 
     @torch.no_grad()
-    def decode(radius: torch.Tensor) -> torch.Tensor:
-        radius = radius[:, 0].float().clamp(0, image_size / 2)
+    def forward(self, radius: torch.Tensor) -> torch.Tensor:
+        device = next(self.models[0].parameters()).device
+        radius = radius[:, 0].float().clamp(0, self.image_size / 2)
         disks = disks_from_radii(
-            radius, image_size, antialias="area", area_dtype=torch.float32
+            radius, self.image_size, antialias="area", area_dtype=torch.float32
         ).to(device)
-        panels = [disks, *(model(disks)[0].clamp(0, 1) for model in models)]
+        panels = [disks, *(model(disks)[0].clamp(0, 1) for model in self.models)]
         return torch.cat(panels, dim=3).cpu()
 
-    return decode
+
+def disk_panels(models: list[nn.Module], image_size: int = 64) -> DiskPanels:
+    """The slider decoder :class:`DiskPanels` of ``models``."""
+    return DiskPanels(models, image_size)

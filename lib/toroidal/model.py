@@ -204,22 +204,28 @@ class TorusAutoencoder(nn.Module):
 # --------------------------------------------------------------------------- torus helpers
 
 
-def polar_decoder(model: TorusAutoencoder):
-    """``decode(v (N, 2d)) -> images (N, 1, 28, 28)`` for sliders: v = (angles, radii).
+class PolarDecoder(nn.Module):
+    """``v (N, 2d) -> images (N, 1, 28, 28)``, a slider's decoder: v = (angles, radii).
 
     The first d numbers are the angles Phi, the last d the radii R; the code is
     z = (R cos Phi, R sin Phi) (Sect. 2), decoded by ``model``.
     """
-    d = model.config.d
-    device = next(model.parameters()).device
+
+    def __init__(self, model: TorusAutoencoder) -> None:
+        super().__init__()
+        self.model = model
 
     @torch.no_grad()
-    def decode(values: torch.Tensor) -> torch.Tensor:
-        values = values.float().to(device)
+    def forward(self, values: torch.Tensor) -> torch.Tensor:
+        d = self.model.config.d
+        values = values.float().to(next(self.model.parameters()).device)
         phi, r = values[:, :d], values[:, d:]  # (N, d) each
-        return model.decode(model.from_polar(r, phi)).cpu()
+        return self.model.decode(self.model.from_polar(r, phi)).cpu()
 
-    return decode
+
+def polar_decoder(model: TorusAutoencoder) -> PolarDecoder:
+    """The slider decoder :class:`PolarDecoder` of ``model``."""
+    return PolarDecoder(model)
 
 
 def wrap_angle(phi: torch.Tensor) -> torch.Tensor:
