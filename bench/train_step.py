@@ -20,7 +20,7 @@ import torch
 
 
 def _models():
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
     yield "warmup AE (intro)", WarmupAutoencoder(WarmupAEConfig()), (128, 1, 28, 28)
     try:

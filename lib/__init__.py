@@ -11,8 +11,9 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
    :mod:`lib.taking_apart` (Newson et al. 2018, chapter 01), :mod:`lib.toroidal` (Mikulski &
    Duda 2019, chapter 02), :mod:`lib.atomic` (Newson & Traonmilin 2023, chapter 03),
    :mod:`lib.measuring` (Locatello et al. 2019's metrics, chapter 04) and :mod:`lib.pmp`
-   (Fumero et al. 2021, chapter 05);
-2. **shared tools**, know no paper: :mod:`lib.nets` (networks several chapters use),
+   (Fumero et al. 2021, chapter 05); beside them :mod:`lib.intro` (chapter 00, no paper: the
+   warm-up autoencoder);
+2. **shared tools**, know no paper: :mod:`lib.nets` (networks two chapters share),
    :mod:`lib.analysis` (fits, per-image errors, circular statistics), :mod:`lib.plotting`,
    :mod:`lib.sliders`, :mod:`lib.live` (decoders exported for the browser);
 3. **data** sources and generators, and **metrics**, know no model: :mod:`lib.data`
@@ -20,7 +21,8 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
 4. **generic core**, knows no paper: :mod:`lib.errors` (the book's errors, checks at the door),
    :mod:`lib.records` (the JSON-lines reader), :mod:`lib.files` (file digests),
    :mod:`lib.device`, :mod:`lib.seeding`,
-   :mod:`lib.config` (the one config style), :mod:`lib.trainer`, :mod:`lib.checkpoint`
+   :mod:`lib.config` (the one config style), :mod:`lib.trainer`, :mod:`lib.scale` (batched
+   seeds, CUDA graphs, resumable runs), :mod:`lib.checkpoint`
    (checkpoints, the model registry, ``load_pretrained``, the reader's cache),
    :mod:`lib.notebook` (the notebook contract), :mod:`lib.nbtools`.
 

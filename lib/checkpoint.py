@@ -283,9 +283,19 @@ def is_shipped(path: str | Path) -> bool:
     return Path(path).resolve().is_relative_to(PRETRAINED_DIR.resolve())
 
 
+# Model classes that left lib.nets for the one package that uses them (November 2026): a
+# checkpoint written before names the old module, and is read from the new one.
+MOVED_MODELS = {
+    ("lib.nets", "WarmupAutoencoder"): "lib.intro.model",
+    ("lib.nets", "DigitJudge"): "lib.toroidal.model",
+    ("lib.nets", "DCGANAutoencoder"): "lib.taking_apart.model",
+}
+
+
 def model_class_of(record: dict[str, Any]) -> type[torch.nn.Module]:
     """The registered model class a checkpoint's JSON record names (its module is imported)."""
     name, module = record.get("model_class"), record.get("model_module")
+    module = MOVED_MODELS.get((module, name), module)
     if not isinstance(module, str) or not (
         module == "lib" or module.startswith("lib.")
     ):

@@ -35,7 +35,7 @@ def _checkpoint_with(record) -> Path:
 def _nan_weights() -> Path:
     """A checkpoint whose checksum matches but whose weights are all NaN."""
     from lib.checkpoint import save_checkpoint
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
     model = WarmupAutoencoder(WarmupAEConfig(latent_dim=2, channels=2, hidden=4))
     with torch.no_grad():
@@ -93,7 +93,7 @@ def _encode(kind: str, x):
         from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder
 
         return DiskAutoencoder(DiskAEConfig()).encode(x)
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
     return WarmupAutoencoder(WarmupAEConfig()).encode(x)
 
@@ -112,7 +112,7 @@ def _decode(kind: str, z):
 
         return TorusAutoencoder(TorusAEConfig()).decode(z)
     if kind == "warmup":
-        from lib.nets import WarmupAEConfig, WarmupAutoencoder
+        from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
         return WarmupAutoencoder(WarmupAEConfig()).decode(z)
     from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder

@@ -96,7 +96,7 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def _saved_warmup(tmp_path):
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
     model = WarmupAutoencoder(WarmupAEConfig(latent_dim=3, channels=4, hidden=8))
     path = save_checkpoint(
@@ -109,7 +109,7 @@ def test_load_pretrained_rebuilds_a_registered_model_from_its_json_alone(tmp_pat
     model, path = _saved_warmup(tmp_path)
     record = json.loads(checkpoint_paths(path)[1].read_text())
     assert (
-        record["model_module"] == "lib.nets"
+        record["model_module"] == "lib.intro.model"
         and record["config"]["name"] == "WarmupAEConfig"
     )
     loaded, ckpt = load_pretrained(tmp_path / "w")
@@ -140,6 +140,18 @@ def test_load_pretrained_refuses_what_it_cannot_trust(tmp_path, edit, message):
         load_pretrained(tmp_path / "w")
 
 
+def test_a_checkpoint_naming_the_models_old_module_still_loads(tmp_path):
+    model, path = _saved_warmup(tmp_path)
+    meta = checkpoint_paths(path)[1]  # as written before the model left lib.nets
+    meta.write_text(
+        json.dumps({**json.loads(meta.read_text()), "model_module": "lib.nets"})
+    )
+    loaded, _ = load_pretrained(tmp_path / "w")
+    assert type(loaded) is type(model)
+    for a, b in zip(loaded.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+
+
 def test_load_pretrained_names_a_missing_checkpoint():
     with pytest.raises(CheckpointError, match="no checkpoint 'nowhere/nothing'"):
         load_pretrained("nowhere/nothing")
@@ -154,7 +166,7 @@ def test_read_checkpoint_meta_reads_the_json_alone(tmp_path):
     import pytest
 
     from lib.checkpoint import CheckpointError, read_checkpoint_meta, save_checkpoint
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
 
     model = WarmupAutoencoder(WarmupAEConfig())
     save_checkpoint(tmp_path / "m", model, model.config.to_dict(), meta={"steps": 3})

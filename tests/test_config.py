@@ -47,6 +47,7 @@ def test_from_dict_is_strict(change, message):
 
 
 def test_every_model_config_of_the_book_uses_the_base_class():
+    import lib.intro  # noqa: F401  (registers the warm-up network)
     import lib.nets  # noqa: F401  (registers the shared networks)
     import lib.taking_apart  # noqa: F401
     import lib.toroidal  # noqa: F401

@@ -18,7 +18,14 @@ from lib.config import check_field_types
 from lib.errors import ConfigError, ParameterError
 
 # import every paper package, so that the registry holds every model
-MODULES = ("lib.nets", "lib.taking_apart", "lib.toroidal", "lib.atomic", "lib.pmp")
+MODULES = (
+    "lib.nets",
+    "lib.intro",
+    "lib.taking_apart",
+    "lib.toroidal",
+    "lib.atomic",
+    "lib.pmp",
+)
 for _module in MODULES:
     importlib.import_module(_module)
 CONFIG_CLASSES = sorted(

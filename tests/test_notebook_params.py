@@ -67,7 +67,7 @@ def test_seeding_is_repeatable():
 
 
 def _tiny_warmup(steps=3):
-    from lib.nets import WarmupAEConfig, WarmupAutoencoder, train_warmup_ae
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder, train_warmup_ae
 
     images = torch.rand(32, 1, 28, 28)
     config = WarmupAEConfig(latent_dim=2, channels=4, hidden=8)

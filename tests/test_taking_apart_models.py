@@ -1,4 +1,4 @@
-"""Tests of the disk autoencoders (lib.taking_apart.model, lib.nets) and their losses."""
+"""Tests of the disk autoencoders (lib.taking_apart.model) and their losses."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import pytest
 import torch
 
 from lib.data.disks import make_disks
-from lib.nets import DCGANAEConfig, DCGANAutoencoder
-from lib.taking_apart import DiskAEConfig, DiskAutoencoder
+from lib.taking_apart import (
+    DCGANAEConfig,
+    DCGANAutoencoder,
+    DiskAEConfig,
+    DiskAutoencoder,
+)
 from lib.taking_apart.losses import (
     REG_CHOICES,
     disk_ae_loss,

@@ -12,6 +12,8 @@ from scipy import stats
 
 from lib.analysis import angle_ks_statistic
 from lib.toroidal import (
+    DigitJudge,
+    DigitJudgeConfig,
     TorusAEConfig,
     TorusAutoencoder,
     TorusLossWeights,
@@ -24,6 +26,7 @@ from lib.toroidal import (
     torus_ae_loss,
     torus_objective,
     torus_paths,
+    train_digit_judge,
     wrap_angle,
 )
 
@@ -371,3 +374,32 @@ def test_polar_decoder_reads_angles_then_radii():
     with torch.no_grad():
         want = model.decode(model.from_polar(r, phi))
     assert torch.allclose(polar_decoder(model)(torch.cat([phi, r], dim=1)), want)
+
+
+def test_digit_judge_learns_separable_classes_and_reports_confidence():
+    # two "digits": a bright left half or a bright right half, with noise
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (256,), generator=g)
+    images = 0.2 * torch.rand(256, 1, 28, 28, generator=g)
+    images[labels == 0, :, :, :14] += 0.8
+    images[labels == 1, :, :, 14:] += 0.8
+    torch.manual_seed(0)
+    judge = DigitJudge(DigitJudgeConfig(channels=4, hidden=16))
+    chance = judge.confidence(images).mean().item()
+    trainer = train_digit_judge(
+        judge, images, labels, steps=60, batch_size=32, lr=3e-3, progress=False
+    )
+    assert trainer.history["accuracy"][-1] == 1.0
+    conf = judge.confidence(images, batch_size=50)  # several chunks
+    assert conf.shape == (256,) and conf.min() >= 0.1 - 1e-6 and conf.max() <= 1
+    assert conf.mean() > 0.95 > chance
+    blank = torch.zeros(8, 1, 28, 28)
+    assert judge.confidence(blank).mean() < conf.mean()
+    for bad in ({"channels": 0}, {"hidden": True}, {"n_classes": 2.0}):
+        with pytest.raises(ValueError, match="positive integer|must be an integer"):
+            DigitJudgeConfig(**bad)
+    assert DigitJudgeConfig.from_dict(
+        DigitJudgeConfig(hidden=8).to_dict()
+    ) == DigitJudgeConfig(hidden=8)
+    with pytest.raises(ValueError, match="differ in length"):
+        train_digit_judge(judge, images, labels[:5], steps=1)

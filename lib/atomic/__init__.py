@@ -49,6 +49,7 @@ from lib.atomic.model import (
     AtomicAutoencoder,
     AtomicOutput,
     BlockDecoder,
+    BlockSlider,
     block_decoder,
 )
 from lib.atomic.recipes import (
@@ -73,6 +74,7 @@ from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdi
 from lib.data.spikes import CrossesSpec  # the crosses' settings, beside SpikeSpec
 
 __all__ = [
+    "BlockSlider",
     "block_predictability",
     "ATOMIC_GPU_RECORD",
     "ATOMIC_VERDICT_RULE",

@@ -47,6 +47,7 @@ from lib.pmp.measure import (
     N_PROBE,
     VERDICT_RULE,
     AdequacyRule,
+    SubspaceDecoder,
     SupportOverlap,
     ablation_conclusion,
     adequacy_report,
@@ -112,6 +113,7 @@ from lib.pmp.theory import (
 )
 
 __all__ = [
+    "SubspaceDecoder",
     "check_pair_batch",
     "check_kind",
     "ABLATION_KINDS",

@@ -12,7 +12,7 @@ A. Newson, A. Almansa, Y. Gousseau, S. Ladjal, 2018 (HAL hal-01676326).
   (:func:`codes_and_errors`), and the verdict on the profile (:func:`profile_verdict`).
 
 The data (centred disks) are :mod:`lib.data.disks`; the DCGAN-style baseline is
-:class:`lib.nets.DCGANAutoencoder`.
+:class:`DCGANAutoencoder` (:mod:`lib.taking_apart.model`).
 """
 
 from lib.taking_apart.losses import (
@@ -31,7 +31,15 @@ from lib.taking_apart.measure import (
     codes_and_errors,
     profile_verdict,
 )
-from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder, disk_panels
+from lib.taking_apart.model import (
+    CodeAutoencoder,
+    DCGANAEConfig,
+    DCGANAutoencoder,
+    DiskAEConfig,
+    DiskAutoencoder,
+    DiskPanels,
+    disk_panels,
+)
 from lib.taking_apart.recipes import (
     TakingApartChapterConfig,
     disk_trainer,
@@ -51,6 +59,10 @@ from lib.taking_apart.theory import (
 )
 
 __all__ = [
+    "CodeAutoencoder",
+    "DiskPanels",
+    "DCGANAEConfig",
+    "DCGANAutoencoder",
     "PROFILE_GOAL",
     "PROFILE_VERDICT_RULE",
     "profile_verdict",

@@ -21,12 +21,12 @@ subsampling"; Glorot-uniform weights and zero biases at initialisation (the Kera
 authors' code), so a fresh ``bias=True`` network is still homogeneous until its biases move.
 
 The paper's comparison with a DCGAN-style autoencoder (Section 3.2.3, Appendix C, Fig. 10) uses
-the plain convolutional baseline :class:`lib.nets.DCGANAutoencoder`, with code size 100 (iGAN's)
-or 1.
+the plain convolutional baseline :class:`DCGANAutoencoder`, with code size 100 (iGAN's) or 1.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -35,7 +35,41 @@ from torch import nn
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
 from lib.data.disks import disks_from_radii
-from lib.nets import CodeAutoencoder
+from lib.errors import check_codes, check_images
+
+
+# --------------------------------------------------------------------------------------------
+# convolutional autoencoders with a (B, d, 1, 1) code
+# --------------------------------------------------------------------------------------------
+class CodeAutoencoder(nn.Module):
+    """Shared plumbing: ``self.encoder`` maps an image to a (B, d, 1, 1) code, ``self.decoder`` back.
+
+    Subclasses set ``self.config`` (with a ``code_size``), ``self.encoder`` and ``self.decoder``.
+    """
+
+    config: BaseConfig
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, code_size)."""
+        cfg = self.config
+        check_images(x, getattr(cfg, "image_channels", 1), cfg.image_size)
+        return self.encoder(x).flatten(1)  # (B, d, 1, 1) -> (B, d)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, code_size) -> (B, C, H, W)."""
+        check_codes(z, self.config.code_size)
+        return self.decoder(
+            z.reshape(z.shape[0], self.config.code_size, 1, 1)
+        )  # (B, d, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encode(x)
+        return self.decode(z), z
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,6 +175,106 @@ class DiskAutoencoder(CodeAutoencoder):
                 nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+
+
+# --------------------------------------------------------------------------------------------
+# the DCGAN-style baseline (Section 3.2.3, Appendix C)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class DCGANAEConfig(BaseConfig):
+    """Hyper-parameters of :class:`DCGANAutoencoder`.
+
+    DCGAN at 64x64: 4x4 kernels, stride 2, feature maps base, 2 base, 4 base, 8 base; batch norm
+    on every hidden layer except the encoder's first; leaky ReLU (0.2) in the encoder (DCGAN's
+    discriminator), ReLU in the decoder (DCGAN's generator). ``code_size`` 100 is iGAN's, 1 the
+    paper's fair comparison. ``output_activation``: DCGAN uses tanh on [-1, 1] data; our disks are
+    in [0, 1], so the default here is sigmoid (a choice).
+    """
+
+    image_size: int = 64
+    image_channels: int = 1
+    code_size: int = 100
+    base_channels: int = 64
+    negative_slope: float = 0.2
+    output_activation: str = "sigmoid"  # "sigmoid" | "tanh" | "none"
+
+    def __post_init__(self) -> None:
+        if self.image_size < 8 or self.image_size & (self.image_size - 1):
+            raise ValueError(
+                f"image_size must be a power of 2 >= 8, got {self.image_size!r}"
+            )
+        if self.output_activation not in ("sigmoid", "tanh", "none"):
+            raise ValueError(
+                f"output_activation must be 'sigmoid', 'tanh' or 'none', got {self.output_activation!r}"
+            )
+        if self.code_size < 1 or self.base_channels < 1 or self.image_channels < 1:
+            raise ValueError("code_size, base_channels and image_channels must be >= 1")
+
+
+@register_model
+class DCGANAutoencoder(CodeAutoencoder):
+    """DCGAN-style conv autoencoder: (B, C, 64, 64) -> (B, code_size) -> (B, C, 64, 64).
+
+    Encoder: 64 -> 32 -> 16 -> 8 -> 4 with channels base .. 8 base, then a 4x4 'valid' conv to the
+    code (B, d, 1, 1). Decoder: a 4x4 transposed conv from the code to (8 base, 4, 4), then
+    transposed convs back to 64x64. ``forward`` returns ``(recon, z)``.
+    """
+
+    config_class = DCGANAEConfig
+
+    def __init__(self, config: DCGANAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or DCGANAEConfig()
+        n_down = int(math.log2(cfg.image_size)) - 2  # 64 -> 4: 4 stride-2 layers
+        widths = [cfg.base_channels * 2**i for i in range(n_down)]  # 64, 128, 256, 512
+
+        enc: list[nn.Module] = []
+        c_in = cfg.image_channels
+        for i, w in enumerate(widths):
+            enc.append(nn.Conv2d(c_in, w, 4, stride=2, padding=1, bias=(i == 0)))
+            if i > 0:
+                enc.append(nn.BatchNorm2d(w))
+            enc.append(nn.LeakyReLU(cfg.negative_slope))
+            c_in = w
+        enc.append(
+            nn.Conv2d(c_in, cfg.code_size, 4, stride=1, padding=0)
+        )  # (B, d, 1, 1)
+        self.encoder = nn.Sequential(*enc)
+
+        dec: list[nn.Module] = [
+            nn.ConvTranspose2d(
+                cfg.code_size, widths[-1], 4, stride=1, padding=0, bias=False
+            ),  # (B, 8b, 4, 4)
+            nn.BatchNorm2d(widths[-1]),
+            nn.ReLU(),
+        ]
+        rev = widths[::-1]
+        for w_in, w_out in zip(rev[:-1], rev[1:]):
+            dec += [
+                nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(w_out),
+                nn.ReLU(),
+            ]
+        dec.append(
+            nn.ConvTranspose2d(rev[-1], cfg.image_channels, 4, stride=2, padding=1)
+        )  # (B, C, 64, 64)
+        if cfg.output_activation == "sigmoid":
+            dec.append(nn.Sigmoid())
+        elif cfg.output_activation == "tanh":
+            dec.append(nn.Tanh())
+        self.decoder = nn.Sequential(*dec)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """DCGAN initialisation: conv weights N(0, 0.02), batch-norm scale N(1, 0.02), biases 0."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
 
 
 class DiskPanels(nn.Module):

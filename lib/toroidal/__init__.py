@@ -3,9 +3,10 @@
 M. Mikulski, J. Duda, "Toroidal AutoEncoder", arXiv:1903.12286, 2019.
 
 - :mod:`~lib.toroidal.model`: the autoencoder whose latent angles live on a d-torus
-  (:class:`TorusAutoencoder`, Sect. 2), the torus prior, and multiple-path morphing (Eq. 6);
+  (:class:`TorusAutoencoder`, Sect. 2), the torus prior, multiple-path morphing (Eq. 6), and
+  the digit judge (:class:`DigitJudge`, a classifier the chapter measures decoded images with);
 - :mod:`~lib.toroidal.losses`: the circular spring loss (Eq. 2), the quantile loss (Eqs. 3-5),
-  the full objective, and a decorrelation term beyond the paper;
+  the full objective, a decorrelation term beyond the paper, and the judge's loss;
 - :mod:`~lib.toroidal.recipes`: the chapter's settings (:func:`get_config`) and training recipes;
 - :mod:`~lib.toroidal.measure`: the measurements of a trained model and the verdict rule;
 - :mod:`~lib.toroidal.record`: the records of the loss-weight sweep behind the chapter's weights
@@ -19,6 +20,7 @@ from lib.toroidal.losses import (
     TAU,
     TorusLossWeights,
     decorrelation_loss,
+    judge_loss,
     normal_quantiles,
     quantile_loss,
     spring_loss,
@@ -35,7 +37,10 @@ from lib.toroidal.measure import (
 )
 from lib.toroidal.model import (
     Decoder,
+    DigitJudge,
+    DigitJudgeConfig,
     Encoder,
+    PolarDecoder,
     TorusAEConfig,
     TorusAEOutput,
     TorusAutoencoder,
@@ -52,12 +57,18 @@ from lib.toroidal.recipes import (
     get_config,
     new_torus_ae,
     torus_trainer,
+    train_digit_judge,
     train_torus_ae,
 )
 from lib.toroidal.record import TORUS_GPU_RECORD, TORUS_SWEEP, format_sweep, load_sweep
 
 __all__ = [
+    "PolarDecoder",
     "Decoder",
+    "DigitJudge",
+    "DigitJudgeConfig",
+    "judge_loss",
+    "train_digit_judge",
     "Encoder",
     "KS_GOAL",
     "TAU",

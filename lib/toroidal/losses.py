@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib.config import BaseConfig
+from lib.toroidal.model import DigitJudge
 
 TAU = 2 * math.pi  # the period; the paper writes tau = 2 pi, citing the tau manifesto
 
@@ -289,3 +290,13 @@ def torus_ae_loss(
         sigma=sigma,
         harmonics=harmonics,
     )
+
+
+def judge_loss(
+    model: DigitJudge, batch: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Cross-entropy of the class logits; ``parts`` reports the batch accuracy."""
+    x, y = batch
+    logits = model(x)
+    accuracy = (logits.argmax(1) == y).float().mean()
+    return F.cross_entropy(logits, y), {"accuracy": accuracy}

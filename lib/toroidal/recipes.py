@@ -16,10 +16,14 @@ from typing import Any
 import torch
 
 from lib.config import check_field_types
-from lib.nets import DigitJudge, DigitJudgeConfig, train_digit_judge
 from lib.notebook import RunSettings, train_or_load
-from lib.toroidal.losses import TorusLossWeights, torus_ae_loss
-from lib.toroidal.model import TorusAEConfig, TorusAutoencoder
+from lib.toroidal.losses import TorusLossWeights, judge_loss, torus_ae_loss
+from lib.toroidal.model import (
+    DigitJudge,
+    DigitJudgeConfig,
+    TorusAEConfig,
+    TorusAutoencoder,
+)
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 
@@ -148,6 +152,32 @@ def fit_torus_ae(
     }
     history = train_or_load(settings, f"torus/{name}", model, train_fn, meta=meta)
     return model, history
+
+
+def train_digit_judge(
+    model: DigitJudge,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> Trainer:
+    """Train the digit classifier ``model`` in place with cross-entropy and Adam; return the Trainer.
+
+    ``images`` (N, 1, 28, 28) and ``labels`` (N,) are real digits on the model's device.
+    """
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"images and labels differ in length: {images.shape[0]} vs {labels.shape[0]}"
+        )
+    sampler = TensorSampler(images, labels, batch_size=batch_size, seed=seed)
+    config = TrainerConfig(steps=steps, lr=lr, progress=progress)
+    trainer = Trainer(model, judge_loss, sampler, config)
+    trainer.fit()
+    return trainer
 
 
 def fit_digit_judge(
