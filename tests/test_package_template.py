@@ -127,3 +127,22 @@ def test_models_live_in_model_and_every_public_name_is_exported(package):
     for name in module.__all__:
         assert hasattr(module, name), name
     assert all(not inspect.ismodule(getattr(module, n)) for n in module.__all__)
+
+
+def test_training_recipes_import_no_plotting_and_no_sliders():
+    # a script that only trains (experiments/reproduce.py on a GPU machine) should not pay
+    # for pyplot, ipywidgets or the ONNX exporter
+    import subprocess
+    import sys
+
+    packages = ["lib.intro", *PACKAGES]
+    code = (
+        "import sys\n"
+        + "".join(f"import {p}.recipes\n" for p in packages)
+        + "heavy = ['matplotlib.pyplot', 'lib.sliders', 'lib.live', 'lib.plotting']\n"
+        + "print([m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,10 +27,12 @@ from lib.data.spikes import (
     make_spikes,
 )
 from lib.notebook import RunSettings, train_or_load
-from lib.sliders import SliderSpec
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 BatchFn = Callable[[int], torch.Tensor]
+
+if TYPE_CHECKING:
+    from lib.sliders import SliderSpec
 
 
 def _atomic(n_atoms: int, atom_dim: int, image_size: int = 64) -> AtomicAEConfig:
@@ -380,6 +382,9 @@ def block_slider_ranges(
     where each slider starts (a coordinate without spread gets a unit range). Named
     ``z[block,coordinate]``, in the order of
     :func:`~lib.atomic.model.block_decoder`'s input."""
+    # here, not at the top: the sliders bring pyplot and ONNX, which training never needs
+    from lib.sliders import SliderSpec
+
     codes = torch.as_tensor(codes).detach().cpu().flatten(0, 1).numpy()  # (N * k, d0)
     base = torch.as_tensor(base).detach().cpu().reshape(-1, codes.shape[-1])  # (k, d0)
     low, high = np.percentile(codes, [2, 98], axis=0)
