@@ -4,7 +4,7 @@ The paper gives no loss weights, batch size or training length. This script trai
 model (same network, data split and recipe as the notebook: ``lib.toroidal.get_config()`` and
 ``lib.toroidal.torus_trainer``) for one setting and appends one JSON line per evaluation point to
 the record named by ``--out``. The chapter prints the record shipped beside its checkpoints,
-``lib/pretrained/torus/sweep.jsonl``; to add a run to it, say so with ``--update-shipped``.
+``lib/pretrained/toroidal/sweep.jsonl``; to add a run to it, say so with ``--update-shipped``.
 
     python experiments/torus_sweep.py --name s10k --spring 10000 --seed 1 --out runs.jsonl
     python experiments/torus_sweep.py --name s10k --spring 10000 --update-shipped

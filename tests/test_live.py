@@ -43,9 +43,9 @@ def _chapter_decoders():
     from lib.toroidal import polar_decoder
 
     warmup, _ = load_pretrained("intro/warmup_ae")
-    hole, _ = load_pretrained("disks/ae_hole")
-    type3, _ = load_pretrained("disks/ae_hole_type3")
-    torus, _ = load_pretrained("torus/torus_ae")
+    hole, _ = load_pretrained("taking_apart/ae_hole")
+    type3, _ = load_pretrained("taking_apart/ae_hole_type3")
+    torus, _ = load_pretrained("toroidal/torus_ae")
     spikes, _ = load_pretrained("atomic/spikes_atomic")
     mnist, _ = load_pretrained("atomic/mnist_atomic")
     pmp, _ = load_pretrained("pmp/pmp_seed0")

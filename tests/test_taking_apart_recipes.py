@@ -55,7 +55,7 @@ def test_fit_disk_ae_trains_in_quick_mode_without_writing_a_checkpoint(capsys):
         steps=999,
     )
     assert len(history["loss"]) == 3
-    assert not pretrained_path(f"disks/{name}").with_suffix(".pt").exists()
+    assert not pretrained_path(f"taking_apart/{name}").with_suffix(".pt").exists()
     assert "checkpoint not written" in capsys.readouterr().out
     z, sse, recon = codes_and_errors(model, training_disks(5, seed=1)[0])
     assert z.shape == (5,) and sse.shape == (5,) and recon.shape == (5, 1, 64, 64)
@@ -65,7 +65,7 @@ def test_the_shipped_checkpoints_were_trained_with_the_chapter_config():
     """One definition: the budgets and optimiser in get_config() are those of the shipped runs."""
     chapter = get_config()
     budgets = {"ae_bias": chapter.steps, "ae_nobias": chapter.steps}
-    records = sorted((PRETRAINED_DIR / "disks").glob("*.json"))
+    records = sorted((PRETRAINED_DIR / "taking_apart").glob("*.json"))
     assert len(records) == 13
     for path in records:
         record = json.loads(path.read_text())

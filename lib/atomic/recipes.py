@@ -356,6 +356,7 @@ def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
     }
 
 
+@torch.no_grad()
 def reconstruction_mse(
     model: AtomicAutoencoder,
     images: torch.Tensor,

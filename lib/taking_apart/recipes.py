@@ -118,7 +118,7 @@ def fit_disk_ae(
     quick_steps: int | None = None,
     seed: int | None = None,
 ) -> tuple[nn.Module, dict[str, list[float]]]:
-    """Train ``model`` (:func:`disk_trainer`) or load the shipped checkpoint ``disks/<name>``.
+    """Train ``model`` (:func:`disk_trainer`) or load the shipped checkpoint ``taking_apart/<name>``.
 
     Unset options come from ``chapter`` (the notebook's :func:`get_config`); ``seed``
     defaults to the notebook's seed. In quick mode the budget is ``quick_steps``. Returns
@@ -138,5 +138,7 @@ def fit_disk_ae(
         return trainer
 
     meta = {"reg": reg, "batch_size": batch_size, "lr": lr, "data_seed": seed}
-    history = train_or_load(settings, f"disks/{name}", model, train_fn, meta=meta)
+    history = train_or_load(
+        settings, f"taking_apart/{name}", model, train_fn, meta=meta
+    )
     return model, history

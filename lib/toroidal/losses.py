@@ -174,7 +174,7 @@ class TorusLossWeights(BaseConfig):
       paper.
 
     How we chose the defaults (CPU runs on the 5,000-digit MNIST subset with channels (16, 32, 32),
-    batch 128, Adam 1e-3; the sweep's record ships as ``lib/pretrained/torus/sweep.jsonl``, written
+    batch 128, Adam 1e-3; the sweep's record ships as ``lib/pretrained/toroidal/sweep.jsonl``, written
     by ``experiments/torus_sweep.py``):
 
     - At initialisation the encoder puts every image near the origin (r^2 ~ 0.005) and at almost

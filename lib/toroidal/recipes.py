@@ -133,7 +133,7 @@ def fit_torus_ae(
     images: torch.Tensor,
     labels: torch.Tensor,
 ) -> tuple[TorusAutoencoder, dict[str, list[float]]]:
-    """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped ``torus/<name>``.
+    """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped ``toroidal/<name>``.
 
     Network, budget, batch size and learning rate come from ``chapter`` (the notebook's
     :func:`get_config`). Returns ``(model, history)``.
@@ -150,7 +150,7 @@ def fit_torus_ae(
         "steps": steps,
         "batch_size": chapter.batch_size,
     }
-    history = train_or_load(settings, f"torus/{name}", model, train_fn, meta=meta)
+    history = train_or_load(settings, f"toroidal/{name}", model, train_fn, meta=meta)
     return model, history
 
 
@@ -186,7 +186,7 @@ def fit_digit_judge(
     images: torch.Tensor,
     labels: torch.Tensor,
 ) -> DigitJudge:
-    """The chapter's digit judge, trained on the real training digits or loaded (``torus/digit_judge``)."""
+    """The chapter's digit judge, trained on the real training digits or loaded (``toroidal/digit_judge``)."""
     steps = settings.pick(full=chapter.judge_steps, quick=chapter.judge_quick_steps)
     torch.manual_seed(settings.seed)
     judge = DigitJudge(chapter.judge).to(settings.device)
@@ -196,5 +196,5 @@ def fit_digit_judge(
         return train_digit_judge(net, images, labels, steps=steps, **options)
 
     meta = {"steps": steps, "batch_size": chapter.batch_size}
-    train_or_load(settings, "torus/digit_judge", judge, train_fn, meta=meta)
+    train_or_load(settings, "toroidal/digit_judge", judge, train_fn, meta=meta)
     return judge

@@ -13,11 +13,11 @@ from typing import Any
 from lib.checkpoint import PRETRAINED_DIR
 from lib.records import read_records
 
-TORUS_SWEEP = PRETRAINED_DIR / "torus" / "sweep.jsonl"
+TORUS_SWEEP = PRETRAINED_DIR / "toroidal" / "sweep.jsonl"
 # The chapter's recipe on an NVIDIA H200 (records of 2026-11, made with experiments/torus_sweep.py
 # --device cuda; each row names its source): faithful seeds 0 (30,000 steps) and 1 (20,000), and
 # the decorrelated model (20,000). Same row format as the sweep.
-TORUS_GPU_RECORD = PRETRAINED_DIR / "torus" / "h200_runs.jsonl"
+TORUS_GPU_RECORD = PRETRAINED_DIR / "toroidal" / "h200_runs.jsonl"
 
 
 def load_sweep(
