@@ -71,9 +71,8 @@ def run(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     steps = args.steps if args.steps is not None else chapter.steps
     k = args.k_changed if args.k_changed is not None else "chapter"
-    model, history, meta = fit_pmp_model(
-        settings, chapter, data, args.kind, args.seed, steps, k
-    )
+    run = fit_pmp_model(settings, chapter, data, args.kind, args.seed, steps, k)
+    model, history, meta = run.model, run.history, run.meta
     seconds = time.perf_counter() - start
     pairs = meta["steps"] * chapter.batch_size
     scored = time.perf_counter()

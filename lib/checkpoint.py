@@ -243,6 +243,19 @@ def register_model(cls: type[torch.nn.Module]) -> type[torch.nn.Module]:
     return cls
 
 
+def model_for(config: Any) -> torch.nn.Module:
+    """A new model of the registered class whose ``config_class`` is ``config``'s type (the
+    registry read the other way round, as pythae's ``AutoModel``): a recipe given a config
+    builds the network it describes."""
+    classes = [c for c in MODEL_REGISTRY.values() if c.config_class is type(config)]
+    if len(classes) != 1:
+        raise ParameterError(
+            f"no registered model is configured by a {type(config).__name__} "
+            f"({len(classes)} found); pass the config of a book model"
+        )
+    return classes[0](config)
+
+
 def _checkpoint_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ParameterError(

@@ -8,7 +8,8 @@ line saying what will happen.
 Where trained weights go is a setting of its own, ``save``: ``"cache"`` (the default: the
 reader's cache folder, :func:`lib.checkpoint.user_cache_dir`), ``"none"`` (write nothing) or
 ``"shipped"`` (the package's checkpoints, for a maintainer: ``make execute`` sets
-``BOOK_SAVE=shipped``). A reader's weights are loaded in place of the shipped ones only when
+``BOOK_SAVE=shipped``). :func:`train_or_load` hands back a :class:`Run`: the model, its
+history, its checkpoint record and whether this run trained it. A reader's weights are loaded in place of the shipped ones only when
 asked: ``prefer_cache=True`` or ``BOOK_PREFER_CACHE=1``.
 """
 
@@ -29,7 +30,6 @@ from .checkpoint import (
     checkpoint_paths,
     load_checkpoint,
     pretrained_path,
-    read_checkpoint_meta,
     save_checkpoint,
 )
 from .device import DEVICE_CHOICES, describe_device, resolve_device
@@ -188,14 +188,36 @@ def setup(
     return RunSettings(resolved, seed, quick, train, generator, save, prefer_cache)
 
 
+@dataclass
+class Run:
+    """What :func:`train_or_load`, and so every chapter's ``fit_*`` recipe, hands back.
+
+    ``model`` (on the run's device, in eval mode); its training ``history``; ``meta``, the
+    checkpoint's record (the loaded one's, or the one this run saved or would have saved:
+    device, seed, training seconds and the recipe's own fields); ``trained``: whether this run
+    trained the model (False: loaded it); ``name``: the checkpoint's name. It unpacks as
+    ``model, history``, the two a notebook uses most (as HuggingFace's ``ModelOutput`` unpacks
+    into a tuple).
+    """
+
+    name: str
+    model: torch.nn.Module
+    history: dict[str, list[float]]
+    meta: dict[str, Any]
+    trained: bool
+
+    def __iter__(self):
+        return iter((self.model, self.history))
+
+
 def train_or_load(
     settings: RunSettings,
     name: str,
     model: torch.nn.Module,
     train_fn: Callable[[torch.nn.Module], Trainer | dict[str, list[float]]],
     meta: dict[str, Any] | None = None,
-) -> dict[str, list[float]]:
-    """Train ``model`` with ``train_fn`` or load the checkpoint ``name``; return the history.
+) -> Run:
+    """Train ``model`` with ``train_fn`` or load the checkpoint ``name``: a :class:`Run`.
 
     ``train_fn(model)`` trains in place and returns the :class:`~lib.trainer.Trainer` (its one-line
     summary is printed) or the history dict.
@@ -208,6 +230,8 @@ def train_or_load(
     cache by default, so that the shipped checkpoints never change under a reader's run; only
     ``save="shipped"`` (``make execute``) writes them. Quick mode writes nothing. Either way the
     returned history is what the notebook plots, so a loaded model still shows its curve.
+    ``train_fn`` may add to ``meta`` while it trains (what it measured on the way): the record
+    is made after it returns.
     """
     path = settings.checkpoint(name)
     model_config = model.config.to_dict()
@@ -219,27 +243,22 @@ def train_or_load(
             print(result.summary())
             result = result.history
         history = dict(result)
+        record = {
+            "device": describe_device(settings.device),
+            "seed": settings.seed,
+            "train_seconds": round(seconds, 1),
+            **(meta or {}),
+        }
         target = settings.save_path(name)
         if target is not None:
-            save_checkpoint(
-                target,
-                model,
-                model_config,
-                history=history,
-                meta={
-                    "device": describe_device(settings.device),
-                    "seed": settings.seed,
-                    "train_seconds": round(seconds, 1),
-                    **(meta or {}),
-                },
-            )
+            save_checkpoint(target, model, model_config, history=history, meta=record)
             where = "shipped" if settings.save == "shipped" else f"your cache, {target}"
             print(f"trained and saved checkpoint {name} ({where})")
         else:
             why = "quick mode" if settings.quick else "save='none'"
             print(f"trained ({why}, checkpoint not written)")
         model.to(settings.device).eval()
-        return history
+        return Run(name, model, history, record, trained=True)
     ckpt = load_checkpoint(path, model.cpu(), expected_config=model_config)
     model.to(settings.device).eval()
     steps = len(ckpt.history.get("loss", []))
@@ -248,12 +267,7 @@ def train_or_load(
         f"loaded {origin} checkpoint {name}: {steps} steps, trained in "
         f"{ckpt.meta.get('train_seconds', '?')} s on {ckpt.meta.get('device', '?')}"
     )
-    return ckpt.history
-
-
-def checkpoint_meta(settings: RunSettings, name: str) -> dict[str, Any]:
-    """The ``meta`` record of the checkpoint this run loads for ``name``."""
-    return read_checkpoint_meta(settings.checkpoint(name))
+    return Run(name, model, ckpt.history, ckpt.meta, trained=False)
 
 
 def environment_record() -> str:

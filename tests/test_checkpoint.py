@@ -174,3 +174,14 @@ def test_read_checkpoint_meta_reads_the_json_alone(tmp_path):
     assert read_checkpoint_meta(tmp_path / "m")["steps"] == 3
     with pytest.raises(CheckpointError, match="missing"):
         read_checkpoint_meta(tmp_path / "absent")
+
+
+def test_model_for_builds_the_registered_model_of_a_config():
+    from lib.checkpoint import model_for
+    from lib.errors import ParameterError
+    from lib.intro import WarmupAEConfig, WarmupAutoencoder
+
+    model = model_for(WarmupAEConfig(latent_dim=3, channels=4, hidden=8))
+    assert type(model) is WarmupAutoencoder and model.config.latent_dim == 3
+    with pytest.raises(ParameterError, match="no registered model is configured"):
+        model_for({"latent_dim": 3})

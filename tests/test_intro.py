@@ -39,6 +39,6 @@ def test_the_recipe_obeys_the_chapter_it_is_given(tmp_path, monkeypatch):
     monkeypatch.setenv("BOOK_CACHE", str(tmp_path))
     chapter = replace(get_config(), quick_steps=3, batch_size=4)
     settings = setup(device="cpu", seed=0, quick=True, train="always")
-    model = WarmupAutoencoder(WarmupAEConfig(latent_dim=2, channels=4, hidden=8))
-    history = fit_warmup_ae(settings, chapter, model, torch.rand(16, 1, 28, 28))
-    assert len(history["loss"]) == 3
+    chapter = replace(chapter, model=WarmupAEConfig(latent_dim=2, channels=4, hidden=8))
+    model, history = fit_warmup_ae(settings, chapter, torch.rand(16, 1, 28, 28))
+    assert len(history["loss"]) == 3 and model.config == chapter.model

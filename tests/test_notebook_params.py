@@ -90,7 +90,9 @@ def test_train_or_load_saves_to_the_cache_then_loads_it_only_when_asked(
     config, new_model, train_fn = _tiny_warmup()
     always = setup(device="cpu", seed=0, quick=False, train="always")
     assert always.save == "cache" and not always.prefer_cache
-    history = train_or_load(always, "ch/m", new_model(), train_fn)
+    run = train_or_load(always, "ch/m", new_model(), train_fn)
+    history = run.history
+    assert run.trained and run.meta["seed"] == 0 and run.name == "ch/m"
     out = capsys.readouterr().out
     assert (
         "3 steps in" in out and "trained and saved checkpoint ch/m (your cache" in out
@@ -106,7 +108,10 @@ def test_train_or_load_saves_to_the_cache_then_loads_it_only_when_asked(
     mine = setup(device="cpu", quick=False, train="never", prefer_cache=True)
     model = new_model()
     loaded = train_or_load(mine, "ch/m", model, lambda m: pytest.fail("trained"))
-    assert loaded["loss"] == history["loss"]
+    assert loaded.history["loss"] == history["loss"] and not loaded.trained
+    assert loaded.model is model and loaded.meta == run.meta
+    unpacked_model, unpacked_history = loaded  # a Run unpacks as (model, history)
+    assert unpacked_model is model and unpacked_history is loaded.history
     assert "loaded your cached checkpoint ch/m: 3 steps" in capsys.readouterr().out
     for a, b in zip(model.parameters(), rebuilt.parameters()):
         assert torch.equal(a, b)

@@ -66,9 +66,9 @@ def test_quick_fit_trains_records_and_writes_nothing(kind, data, tmp_path, monke
 
     monkeypatch.setattr(lib.notebook, "pretrained_path", lambda name: tmp_path / name)
     settings = setup(device="cpu", seed=0, quick=True, train="auto")
-    model, history, meta = fit_pmp_model(
-        settings, get_config(), data, kind, seed=0, steps=8
-    )
+    run = fit_pmp_model(settings, get_config(), data, kind, seed=0, steps=8)
+    history, meta = run.history, run.meta
+    assert run.trained and run.name == f"pmp/{kind}_seed0"
     assert len(history["loss"]) == 8 and np.isfinite(history["loss"]).all()
     assert not list(tmp_path.rglob("*.pt"))  # nor shipped
     assert not list(Path(os.environ["BOOK_CACHE"]).rglob("*.pt"))  # nor cached
@@ -82,16 +82,16 @@ def test_full_fit_saves_and_then_loads_with_the_snapshots(data):
     from lib.checkpoint import cached_path
 
     trained = setup(device="cpu", seed=0, quick=False, train="always")
-    model, history, meta = fit_pmp_model(
-        trained, get_config(), data, "pmp", seed=4, steps=4
-    )
+    first = fit_pmp_model(trained, get_config(), data, "pmp", seed=4, steps=4)
+    model, history, meta = first.model, first.history, first.meta
     assert (
         cached_path("pmp/pmp_seed4").with_suffix(".pt").is_file()
     )  # the reader's cache
     loaded = setup(device="cpu", seed=0, quick=False, train="never", prefer_cache=True)
-    again, history2, meta2 = fit_pmp_model(
-        loaded, get_config(), data, "pmp", seed=4, steps=4
-    )
+    second = fit_pmp_model(loaded, get_config(), data, "pmp", seed=4, steps=4)
+    again, history2, meta2 = second.model, second.history, second.meta
+    assert first.trained and not second.trained
+    assert meta2 == meta  # the meta a training run hands back is the one it saved
     assert meta2["support_matrices"] == meta["support_matrices"]
     assert history2["loss"] == pytest.approx(history["loss"])
     for p, q in zip(model.parameters(), again.parameters()):

@@ -50,7 +50,7 @@ def test_fit_disk_ae_trains_in_quick_mode_without_writing_a_checkpoint(capsys):
         settings,
         chapter,
         name,
-        DiskAutoencoder(),
+        DiskAEConfig(),
         training_disks(16, seed=0),
         steps=999,
     )

@@ -26,7 +26,7 @@ from lib.data.spikes import (
     make_crosses,
     make_spikes,
 )
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 BatchFn = Callable[[int], torch.Tensor]
@@ -246,10 +246,10 @@ def fit_atomic_ae(
     batch_fn: BatchFn,
     steps: int,
     seed: int | None = None,
-) -> tuple[AtomicAutoencoder, dict[str, list[float]]]:
+) -> Run:
     """A new model trained on ``batch_fn`` for ``steps`` (quick mode: the quick budget), or the
-    shipped ``atomic/<name>``. Learning rate and schedule come from ``chapter`` (the
-    notebook's :func:`get_config`).
+    shipped ``atomic/<name>``: a :class:`~lib.notebook.Run`. Learning rate and schedule come
+    from ``chapter`` (the notebook's :func:`get_config`).
 
     ``seed`` sets the initial weights (default: the notebook's seed); the stream ``batch_fn``
     carries its own seed.
@@ -259,6 +259,9 @@ def fit_atomic_ae(
     model = new_atomic_ae(config, seed, settings.device)
 
     def train_fn(net: AtomicAutoencoder) -> Trainer:
+        # the batch size is read off a first batch, drawn before training as it always was
+        # (the shipped models saw this draw), and only when training
+        meta["batch_size"] = int(batch_fn(0).shape[0])
         trainer = atomic_trainer(
             net,
             batch_fn,
@@ -276,14 +279,12 @@ def fit_atomic_ae(
 
     meta = {
         "steps": budget,
-        "batch_size": int(batch_fn(0).shape[0]),
         "lr": chapter.lr,
         "schedule": chapter.schedule,
         "threads": torch.get_num_threads(),
         "seed": seed,
     }
-    history = train_or_load(settings, f"atomic/{name}", model, train_fn, meta=meta)
-    return model, history
+    return train_or_load(settings, f"atomic/{name}", model, train_fn, meta=meta)
 
 
 # the filling-set comparison (Section 4): label -> (checkpoint name, chapter config field)

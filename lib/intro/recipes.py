@@ -14,7 +14,7 @@ import torch
 from lib.config import check_field_types
 from lib.intro.losses import warmup_loss
 from lib.intro.model import WarmupAEConfig, WarmupAutoencoder
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 
@@ -61,14 +61,14 @@ def train_warmup_ae(
 
 
 def fit_warmup_ae(
-    settings: RunSettings,
-    chapter: IntroChapterConfig,
-    model: WarmupAutoencoder,
-    images: torch.Tensor,
-) -> dict[str, list[float]]:
-    """Train ``model`` on ``images`` with the chapter's budget, or load the shipped checkpoint
-    ``intro/warmup_ae`` (:func:`lib.notebook.train_or_load`); returns the training history."""
+    settings: RunSettings, chapter: IntroChapterConfig, images: torch.Tensor
+) -> Run:
+    """A new :class:`WarmupAutoencoder` of ``chapter.model`` (initial weights from the
+    notebook's seed) trained on ``images`` with the chapter's budget, or the shipped
+    checkpoint ``intro/warmup_ae``: a :class:`~lib.notebook.Run`."""
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
+    torch.manual_seed(settings.seed)
+    model = WarmupAutoencoder(chapter.model).to(settings.device)
 
     def train_fn(net: WarmupAutoencoder) -> Trainer:
         options = dict(batch_size=chapter.batch_size, lr=chapter.lr, seed=settings.seed)

@@ -17,7 +17,7 @@ from lib.config import check_field_types
 from lib.data.dsprites import DSprites, FactorGrid
 from lib.metrics import MetricSizes
 from lib.nets import Conv64AEConfig, Conv64Autoencoder, bce_ae_loss
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.trainer import Trainer, TrainerConfig
 
 HAND_MADE = ("true factors", "rotated", "duplicated", "merged", "noise")
@@ -119,10 +119,10 @@ def dsprites_batches(
 
 def fit_dsprites_ae(
     settings: RunSettings, chapter: MeasuringChapterConfig, data: DSprites
-) -> tuple[Conv64Autoencoder, dict[str, list[float]]]:
+) -> Run:
     """The chapter's plain autoencoder, trained with BCE on fresh dSprites or loaded
     (``measuring/dsprites_ae``), with ``chapter``'s network, budget and optimiser (the
-    notebook's :func:`get_config`)."""
+    notebook's :func:`get_config`): a :class:`~lib.notebook.Run`."""
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
     torch.manual_seed(settings.seed)
     model = Conv64Autoencoder(chapter.model).to(settings.device)
@@ -137,7 +137,4 @@ def fit_dsprites_ae(
         return trainer
 
     meta = {"steps": steps, "batch_size": chapter.batch_size, "lr": chapter.lr}
-    history = train_or_load(
-        settings, "measuring/dsprites_ae", model, train_fn, meta=meta
-    )
-    return model, history
+    return train_or_load(settings, "measuring/dsprites_ae", model, train_fn, meta=meta)

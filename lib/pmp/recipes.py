@@ -33,7 +33,7 @@ from lib.data.resident import ResidentGrid
 from lib.device import to_device
 from lib.errors import ParameterError, check_integer
 from lib.metrics import MetricSizes
-from lib.notebook import RunSettings, checkpoint_meta, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.pmp.losses import (
     PairBatch,
     PMPLossWeights,
@@ -350,10 +350,10 @@ def fit_pmp_model(
     seed: int,
     steps: int | None = None,
     k_changed: int | None | str = "chapter",
-) -> tuple[PMPAutoencoder | AdaGVAE, dict[str, list[float]], dict[str, Any]]:
-    """Train (or load ``pmp/<kind>_seed<seed>``) one model; returns model, history, meta.
+) -> Run:
+    """Train (or load ``pmp/<kind>_seed<seed>``) one model: a :class:`~lib.notebook.Run`.
 
-    For PMP the meta holds the support-matrix snapshots (``support_steps``,
+    For PMP the run's meta holds the support-matrix snapshots (``support_steps``,
     ``support_matrices``, ``support_sparsity``) taken during training on :func:`probe_images`.
     ``steps`` overrides the chapter's budget (``experiments/pmp_grid.py --steps`` on a GPU);
     ``k_changed`` the number of factors a pair differs in (None: "unknown k", 1..4; default:
@@ -394,9 +394,6 @@ def fit_pmp_model(
             meta["support_sparsity"] = recorder.sparsity
         return trainer
 
-    name = checkpoint_name(kind, seed)
-    trained = settings.should_train(settings.checkpoint(name))
-    history = train_or_load(settings, name, model, train_fn, meta=meta)
-    if not trained:
-        meta = checkpoint_meta(settings, name)
-    return model, history, meta
+    return train_or_load(
+        settings, checkpoint_name(kind, seed), model, train_fn, meta=meta
+    )

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lib.checkpoint import model_for
 from lib.config import check_field_types
 from lib.data.disks import make_disks
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.taking_apart.losses import disk_ae_loss
+from lib.taking_apart.model import DCGANAEConfig, DiskAEConfig
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 
@@ -108,7 +110,7 @@ def fit_disk_ae(
     settings: RunSettings,
     chapter: TakingApartChapterConfig,
     name: str,
-    model: nn.Module,
+    config: DiskAEConfig | DCGANAEConfig,
     data: Sequence[torch.Tensor],
     *,
     steps: int,
@@ -117,13 +119,15 @@ def fit_disk_ae(
     lr: float | None = None,
     quick_steps: int | None = None,
     seed: int | None = None,
-) -> tuple[nn.Module, dict[str, list[float]]]:
-    """Train ``model`` (:func:`disk_trainer`) or load the shipped checkpoint ``taking_apart/<name>``.
+) -> Run:
+    """A new model of ``config`` (a :class:`DiskAutoencoder` or :class:`DCGANAutoencoder`,
+    initialised from the global torch generator) trained with :func:`disk_trainer`, or the
+    shipped checkpoint ``taking_apart/<name>``: a :class:`~lib.notebook.Run`.
 
-    Unset options come from ``chapter`` (the notebook's :func:`get_config`); ``seed``
-    defaults to the notebook's seed. In quick mode the budget is ``quick_steps``. Returns
-    ``(model, history)``.
+    Unset options come from ``chapter`` (the notebook's :func:`get_config`); ``seed`` (the
+    data order) defaults to the notebook's seed. In quick mode the budget is ``quick_steps``.
     """
+    model = model_for(config).to(settings.device)
     batch_size = chapter.batch_size if batch_size is None else batch_size
     lr = chapter.lr if lr is None else lr
     quick_steps = chapter.quick_steps if quick_steps is None else quick_steps
@@ -138,7 +142,4 @@ def fit_disk_ae(
         return trainer
 
     meta = {"reg": reg, "batch_size": batch_size, "lr": lr, "data_seed": seed}
-    history = train_or_load(
-        settings, f"taking_apart/{name}", model, train_fn, meta=meta
-    )
-    return model, history
+    return train_or_load(settings, f"taking_apart/{name}", model, train_fn, meta=meta)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from lib.config import check_field_types
-from lib.notebook import RunSettings, train_or_load
+from lib.notebook import Run, RunSettings, train_or_load
 from lib.toroidal.losses import TorusLossWeights, judge_loss, torus_ae_loss
 from lib.toroidal.model import (
     DigitJudge,
@@ -132,11 +132,12 @@ def fit_torus_ae(
     weights: TorusLossWeights,
     images: torch.Tensor,
     labels: torch.Tensor,
-) -> tuple[TorusAutoencoder, dict[str, list[float]]]:
-    """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped ``toroidal/<name>``.
+) -> Run:
+    """A new chapter model (:func:`new_torus_ae`) trained on the digits, or the shipped
+    ``toroidal/<name>``: a :class:`~lib.notebook.Run`.
 
     Network, budget, batch size and learning rate come from ``chapter`` (the notebook's
-    :func:`get_config`). Returns ``(model, history)``.
+    :func:`get_config`).
     """
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
     model = new_torus_ae(chapter.model, settings.seed, settings.device)
@@ -150,8 +151,7 @@ def fit_torus_ae(
         "steps": steps,
         "batch_size": chapter.batch_size,
     }
-    history = train_or_load(settings, f"toroidal/{name}", model, train_fn, meta=meta)
-    return model, history
+    return train_or_load(settings, f"toroidal/{name}", model, train_fn, meta=meta)
 
 
 def train_digit_judge(
@@ -185,8 +185,9 @@ def fit_digit_judge(
     chapter: ToroidalChapterConfig,
     images: torch.Tensor,
     labels: torch.Tensor,
-) -> DigitJudge:
-    """The chapter's digit judge, trained on the real training digits or loaded (``toroidal/digit_judge``)."""
+) -> Run:
+    """The chapter's digit judge, trained on the real training digits or loaded
+    (``toroidal/digit_judge``): a :class:`~lib.notebook.Run`."""
     steps = settings.pick(full=chapter.judge_steps, quick=chapter.judge_quick_steps)
     torch.manual_seed(settings.seed)
     judge = DigitJudge(chapter.judge).to(settings.device)
@@ -196,5 +197,4 @@ def fit_digit_judge(
         return train_digit_judge(net, images, labels, steps=steps, **options)
 
     meta = {"steps": steps, "batch_size": chapter.batch_size}
-    train_or_load(settings, "toroidal/digit_judge", judge, train_fn, meta=meta)
-    return judge
+    return train_or_load(settings, "toroidal/digit_judge", judge, train_fn, meta=meta)
