@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> dict:
         **({"gpu": torch.cuda.get_device_name(settings.device)} if on_gpu else {}),
         "saved": not args.no_save,
         "metric_sizes": vars(sizes),
-        "final_rec": sum(history["rec"][-100:]) / len(history["rec"][-100:]),
+        "final_rec": sum(history["recon"][-100:]) / len(history["recon"][-100:]),
         "metrics": metrics,
         **result,
     }

@@ -280,7 +280,7 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
             scored = time.perf_counter()
             result = evaluate_pmp_model(model, DSprites(), sizes, seed, device)
             metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
-            recent = seed_history(trainer, args.seeds, seed, "rec")[-100:]
+            recent = seed_history(trainer, args.seeds, seed, "recon")[-100:]
             fields = {
                 "kind": kind,
                 "k_changed": chapter.k_changed,

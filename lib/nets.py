@@ -140,7 +140,7 @@ def bce_ae_loss(
     logits = model(images)[0]
     bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
     loss = bce.flatten(1).sum(1).mean()
-    return loss, {"bce": loss.detach()}
+    return loss, {"recon": loss.detach()}  # the book's key for reconstruction
 
 
 class ImageDecoder(nn.Module):

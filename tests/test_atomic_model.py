@@ -86,7 +86,7 @@ def test_atoms_go_through_g_in_one_batched_call(model):
 def test_loss_follows_the_book_convention(model):
     x = torch.rand(2, 1, 32, 32)
     total, parts = atomic_ae_loss(model, x)
-    assert total.ndim == 0 and set(parts) == {"mse"}
+    assert total.ndim == 0 and set(parts) == {"recon"}
     total_tuple, _ = atomic_ae_loss(model, (x, torch.zeros(2)))
     torch.testing.assert_close(total, total_tuple)
 

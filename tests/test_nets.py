@@ -22,7 +22,7 @@ def test_conv64_autoencoder_shapes_and_bce_loss():
         / 3
     )
     torch.testing.assert_close(loss, expected)
-    assert set(parts) == {"bce"}
+    assert set(parts) == {"recon"}
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     for _ in range(30):
         loss, _ = bce_ae_loss(model, x)

@@ -19,9 +19,10 @@ def atomic_ae_loss(
     """Mean squared error of the reconstruction, in the book's ``loss(model, batch)`` convention.
 
     ``batch`` is the images (B, 1, H, W) or a tuple whose first element they are (labels and
-    parameters that ride along are ignored). Returns ``(mse, {"mse": mse})``.
+    parameters that ride along are ignored). Returns ``(mse, {"recon": mse})``: ``recon``, the
+    reconstruction term's key in every loss of the book.
     """
     images = batch[0] if isinstance(batch, (tuple, list)) else batch
     recon = model(images)[0]  # (B, 1, H, W)
     mse = F.mse_loss(recon, images)
-    return mse, {"mse": mse.detach()}
+    return mse, {"recon": mse.detach()}

@@ -327,7 +327,7 @@ class PMPObjective:
             + ramps.beta3 * w.distribution * reg
         )
         parts = {
-            "rec": rec.detach(),
+            "recon": rec.detach(),
             "sparsity": spar.detach(),
             "distance": dis.detach(),
             "consistency": cons.detach(),
@@ -407,7 +407,7 @@ def adagvae_loss(
     kl = gaussian_kl(GaussianPosterior(mean, logvar), prior).sum(1).mean()
     total = rec + model.config.beta * kl
     parts = {
-        "rec": rec.detach(),
+        "recon": rec.detach(),
         "kl": kl.detach(),
         "shared": shared.float().sum(1).mean(),
     }
