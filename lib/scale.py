@@ -7,8 +7,9 @@ not on arithmetic. Two levers feed the device instead:
 - :class:`StackedModels`: S models of one architecture (S seeds) held as one module whose
   parameters are stacked along a new first dimension (S, ...). The seeds run either on S CUDA
   streams (``batching="streams"``, the default: each seed's small kernels overlap the others'
-  on the GPU; on a CPU each seed computes exactly what it would alone, bit for bit, unless
-  the loss draws random numbers) or through
+  on the GPU; each seed computes exactly what it would alone, bit for bit, on a CPU and on
+  a GPU with deterministic algorithms (``bench/stream_determinism.py``), unless the loss draws
+  random numbers) or through
   ``torch.func.vmap`` (one grouped kernel serves every seed; on an H200 cuDNN runs those
   grouped convolutions slowly). The seeds stay independent: the loss is the sum of the seeds'
   losses, whose gradient with respect to seed s's parameters is seed s's own gradient, and Adam
