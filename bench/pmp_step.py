@@ -110,8 +110,8 @@ def reference_step(model: ReferencePMP, optimiser, x1, x2, epoch: int, epochs: i
     optimiser.step()
 
 
-def our_step(model, optimiser, objective, batch: PairBatch) -> None:
-    loss, _ = objective(model, batch)
+def our_step(model, optimiser, objective, batch: PairBatch, step: int) -> None:
+    loss, _ = objective(model, batch, step=step)
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()
@@ -161,7 +161,7 @@ def main() -> None:
             if channels_last:
                 x1 = x1.contiguous(memory_format=torch.channels_last)
                 x2 = x2.contiguous(memory_format=torch.channels_last)
-            our_step(model, opt, objective, PairBatch(x1, x2, at_epoch))
+            our_step(model, opt, objective, PairBatch(x1, x2), at_epoch)
 
         return step
 

@@ -236,23 +236,44 @@ def _split_batch(batch: Any) -> tuple[Callable[[list[Any]], Any], list[Any]]:
     )
 
 
+def takes_step(loss_fn: Callable[..., Any]) -> bool:
+    """Whether ``loss_fn`` declares a ``step`` parameter: the trainer then passes the
+    optimiser step explicitly, ``loss_fn(model, batch, step=...)``."""
+    import inspect
+
+    try:
+        return "step" in inspect.signature(loss_fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
 def stacked_loss(
-    loss_fn: Callable[[nn.Module, Any], Any],
-) -> Callable[[StackedModels, Any], tuple[torch.Tensor, dict[str, Any]]]:
+    loss_fn: Callable[..., Any],
+) -> Callable[..., tuple[torch.Tensor, dict[str, Any]]]:
     """The loss of a :class:`StackedModels` from one model's ``loss_fn(model, batch)``.
 
-    The batch's tensors carry the seed dimension first; its other fields (a step) are shared.
+    The batch's tensors carry the seed dimension first; its other fields are shared; a step
+    is passed on to a ``loss_fn`` that declares one.
     Returns ``(total, parts)``: the total is the sum of the seeds' losses (so each seed gets
     its own gradient); ``parts`` holds ``loss/s`` and ``name/s`` for each tensor part of each
     seed s, and a number part (a schedule's weight, the same for all seeds) once.
     """
 
-    def loss(stack: StackedModels, batch: Any) -> tuple[torch.Tensor, dict[str, Any]]:
+    with_step = takes_step(loss_fn)
+
+    def loss(
+        stack: StackedModels, batch: Any, step: int | None = None
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         rebuild, fields = _split_batch(batch)
         numbers: dict[str, float] = {}
 
         def one(model: nn.Module, *fields_s: Any):
-            out = loss_fn(model, rebuild(list(fields_s)))
+            batch_s = rebuild(list(fields_s))
+            out = (
+                loss_fn(model, batch_s, step=step)
+                if with_step
+                else loss_fn(model, batch_s)
+            )
             total, parts = out if isinstance(out, tuple) else (out, {})
             tensors = {}
             if "loss" in parts:

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import check_field_types
 from .errors import ConfigError, NonFiniteLossError, ParameterError, check_integer
-from .scale import GraphedStep, StackedModels
+from .scale import GraphedStep, StackedModels, takes_step
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
 
@@ -196,9 +196,12 @@ class Trainer:
         batch_fn: Callable[[int], Any],
         config: TrainerConfig | None = None,
         optimizer: torch.optim.Optimizer | None = None,
-        graph_key: Callable[[Any], Hashable] | None = None,
+        graph_key: Callable[[int], Hashable] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.batch_fn = model, loss_fn, batch_fn
+        # a loss that declares a ``step`` parameter (a schedule inside the loss) gets the
+        # optimiser step passed explicitly: loss_fn(model, batch, step=...)
+        self._loss_takes_step = takes_step(loss_fn)
         self.config = config or TrainerConfig()
         first = next(model.parameters(), None)
         self.device = first.device if first is not None else torch.device("cpu")
@@ -225,7 +228,8 @@ class Trainer:
                 "grad_clip with StackedModels would clip all seeds by one norm and tie them "
                 "together; clip each seed's loss instead, or train the seeds apart"
             )
-        # what else than the batch's tensors decides the step (GraphedStep's key_fn)
+        # graph_key(step): what else than the batch's tensors decides the recorded step (a
+        # schedule's epoch); a new key records the graph again
         self.graph_key = graph_key
         self._graphed: GraphedStep | None = None
         self._graph_pointers: list[int] = []
@@ -298,8 +302,7 @@ class Trainer:
             if max_seconds is not None and time.perf_counter() - start >= max_seconds:
                 break
             batch = self.batch_fn(self.step)
-            out = self.loss_fn(self.model, batch)
-            loss, parts = _unpack(out)
+            loss, parts = _unpack(self._loss(batch))
             value = float(loss.detach())
             if not math.isfinite(value):
                 bar.close()
@@ -332,10 +335,14 @@ class Trainer:
                 print(f"step {self.step:>6d}  loss {value:.5g}")
             self._run_callbacks("on_step_end")
 
+    def _loss(self, batch: Any) -> LossOutput:
+        if self._loss_takes_step:
+            return self.loss_fn(self.model, batch, step=self.step)
+        return self.loss_fn(self.model, batch)
+
     def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
         """Forward, backward, optimiser step; the loss and tensor parts stay on the device."""
-        out = self.loss_fn(self.model, batch)
-        loss, parts = _unpack(out)
+        loss, parts = _unpack(self._loss(batch))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
@@ -360,7 +367,12 @@ class Trainer:
             if pointers != self._graph_pointers:  # e.g. model.to(): record anew
                 self._graphed, self._graph_pointers = None, pointers
             if self._graphed is None:
-                self._graphed = GraphedStep(self._one_step, self.device, self.graph_key)
+                key = self.graph_key
+                self._graphed = GraphedStep(
+                    self._one_step,
+                    self.device,
+                    None if key is None else lambda batch: key(self.step),
+                )
             step_fn = self._graphed
         pending: list[tuple[int, torch.Tensor, tuple[str, ...], dict]] = []
         while self.step < target:

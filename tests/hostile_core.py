@@ -70,9 +70,9 @@ def _pair_loss(kind: str, x1, x2, step=0):
     from lib.pmp.losses import PairBatch, PMPObjective, adagvae_loss
 
     model = new_model(kind, 0)
-    batch = PairBatch(x1, x2, step)
+    batch = PairBatch(x1, x2)
     if kind == "pmp":
-        return PMPObjective(steps=10)(model, batch)
+        return PMPObjective(steps=10)(model, batch, step=step)
     return adagvae_loss(model, batch)
 
 

@@ -140,10 +140,10 @@ def test_objective_is_reconstruction_only_in_the_first_phase():
     model = PMPAutoencoder(PMPConfig(latent_dim=4, n_projectors=3))
     x1, x2 = torch.rand(4, 1, 64, 64), torch.rand(4, 1, 64, 64)
     objective = PMPObjective(steps=30, max_epochs=30)
-    total, parts = objective(model, PairBatch(x1, x2, 2))
+    total, parts = objective(model, PairBatch(x1, x2), step=2)
     assert parts["sparsity"] == 0 and parts["consistency"] == 0
     torch.testing.assert_close(total, parts["recon"])
-    total, parts = objective(model, PairBatch(x1, x2, 20))
+    total, parts = objective(model, PairBatch(x1, x2), step=20)
     assert parts["sparsity"] > 0 and parts["distance"] > 0
     assert total > parts["recon"]
     total.backward()
@@ -232,7 +232,7 @@ def test_adaptive_averaging_shares_the_unchanged_coordinates():
 def test_adagvae_loss_is_finite_and_trains_the_encoder():
     model = AdaGVAE()
     x1, x2 = torch.rand(4, 1, 64, 64).round(), torch.rand(4, 1, 64, 64).round()
-    total, parts = adagvae_loss(model, PairBatch(x1, x2, 0))
+    total, parts = adagvae_loss(model, PairBatch(x1, x2))
     assert torch.isfinite(total) and parts["kl"] >= 0
     assert 0 <= parts["shared"] <= 10
     total.backward()
@@ -377,16 +377,16 @@ def test_the_ablation_objectives_change_one_term_each():
     torch.manual_seed(0)
     model = PMPAutoencoder(PMPConfig())
     x = torch.rand(4, 1, 64, 64)
-    batch = PairBatch(x, x.flip(0), 95)  # the regularisation phase of 100 steps
+    batch = PairBatch(x, x.flip(0))  # at step 95: the regularisation phase of 100 steps
     totals = {}
     for kind in ("pmp", "pmp_nospar", "pmp_scalefree"):
         objective = pmp_objective(kind, 100, 30)
         torch.manual_seed(1)  # the same hybrids
-        totals[kind], parts = objective(model, batch)
+        totals[kind], parts = objective(model, batch, step=95)
     nospar_gap = totals["pmp"] - totals["pmp_nospar"]
     paper_parts = pmp_objective("pmp", 100, 30)
     torch.manual_seed(1)
-    _, parts = paper_parts(model, batch)
+    _, parts = paper_parts(model, batch, step=95)
     assert nospar_gap.item() == pytest.approx(0.1 * parts["sparsity"].item(), rel=1e-4)
     assert totals["pmp_scalefree"] != totals["pmp"]
     with pytest.raises(ValueError, match="Ada-GVAE"):

@@ -142,3 +142,25 @@ def test_learning_rate_schedule_warms_up_and_decays():
     assert constant.lr_at(0) == constant.lr_at(999) == 0.1
     with pytest.raises(ValueError, match="schedule"):
         TrainerConfig(schedule="linear")
+
+
+def test_a_loss_that_declares_step_gets_the_optimiser_step():
+    from lib.scale import stacked_loss, takes_step
+    from lib.trainer import Trainer, TrainerConfig
+
+    seen = []
+
+    def loss(model, batch, step):
+        seen.append(step)
+        return (model(batch) ** 2).mean()
+
+    model = torch.nn.Linear(2, 1)
+    for log_every in (1, 3):  # the plain and the fast path
+        seen.clear()
+        config = TrainerConfig(steps=5, progress=False, log_every=log_every)
+        trainer = Trainer(model, loss, lambda step: torch.ones(4, 2), config)
+        trainer.step = 2
+        trainer.fit()
+        assert seen == [2, 3, 4]
+    assert takes_step(loss) and not takes_step(lambda model, batch: 0.0)
+    assert takes_step(stacked_loss(loss))  # passed on to each seed's loss

@@ -31,7 +31,6 @@ from lib.pmp.model import AdaGVAE, GaussianPosterior, PMPAutoencoder
 class PairBatch(NamedTuple):
     x1: torch.Tensor  # (B, C, 64, 64) in [0, 1]
     x2: torch.Tensor  # (B, C, 64, 64), a few factors changed
-    step: int  # optimiser step the batch is for (drives the schedule)
     # (2B,) the hybrids L_cons uses (swap_hybrids' draw), drawn ahead on the host so that
     # a CUDA graph or batched seeds replay the plain step's draw; None: draw in the loss
     pick: torch.Tensor | None = None
@@ -41,14 +40,12 @@ def check_pair_batch(
     batch: PairBatch, binary: bool = True, values: bool = True
 ) -> None:
     """Raise :class:`~lib.errors.ParameterError` unless ``batch`` is two image batches of one
-    shape (B, C, H, W) and a step >= 0; with ``binary`` (a Bernoulli/BCE loss) the pixels must
+    shape (B, C, H, W); with ``binary`` (a Bernoulli/BCE loss) the pixels must
     lie in [0, 1], the targets BCE is defined for. ``values=False`` skips the pixel check
     (two reductions and, on a GPU, one wait for the device per batch)."""
-    if not isinstance(batch, tuple) or len(batch) not in (3, 4):
-        raise ParameterError(
-            f"batch must be a PairBatch (x1, x2, step), got {batch!r:.80}"
-        )
-    x1, x2, step = batch[:3]
+    if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+        raise ParameterError(f"batch must be a PairBatch (x1, x2), got {batch!r:.80}")
+    x1, x2 = batch[:2]
     for name, x in (("x1", x1), ("x2", x2)):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or not x.is_floating_point():
             found = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -60,7 +57,6 @@ def check_pair_batch(
             f"x1 and x2 must be pairs of one shape, got {tuple(x1.shape)} and "
             f"{tuple(x2.shape)}"
         )
-    check_integer("step", step, minimum=0)
     if values:
         low = torch.minimum(x1.min(), x2.min()).item()
         high = torch.maximum(x1.max(), x2.max()).item()
@@ -250,7 +246,7 @@ class PMPLossWeights(BaseConfig):
 
 
 class PMPObjective:
-    """The PMP training loss, ``objective(model, PairBatch) -> (total, parts)``.
+    """The PMP training loss, ``objective(model, PairBatch, step) -> (total, parts)``.
 
     total = L_rec + beta1 (0.1 L_dis + 0.1 L_spar) + beta2 100 L_cons + beta3 1e-4 L_reg, with
     L_rec the mean binary cross-entropy over both images' pixels (the code's ``BCELoss``, mean
@@ -293,10 +289,13 @@ class PMPObjective:
         return min(self.max_epochs - 1, step * self.max_epochs // self.steps)
 
     def __call__(
-        self, model: PMPAutoencoder, batch: PairBatch
+        self, model: PMPAutoencoder, batch: PairBatch, step: int
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor | float]]:
+        """The loss of ``batch`` at optimiser step ``step`` (the schedule's clock, passed by
+        the :class:`~lib.trainer.Trainer`, which calls a loss with a ``step`` parameter so)."""
         check_pair_batch(batch, self.binary, values=self.check_values)
-        x1, x2, step = batch[:3]
+        check_integer("step", step, minimum=0)
+        x1, x2 = batch[:2]
         pick = batch.pick if isinstance(batch, PairBatch) else None
         n = len(x1)
         images = torch.cat([x1, x2])  # (2B, C, H, W): the siamese pass

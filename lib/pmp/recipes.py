@@ -145,7 +145,7 @@ def pair_batches(
         pairs = sample_pairs(data, batch_size, np.random.default_rng([seed, step]), k)
         x1 = torch.from_numpy(pairs.x1).to(device)
         x2 = torch.from_numpy(pairs.x2).to(device)
-        return PairBatch(x1, x2, step)
+        return PairBatch(x1, x2)
 
     return batch
 
@@ -212,7 +212,7 @@ class PairStream:
         x1, x2 = images[:, :n], images[:, n:]
         if not self.stacked:
             x1, x2, pick = x1[0], x2[0], pick[0]
-        return PairBatch(x1, x2, step, pick)
+        return PairBatch(x1, x2, pick)
 
     def state_dict(self) -> dict[str, Any]:
         return {"generators": [g.get_state() for g in self.generators]}
@@ -291,8 +291,8 @@ def scaled_trainer(
         objective.check_values = False
         loss = objective
 
-        def graph_key(batch: PairBatch) -> int:  # the ramps change once per epoch
-            return objective.epoch_of(batch.step)
+        def graph_key(step: int) -> int:  # the ramps change once per epoch
+            return objective.epoch_of(step)
 
     batches = PairStream(
         source,
