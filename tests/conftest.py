@@ -8,6 +8,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def dsprites():
+    """The procedural dSprites (renders on demand: cheap to share across the session)."""
+    from lib.data.dsprites import DSprites
+
+    return DSprites()
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

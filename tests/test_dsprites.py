@@ -15,11 +15,6 @@ from lib.data.dsprites import FACTOR_SIZES, flat_index
 from lib.errors import ParameterError
 
 
-@pytest.fixture(scope="module")
-def dsprites():
-    return DSprites()
-
-
 def test_factor_grid_is_the_official_one(dsprites):
     assert dsprites.factor_sizes == (3, 6, 40, 32, 32)
     assert dsprites.factor_names == ("shape", "scale", "orientation", "posX", "posY")

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import lib.notebook
-from lib.data import DSprites
 from lib.measuring import (
     HAND_MADE,
     FactorObservations,
@@ -24,9 +23,9 @@ from lib.notebook import setup
 TINY = MetricSizes(n_train=300, n_test=150, votes_train=60, votes_eval=30, batch_size=8)
 
 
-@pytest.fixture(scope="module")
-def data():
-    return DSprites()
+@pytest.fixture
+def data(dsprites):
+    return dsprites
 
 
 def test_hand_made_codes_have_the_promised_structure(data):

@@ -8,7 +8,6 @@ import torch
 
 import lib.notebook
 import lib.pmp.recipes
-from lib.data.dsprites import DSprites
 from lib.notebook import setup
 from lib.pmp import (
     MODEL_KINDS,
@@ -27,9 +26,9 @@ from lib.pmp import (
 )
 
 
-@pytest.fixture(scope="module")
-def data():
-    return DSprites()
+@pytest.fixture
+def data(dsprites):
+    return dsprites
 
 
 def test_config_states_the_papers_values():
