@@ -117,65 +117,43 @@ def bench_pmp(args, device, out: dict) -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
             del trainer
-    # the graph replays the eager step: same batches, same initial weights
-    histories = []
-    for graph in (False, True):
+
+    def losses(seeds, steps, **options) -> list[list[float]]:
+        """Each seed's PMP loss over ``steps`` steps from the schedule's epoch 20."""
         trainer, _ = scaled_trainer(
             "pmp",
-            (0,),
+            seeds,
             budget,
             source,
             chapter,
-            cuda_graph=graph,
-            log_every=20,
-            stacked=False,
             progress=False,
             device=device,
+            **options,
         )
         trainer.step = start
-        trainer.fit(start + 60)
-        histories.append(trainer.history["loss"])
-    diff = max(abs(a - b) for a, b in zip(*histories, strict=True))
+        trainer.fit(start + steps)
+        if not options.get("stacked", True):  # one seed, a plain model
+            return [trainer.history["loss"]]
+        return [trainer.history[f"loss/{s}"] for s in range(len(seeds))]
+
+    # the graph replays the eager step: same batches, same initial weights
+    eager, graphed = (
+        losses((0,), 60, cuda_graph=graph, log_every=20, stacked=False)[0]
+        for graph in (False, True)
+    )
+    diff = max(abs(a - b) for a, b in zip(eager, graphed, strict=True))
     out["pmp_graph_vs_eager_max_loss_diff_60_steps"] = diff
     print(f"PMP graph vs eager, 60 steps: max |loss difference| {diff:.3g}", flush=True)
     # two seeds batched against each seed alone (same batches): eager for both batchings,
     # and as graphs for streams (its seeds run as parallel branches of one graph)
     for batching, graph in (("vmap", False), ("streams", False), ("streams", True)):
-        alone = []
-        for seed in (0, 1):
-            trainer, _ = scaled_trainer(
-                "pmp",
-                (seed,),
-                budget,
-                source,
-                chapter,
-                cuda_graph=graph,
-                log_every=10,
-                stacked=False,
-                progress=False,
-                device=device,
-            )
-            trainer.step = start
-            trainer.fit(start + 30)
-            alone.append(trainer.history["loss"])
-        trainer, _ = scaled_trainer(
-            "pmp",
-            (0, 1),
-            budget,
-            source,
-            chapter,
-            cuda_graph=graph,
-            log_every=10,
-            progress=False,
-            device=device,
-            batching=batching,
-        )
-        trainer.step = start
-        trainer.fit(start + 30)
+        options = dict(cuda_graph=graph, log_every=10)
+        alone = [losses((seed,), 30, stacked=False, **options)[0] for seed in (0, 1)]
+        batched = losses((0, 1), 30, batching=batching, **options)
         diff = max(
             abs(a - b)
             for s in (0, 1)
-            for a, b in zip(alone[s], trainer.history[f"loss/{s}"], strict=True)
+            for a, b in zip(alone[s], batched[s], strict=True)
         )
         how = batching + (" + graph" if graph else "")
         out[f"pmp_batched_{how}_vs_alone_max_loss_diff_30_steps"] = diff
