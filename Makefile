@@ -24,7 +24,8 @@ help:
 	@echo "make lint     ruff (lint + format check) and the import contracts of lib"
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back (maintainers:"
 	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
-	@echo "make student  student copies: no solutions, no outputs -> student/"
+	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
+	@echo "              and each chapter's graded assignment for otter-grader -> course/"
 	@echo "make lab      start JupyterLab in this environment"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
 
@@ -76,15 +77,16 @@ execute: install
 		$(BIN)/python -m lib.nbtools clean "$$nb" || exit 1; \
 	done
 
-# Student copies (no solutions, no outputs) of every chapter -> student/, kept in sync by a test.
+# Student copies of every chapter -> student/ (committed, kept in sync by a test) and each
+# chapter's graded assignment -> course/ (generated): otter assign, see lib/course.py.
 student: install
-	$(BIN)/python -m lib.nbtools student
+	$(BIN)/python -m lib.course build
 
 lab: install
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf book/_build .pytest_cache .test-artifacts
+	rm -rf book/_build .pytest_cache .test-artifacts course
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 distclean: clean

@@ -3,7 +3,6 @@
 python -m lib.nbtools clean notebooks/00_introduction.ipynb   # strip run-specific metadata
 python -m lib.nbtools sync-colab                                # write the repo URL into install cells
 python -m lib.nbtools check                                     # the notebook contract, as the tests check it
-python -m lib.nbtools student                                   # student copies -> student/ (make student)
 """
 
 from __future__ import annotations
@@ -29,22 +28,33 @@ MAX_CODE_LINE = (
 STUDENT_DIR = ROOT / "student"
 # Teaching material: every chapter opens with its learning objectives (and, for a paper's
 # chapter, the claim it tests) and closes with exercises whose solutions are collapsed
-# admonitions. `make student` writes copies without the solutions and without outputs.
+# admonitions, and graded ones (lib/course.py). `make student` writes copies without the
+# solutions and without outputs (:func:`student_copy`, via lib.course).
 OBJECTIVES_MARKER = "**In this chapter you will**"
 CLAIM_MARKER = "**The claim this chapter tests.**"
+# ... and says what it assumes and costs: prerequisites, and reading and run times pasted from
+# the measured record (lib.notebook.glue_run_times).
+BEFORE_MARKER = "**Before you start.** *Prerequisites:*"
+RUN_TIME_ROLES = ("read_minutes", "run_quick", "run_full", "run_machine")
 EXERCISES_HEADING = re.compile(r"^## Exercises\s*$", re.M)
 SOLUTION_START = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{admonition\} Solution\b.*$", re.M
 )
 STUDENT_NOTE = (
-    "*Student copy: the solutions and all outputs are removed, and the numbers the book pastes "
-    "into the text from the outputs show as ▢: run the cells and read them off yourself. The "
-    "book has the executed chapter and the solutions.*\n\n"
+    "*Student copy: the solutions and all outputs are removed. Every number in the text "
+    "marked † was measured when the book was built (on the machine named at the end of the "
+    "chapter); run the cells and compare. Graded exercises: after your answer, "
+    "`grader.check(\"q…\")` runs the question's public tests (hints); your teacher's hidden "
+    "tests decide. The book has the executed chapter and the solutions.*\n\n"
 )
 # A myst-nb glue role in the prose, {glue:text}`key:.3f`: it needs the outputs a student
-# copy does not have, and would show as raw markup.
-GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]+`")
-BLANK = "▢"
+# copy does not have, and would show as raw markup, so a student copy pastes in the value.
+GLUE_ROLE = re.compile(
+    r"\{glue(?::(?P<kind>\w+))?\}`(?P<key>[^`:]+)(?::(?P<spec>[^`]*))?`"
+)
+MEASURED_MARK = (
+    "†"  # follows every value pasted into a student copy: "measured when built"
+)
 
 
 def notebooks() -> list[Path]:
@@ -62,6 +72,47 @@ def write(path: Path, nb: dict) -> None:
 def source(cell: dict) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
+
+
+def glue_values(nb: dict) -> dict[str, str]:
+    """The glued values an executed notebook holds: ``{key: text/plain}`` (myst-nb's glue).
+
+    myst-nb stores each :func:`lib.notebook.glue` as an output whose metadata names the key
+    (``scrapbook.name``) and the prefix of its MIME types (``scrapbook.mime_prefix``, which hides
+    the value from a plain notebook viewer); its ``text/plain`` is what the book formats into
+    the prose.
+    """
+    values = {}
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            name, prefix = scrapbook.get("name"), scrapbook.get("mime_prefix", "")
+            plain = out.get("data", {}).get(f"{prefix}text/plain")
+            if name is not None and plain is not None:
+                values[name] = "".join(plain) if isinstance(plain, list) else plain
+    return values
+
+
+def fill_glue(text: str, values: dict[str, str]) -> str:
+    """``text`` with every glue role replaced by its value, formatted as the book formats it.
+
+    The format spec of ``{glue:text}`key:.2f` `` is applied by myst-nb's own formatter, so a
+    student copy shows the very string the book page shows, followed by
+    :data:`MEASURED_MARK`. A key the notebook never glued is an error (the book's build fails
+    on it too), never a silent blank.
+    """
+    from myst_nb.core.variables import format_plain_text
+
+    def paste(match: re.Match) -> str:
+        key, spec = match.group("key"), match.group("spec") or ""
+        if key not in values:
+            raise ValueError(
+                f"the text pastes glue key {key!r}, which no output of the notebook holds "
+                "(execute the notebook first)"
+            )
+        return format_plain_text(values[key], spec) + MEASURED_MARK
+
+    return GLUE_ROLE.sub(paste, text)
 
 
 def repository_url() -> str:
@@ -136,13 +187,15 @@ def solution_blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def student_copy(nb: dict) -> dict:
+def student_copy(nb: dict, values: dict[str, str] | None = None) -> dict:
     """``nb`` without solutions and outputs: what a student starts from (as fastbook's clean/).
 
     Solution admonitions are cut out of markdown cells (a cell left empty is dropped), glued
-    numbers in the prose become blanks (``BLANK``), code cells lose their outputs and
-    execution counts, and a first cell says what was removed.
+    numbers in the prose become the values the executed notebook holds (``values``, by default
+    :func:`glue_values` of ``nb``; each marked :data:`MEASURED_MARK`), code cells lose their
+    outputs and execution counts, and a first cell says what was removed.
     """
+    values = glue_values(nb) if values is None else values
     nb = json.loads(json.dumps(nb))  # a deep copy
     cells = []
     for cell in nb["cells"]:
@@ -150,7 +203,7 @@ def student_copy(nb: dict) -> dict:
             text = source(cell)
             for start, end in reversed(solution_blocks(text)):
                 text = text[:start] + text[end:]
-            text = GLUE_ROLE.sub(BLANK, text)
+            text = fill_glue(text, values)
             text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
             if not text:
                 continue
@@ -161,18 +214,6 @@ def student_copy(nb: dict) -> dict:
     note = {"cell_type": "markdown", "metadata": {}, "source": STUDENT_NOTE.strip()}
     nb["cells"] = [note, *cells]
     return nb
-
-
-def write_student_copies(out_dir: Path = STUDENT_DIR) -> list[Path]:
-    """Write ``student_copy`` of every chapter to ``out_dir`` (``make student``)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks():
-        target = out_dir / path.name
-        write(target, student_copy(read(path)))
-        written.append(target)
-    return written
 
 
 def contract_problems(path: Path) -> list[str]:
@@ -200,6 +241,15 @@ def contract_problems(path: Path) -> list[str]:
         problems.append(f"{name}: the first cell must list {OBJECTIVES_MARKER!r}")
     elif not name.startswith("00_") and CLAIM_MARKER not in markdown[0]:
         problems.append(f"{name}: the first cell must state {CLAIM_MARKER!r}")
+    if markdown and BEFORE_MARKER not in markdown[0]:
+        problems.append(f"{name}: the first cell must say {BEFORE_MARKER!r}")
+    elif markdown:
+        pasted = {m.group("key") for m in GLUE_ROLE.finditer(markdown[0])}
+        missing = [key for key in RUN_TIME_ROLES if key not in pasted]
+        if missing:
+            problems.append(
+                f"{name}: the first cell does not paste the run times {missing}"
+            )
     if not any(EXERCISES_HEADING.search(text) for text in markdown):
         problems.append(f"{name}: no '## Exercises' section")
     try:
@@ -242,11 +292,6 @@ def contract_problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] == "student":
-        out = Path(argv[1]) if len(argv) > 1 else STUDENT_DIR
-        written = write_student_copies(out)
-        print(f"wrote {len(written)} student copies to {out}")
-        return 0
     if not argv or argv[0] not in ("clean", "sync-colab", "check"):
         print(__doc__)
         return 2

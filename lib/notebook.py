@@ -15,6 +15,7 @@ asked: ``prefer_cache=True`` or ``BOOK_PREFER_CACHE=1``.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -33,7 +34,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .device import DEVICE_CHOICES, describe_device, resolve_device
-from .errors import ParameterError
+from .errors import DataError, ParameterError
 from .seeding import seed_everything
 from .trainer import Trainer
 
@@ -303,6 +304,58 @@ def glue(name: str, value: Any, display: bool = False) -> None:
             print(f"{name} = {value!r}")
         return
     myst_glue(name, value, display=display)
+
+
+RUN_TIMES_RECORD = (
+    "run_times.json"  # lib/pretrained/run_times.json: bench/notebook_times.py
+)
+
+
+def _minutes(seconds: float) -> str:
+    """A run time as a reader plans with it: "40 s", "3 min", "1 h 5 min"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def glue_run_times(chapter: str, record: str | Path | None = None) -> dict[str, str]:
+    """Glue what the chapter costs a reader, from the measured record, for its first cell.
+
+    ``chapter`` is the notebook's name (``"04_measuring_disentanglement"``); the record
+    (default ``lib/pretrained/run_times.json``, written by ``bench/notebook_times.py``) holds
+    its reading time and its run times in quick and full mode on the machine it names. Glued as
+    ``read_minutes``, ``run_quick``, ``run_full`` and ``run_machine``; returned as well.
+    """
+    if not isinstance(chapter, str):
+        raise ParameterError(f"chapter must be a notebook's name, got {chapter!r}")
+    if record is not None and not isinstance(record, (str, Path)):
+        raise ParameterError(f"record must be a path, got {record!r}")
+    path = Path(record) if record is not None else pretrained_path(RUN_TIMES_RECORD)
+    if not path.is_file():
+        raise DataError(f"no run-time record at {path}: run bench/notebook_times.py")
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path.name} is not a JSON run-time record: {exc}") from exc
+    if chapter not in data.get("chapters", {}):
+        raise ParameterError(
+            f"chapter {chapter!r} is not in {path.name} "
+            f"(it has {sorted(data.get('chapters', {}))})"
+        )
+    entry = data["chapters"][chapter]
+    values = {
+        "read_minutes": f"{entry['read_minutes']:.0f}",
+        "run_quick": _minutes(entry["quick_cpu_seconds"]),
+        "run_full": _minutes(entry["full_cpu_seconds"]),
+        "run_machine": (
+            f"{data['machine']} with {data['torch_threads']} torch threads "
+            f"(torch {data['torch']}, {data['date']})"
+        ),
+    }
+    for key, value in values.items():
+        glue(key, value)
+    return values
 
 
 CLAIM_VERDICTS = (

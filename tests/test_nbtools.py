@@ -4,8 +4,13 @@ import json
 
 from lib import nbtools
 
+BEFORE = (
+    f"{nbtools.BEFORE_MARKER} none. *Time:* {{glue:text}}`read_minutes` minutes, "
+    "{glue:text}`run_quick` and {glue:text}`run_full` on {glue:text}`run_machine`."
+)
 OPENER = (
     f"# Title\n\n{nbtools.CLAIM_MARKER} A claim.\n\n{nbtools.OBJECTIVES_MARKER}\n\n- x"
+    f"\n\n{BEFORE}"
 )
 EXERCISES = "## Exercises\n\n**1.** Why?\n\n```{admonition} Solution\n:class: dropdown\nBecause.\n```"
 
@@ -83,6 +88,10 @@ def test_each_violation_is_reported(tmp_path):
         "In this chapter you will": {"opener": "# Title\n\nText."},
         "The claim this chapter tests": {
             "opener": f"# T\n\n{nbtools.OBJECTIVES_MARKER}"
+        },
+        "Before you start": {"opener": OPENER.replace(BEFORE, "")},
+        "does not paste the run times ['run_full']": {
+            "opener": OPENER.replace("{glue:text}`run_full`", "3 min")
         },
         "no '## Exercises' section": {"exercises": "## Summary"},
         "no collapsed solution": {"exercises": "## Exercises\n\n**1.** Why?"},

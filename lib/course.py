@@ -1,0 +1,262 @@
+"""The course kit: student copies and graded assignments of the chapters (``make student``).
+
+    python -m lib.course build            # student/ (committed) and course/ (generated)
+    python -m lib.course build --course-dir /tmp/course --student-dir /tmp/student
+
+Grading is done by otter-grader (`otter assign` format, https://otter-grader.readthedocs.io),
+not by code of this book. Every chapter ends with a section ``## Graded exercises``: a setup
+cell that loads what the questions use (so that the section runs on its own), then questions
+in otter's format. Its marker cells are raw cells tagged ``remove-cell`` (the book hides
+them); a solution is a code cell with ``# SOLUTION`` (one line) or ``# BEGIN SOLUTION`` /
+``# END SOLUTION`` (a block) markers; each question has public tests (a hint a student sees)
+and hidden tests (``# HIDDEN``, the teacher's decision). The chapter executes all of them, so
+the book's own run checks every solution against its tests.
+
+For each chapter, :func:`build` runs otter assign twice:
+
+- on the whole chapter: its student version, with the prose's solutions removed and the
+  glued numbers pasted in (:func:`lib.nbtools.student_copy`), is ``student/<chapter>.ipynb``,
+  and the public tests go to ``student/tests/``;
+- on the *assignment*, the chapter's title, its Colab cell and its graded section: a short
+  notebook a class can be graded on in seconds, ``course/<chapter>/student/`` (to hand out) and
+  ``course/<chapter>/autograder/`` (the solution, every test, and the autograder zip that
+  ``otter run`` or Gradescope grades with).
+
+Both carry the same assignment name, so either can be graded with the assignment's zip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import nbtools
+
+ROOT = nbtools.ROOT
+COURSE_DIR = ROOT / "course"
+GRADED_HEADING = re.compile(r"^## Graded exercises\s*$", re.M)
+SECTION_HEADING = re.compile(
+    r"^(#{1,2} |---\s*$)", re.M
+)  # a section, or the closing rule
+QUESTION_START = re.compile(r"^# BEGIN QUESTION\s*$", re.M)
+QUESTION_NAME = re.compile(r"^name:\s*(?P<name>\S+)\s*$", re.M)
+# The student copies install the book with its `course` extra in Colab (otter-grader).
+COLAB_PACKAGE = 'package = f"latent-geometry-book @ git+{REPOSITORY}"'
+COLAB_COURSE_PACKAGE = 'package = f"latent-geometry-book[course] @ git+{REPOSITORY}"'
+INIT_SOURCE = (
+    "# otter-grader checks the graded exercises: grader.check(name) runs a question's\n"
+    "# public tests (`pip install otter-grader`, or the book's `course` extra)\n"
+    "import otter\n"
+    "\n"
+    'grader = otter.Notebook(tests_dir="tests")'
+)
+
+
+def _config_cell(name: str, check_all: bool) -> dict:
+    config = (
+        "# ASSIGNMENT CONFIG\n"
+        f"name: {name}\n"
+        "init_cell: false\n"
+        f"check_all_cell: {str(check_all).lower()}\n"
+        "export_cell: false\n"
+        "run_tests: false\n"
+        "tests:\n"
+        "  files: true\n"
+    )
+    return {"cell_type": "raw", "metadata": {}, "source": config}
+
+
+def _markdown(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def _init_cell() -> dict:
+    return {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": INIT_SOURCE,
+    }
+
+
+def graded_section(nb: dict) -> tuple[int, int]:
+    """``(start, end)``: the cells of the chapter's ``## Graded exercises`` section.
+
+    It starts at its heading and ends before the next heading of level 1 or 2. A chapter
+    without the section, or with two, is an error.
+    """
+    cells = nb["cells"]
+    starts = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "markdown" and GRADED_HEADING.search(nbtools.source(c))
+    ]
+    if len(starts) != 1:
+        raise ValueError(
+            f"expected one '## Graded exercises' section, found {len(starts)}"
+        )
+    start = starts[0]
+    for end in range(start + 1, len(cells)):
+        cell = cells[end]
+        if cell["cell_type"] == "markdown" and SECTION_HEADING.search(
+            nbtools.source(cell)
+        ):
+            return start, end
+    return start, len(cells)
+
+
+def question_names(nb: dict) -> list[str]:
+    """The names of the otter questions in ``nb``, in order."""
+    names = []
+    for cell in nb["cells"]:
+        text = nbtools.source(cell)
+        if cell["cell_type"] == "raw" and QUESTION_START.search(text):
+            match = QUESTION_NAME.search(text)
+            if match is None:
+                raise ValueError(f"a question without a name: {text!r}")
+            names.append(match.group("name"))
+    return names
+
+
+def _colab_cell(nb: dict) -> dict:
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for cell in code[:3]:  # where the notebook contract puts it
+        if nbtools.COLAB_MARKER in nbtools.source(cell):
+            return cell
+    raise ValueError("no Colab install cell among the first code cells")
+
+
+def _with_course_extra(cell: dict) -> dict:
+    cell = json.loads(json.dumps(cell))
+    text = nbtools.source(cell)
+    if COLAB_PACKAGE not in text:
+        raise ValueError("the Colab cell does not install the package as expected")
+    cell["source"] = text.replace(COLAB_PACKAGE, COLAB_COURSE_PACKAGE)
+    return cell
+
+
+def chapter_master(nb: dict, name: str) -> dict:
+    """The whole chapter as an otter master: config first, the grader set up before the
+    graded section, the Colab cell installing the ``course`` extra."""
+    start, _ = graded_section(nb)
+    master = json.loads(json.dumps(nb))
+    colab = _colab_cell(nb)
+    cells = [_with_course_extra(c) if c == colab else c for c in master["cells"]]
+    cells = cells[: start + 1] + [_init_cell()] + cells[start + 1 :]
+    master["cells"] = [_config_cell(name, check_all=False), *cells]
+    return master
+
+
+def assignment_master(nb: dict, name: str) -> dict:
+    """The assignment: the chapter's title, its Colab cell and its graded section."""
+    start, end = graded_section(nb)
+    title = nbtools.source(nb["cells"][0]).splitlines()[0]
+    if not title.startswith("# "):
+        raise ValueError(f"the chapter's first line is not its title: {title!r}")
+    intro = _markdown(
+        f"{title}: graded exercises\n\n"
+        "The questions of the chapter's section *Graded exercises*. Read the chapter first "
+        "(the book, or `student/` for a copy without solutions). After each answer, "
+        '`grader.check("q…")` runs the public tests; your teacher grades with hidden ones.'
+    )
+    master = json.loads(json.dumps(nb))
+    master["cells"] = [
+        _config_cell(name, check_all=True),
+        intro,
+        _with_course_extra(_colab_cell(nb)),
+        _init_cell(),
+        *json.loads(json.dumps(nb["cells"][start + 1 : end])),
+    ]
+    return master
+
+
+def otter_assign(master: dict, name: str, out_dir: Path) -> Path:
+    """Run ``otter assign`` on ``master`` into ``out_dir``; the path of the student notebook."""
+    from otter.assign import main as assign
+
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        master_path = Path(tmp) / f"{name}.ipynb"
+        nbtools.write(master_path, master)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            assign(str(master_path), str(out_dir), no_pdfs=True, no_run_tests=True)
+    return out_dir / "student" / f"{name}.ipynb"
+
+
+def _tidy(nb: dict, name: str) -> dict:
+    """Reproducible bytes: cell ids from the chapter's name and position, no outputs."""
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8]
+        tags = cell.get("metadata", {}).get("tags")
+        if tags and "hide-input" in tags:  # the book folds its solutions; a blank shows
+            tags.remove("hide-input")
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    nb["metadata"]["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nb["nbformat"], nb["nbformat_minor"] = 4, 5
+    return nb
+
+
+def build(
+    student_dir: Path = nbtools.STUDENT_DIR,
+    course_dir: Path = COURSE_DIR,
+    chapters: list[Path] | None = None,
+) -> dict[str, list[str]]:
+    """Write every chapter's student copy and its assignment; ``{chapter: question names}``."""
+    student_dir, course_dir = Path(student_dir), Path(course_dir)
+    tests_dir = student_dir / "tests"
+    shutil.rmtree(tests_dir, ignore_errors=True)
+    tests_dir.mkdir(parents=True)
+    questions = {}
+    for path in chapters or nbtools.notebooks():
+        nb, name = nbtools.read(path), path.stem
+        values = nbtools.glue_values(nb)
+        questions[name] = question_names(nb)
+        with tempfile.TemporaryDirectory() as tmp:
+            copy_path = otter_assign(chapter_master(nb, name), name, Path(tmp))
+            copy = nbtools.student_copy(nbtools.read(copy_path), values)
+            nbtools.write(student_dir / path.name, _tidy(copy, name))
+            for test in sorted((copy_path.parent / "tests").glob("*.py")):
+                shutil.copyfile(test, tests_dir / test.name)
+        assignment = course_dir / name
+        student_nb = otter_assign(assignment_master(nb, name), name, assignment)
+        handout = nbtools.student_copy(nbtools.read(student_nb), values)
+        handout["cells"] = handout["cells"][
+            1:
+        ]  # the chapter copy's note does not apply
+        nbtools.write(student_nb, _tidy(handout, name))
+    return questions
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.course", description=__doc__)
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("--student-dir", type=Path, default=nbtools.STUDENT_DIR)
+    parser.add_argument("--course-dir", type=Path, default=COURSE_DIR)
+    args = parser.parse_args(argv)
+    questions = build(args.student_dir, args.course_dir)
+    for name, names in questions.items():
+        print(f"{name}: {len(names)} graded questions ({', '.join(names)})")
+    print(f"student copies in {args.student_dir}, assignments in {args.course_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,372 @@
+"""The course kit (lib/course.py): graded questions generated and graded by otter-grader.
+
+The session fixture builds every chapter's student copy and assignment once, in a temporary
+folder, with the same command as ``make student``; the committed ``student/`` must equal it,
+and otter's autograder must give the solutions full marks and the blank student notebooks
+none.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import multiprocessing
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from lib import course, nbtools
+
+CHAPTERS = [p.stem for p in nbtools.notebooks()]
+MIN_QUESTIONS = {name: 1 if name.startswith("00_") else 2 for name in CHAPTERS}
+
+
+def _markdown(text):
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def _raw(text):
+    return {"cell_type": "raw", "metadata": {}, "source": text}
+
+
+def _code(text):
+    return {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": text,
+    }
+
+
+def _chapter(*section):
+    colab = _code(
+        f"{nbtools.COLAB_MARKER} `lib`\n"
+        'REPOSITORY = "https://example.org/x"\n'
+        'package = f"latent-geometry-book @ git+{REPOSITORY}"'
+    )
+    return {
+        "cells": [
+            _markdown("# A chapter\n\ntext"),
+            _code("device = 'cpu'"),
+            colab,
+            _markdown("## Exercises\n\n**1.** Think."),
+            *section,
+            _markdown("## Summary"),
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+# ---------------------------------------------------------------- glue values
+
+
+def test_fill_glue_formats_as_the_book_and_marks_the_value():
+    values = {"err": "0.123456", "verdict": "'inconclusive'", "n": "1234"}
+    text = "err {glue:text}`err:.2f`, **{glue:text}`verdict`**, n {glue:text}`n:,`"
+    assert nbtools.fill_glue(text, values) == ("err 0.12†, **inconclusive†**, n 1,234†")
+
+
+def test_fill_glue_refuses_a_key_the_notebook_never_glued():
+    with pytest.raises(ValueError, match="'missing'"):
+        nbtools.fill_glue("x {glue:text}`missing:.2f`", {"other": "1"})
+
+
+def test_glue_values_reads_myst_nb_outputs():
+    cell = _code("glue('a', 1.5)")
+    cell["outputs"] = [
+        {
+            "output_type": "display_data",
+            "metadata": {"scrapbook": {"name": "a", "mime_prefix": ""}},
+            "data": {"text/plain": "1.5"},
+        },
+        {  # what myst-nb's glue writes: the value behind a MIME prefix
+            "output_type": "display_data",
+            "metadata": {
+                "scrapbook": {
+                    "name": "b",
+                    "mime_prefix": "application/papermill.record/",
+                }
+            },
+            "data": {"application/papermill.record/text/plain": "'2 s'"},
+        },
+        {"output_type": "stream", "name": "stdout", "text": "1.5\n"},
+    ]
+    assert nbtools.glue_values({"cells": [cell]}) == {"a": "1.5", "b": "'2 s'"}
+
+
+# ---------------------------------------------------------------- the masters
+
+SECTION = [
+    _markdown("## Graded exercises\n\nIntro."),
+    _code("data = 2"),
+    _raw("# BEGIN QUESTION\nname: q99_1\npoints: 1"),
+    _markdown("**Q.** Double it."),
+    _raw("# BEGIN SOLUTION"),
+    _code("answer = 2 * data  # SOLUTION"),
+    _raw("# END SOLUTION"),
+    _raw("# BEGIN TESTS"),
+    _code("bool(answer == 4)"),
+    _raw("# END TESTS"),
+    _raw("# END QUESTION"),
+]
+
+
+def test_graded_section_ends_at_the_next_section_or_the_closing_rule():
+    nb = _chapter(*SECTION)
+    assert course.graded_section(nb) == (4, 4 + len(SECTION))
+    nb["cells"].insert(8, _markdown("---\n*Where these outputs came from:*"))
+    assert course.graded_section(nb) == (4, 8)
+
+
+@pytest.mark.parametrize("copies", [0, 2])
+def test_a_chapter_needs_exactly_one_graded_section(copies):
+    with pytest.raises(ValueError, match="one '## Graded exercises'"):
+        course.graded_section(_chapter(*(SECTION[:1] * copies)))
+
+
+def test_question_names_in_order_and_a_nameless_question_is_an_error():
+    assert course.question_names(_chapter(*SECTION)) == ["q99_1"]
+    with pytest.raises(ValueError, match="without a name"):
+        course.question_names(_chapter(_raw("# BEGIN QUESTION\npoints: 1")))
+
+
+def test_assignment_master_is_the_graded_section_with_the_grader_set_up():
+    master = course.assignment_master(_chapter(*SECTION), "99_x")
+    sources = [nbtools.source(c) for c in master["cells"]]
+    assert sources[0].startswith("# ASSIGNMENT CONFIG\nname: 99_x\n")
+    assert sources[1].startswith("# A chapter: graded exercises")
+    assert "latent-geometry-book[course] @ git+" in sources[2]
+    assert "grader = otter.Notebook(" in sources[3]
+    assert sources[4:] == [nbtools.source(c) for c in SECTION[1:]]
+
+
+def test_chapter_master_sets_up_the_grader_inside_the_graded_section():
+    nb = _chapter(*SECTION)
+    master = course.chapter_master(nb, "99_x")
+    sources = [nbtools.source(c) for c in master["cells"]]
+    start = sources.index(nbtools.source(SECTION[0]))
+    assert "import otter" in sources[start + 1]
+    assert sum("import otter" in s for s in sources) == 1
+    assert "[course]" in sources[3] and "[course]" not in nbtools.source(nb["cells"][2])
+
+
+# ---------------------------------------------------------------- built with otter
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """Everything ``make student`` writes, built into a temporary folder."""
+    root = tmp_path_factory.mktemp("course")
+    questions = course.build(root / "student", root / "course")
+    return root, questions
+
+
+def test_every_chapter_has_its_graded_questions(built):
+    _, questions = built
+    assert set(questions) == set(CHAPTERS)
+    for name, names in questions.items():
+        assert len(names) >= MIN_QUESTIONS[name], name
+        assert all(re.fullmatch(rf"q{name[:2]}_\d+", q) for q in names), names
+    everything = [q for names in questions.values() for q in names]
+    assert len(everything) == len(set(everything)), "names are shared by student/tests"
+
+
+def _test_cases(path: Path) -> list[dict]:
+    """The test cases of an otter OK-format test file."""
+    tree = ast.parse(path.read_text())
+    (assign,) = [n for n in tree.body if getattr(n.targets[0], "id", "") == "test"]
+    spec = ast.literal_eval(assign.value)
+    return [case for suite in spec["suites"] for case in suite["cases"]]
+
+
+def test_each_question_has_a_public_hint_and_a_hidden_decision(built):
+    root, questions = built
+    for name, names in questions.items():
+        for q in names:
+            cases = _test_cases(
+                root / "course" / name / "autograder" / "tests" / f"{q}.py"
+            )
+            public = [c for c in cases if not c["hidden"]]
+            hidden = [c for c in cases if c["hidden"]]
+            assert public and hidden, (q, len(public), len(hidden))
+            assert all(c.get("failure_message") for c in public), q
+            student_cases = _test_cases(root / "student" / "tests" / f"{q}.py")
+            assert student_cases == public, f"{q}: a student copy holds a hidden test"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_committed_student_copies_are_in_sync(built, name):
+    root, _ = built
+    committed = nbtools.STUDENT_DIR / f"{name}.ipynb"
+    assert committed.is_file(), f"{committed} is missing: run `make student`"
+    assert nbtools.read(committed) == nbtools.read(
+        root / "student" / f"{name}.ipynb"
+    ), f"{committed.name} is stale: run `make student`"
+
+
+def test_committed_public_tests_are_in_sync(built):
+    root, _ = built
+    ours = sorted(p.name for p in (nbtools.STUDENT_DIR / "tests").glob("*.py"))
+    theirs = sorted(p.name for p in (root / "student" / "tests").glob("*.py"))
+    assert ours == theirs
+    for name in ours:
+        assert (nbtools.STUDENT_DIR / "tests" / name).read_text() == (
+            root / "student" / "tests" / name
+        ).read_text(), f"student/tests/{name} is stale: run `make student`"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_a_student_copy_shows_numbers_and_hides_solutions(built, name):
+    root, questions = built
+    for nb in (
+        nbtools.read(nbtools.STUDENT_DIR / f"{name}.ipynb"),
+        nbtools.read(root / "course" / name / "student" / f"{name}.ipynb"),
+    ):
+        text = "\n".join(nbtools.source(c) for c in nb["cells"])
+        assert not nbtools.GLUE_ROLE.search(text), "a raw glue role is left"
+        assert "▢" not in text
+        assert "SOLUTION" not in text and "TEST CONFIG" not in text
+        assert "{admonition} Solution" not in text
+        for q in questions[name]:
+            assert f'grader.check("{q}")' in text
+        assert all(
+            not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"
+        )
+    copy = nbtools.read(nbtools.STUDENT_DIR / f"{name}.ipynb")
+    first = nbtools.source(copy["cells"][1])  # after the student note
+    assert re.search(
+        rf"about\s+\d+{nbtools.MEASURED_MARK}\s+minutes\s+to\s+read", first
+    )
+
+
+# ---------------------------------------------------------------- graded by otter
+
+
+def _one_thread_per_kernel() -> None:
+    # two gradings share the 2 cores: each kernel (a child of this worker) gets one thread
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+
+
+def _grade(submission: str, zip_path: str) -> dict[str, tuple[float, float]]:
+    """``{question: (score, possible)}`` from otter's autograder (in a worker process)."""
+    import otter.api
+
+    results = otter.api.grade_submission(submission, zip_path, quiet=True)
+    if results.catastrophic_error is not None:
+        raise RuntimeError(
+            f"otter could not grade {submission}: {results.catastrophic_error}"
+        )
+    return {q: (test.score, test.possible) for q, test in results.results.items()}
+
+
+@pytest.fixture(scope="session")
+def grades(built):
+    """Each chapter's solution and blank student notebook, graded by otter (2 at a time)."""
+    root, _ = built
+    jobs = {}
+    for name in CHAPTERS:
+        folder = root / "course" / name
+        (zip_path,) = (folder / "autograder").glob("*-autograder_*.zip")
+        jobs[(name, "solution")] = (
+            str(folder / "autograder" / f"{name}.ipynb"),
+            zip_path,
+        )
+        jobs[(name, "blank")] = (str(folder / "student" / f"{name}.ipynb"), zip_path)
+    with ProcessPoolExecutor(
+        max_workers=2,
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of torch's threads
+        initializer=_one_thread_per_kernel,
+    ) as pool:
+        futures = {k: pool.submit(_grade, s, str(z)) for k, (s, z) in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, name):
+    _, questions = built
+    solution, blank = grades[(name, "solution")], grades[(name, "blank")]
+    assert sorted(solution) == sorted(questions[name]) == sorted(blank)
+    for q in questions[name]:
+        score, possible = solution[q]
+        assert possible > 0 and score == possible, (
+            f"{q}: solution got {score}/{possible}"
+        )
+        assert blank[q][0] == 0, f"{q}: a blank answer scored {blank[q][0]}"
+
+
+def test_the_assignment_and_its_results_name_each_other(built):
+    root, _ = built
+    for name in CHAPTERS:
+        nb = nbtools.read(root / "course" / name / "student" / f"{name}.ipynb")
+        assert nb["metadata"]["otter"]["assignment_name"] == name
+        config = json.loads(
+            (root / "course" / name / "autograder" / "otter_config.json").read_text()
+        )
+        assert config["assignment_name"] == name
+
+
+# ---------------------------------------------------------------- what a chapter costs
+
+
+def _record(tmp_path, chapters):
+    record = {
+        "date": "2026-11-28",
+        "machine": "x86_64, 2 CPU cores",
+        "torch": "2.9.0",
+        "torch_threads": 2,
+        "chapters": chapters,
+    }
+    path = tmp_path / "run_times.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_glue_run_times_formats_what_a_reader_plans_with(tmp_path):
+    from lib.notebook import glue_run_times
+
+    entry = {"read_minutes": 24.6, "quick_cpu_seconds": 45.2, "full_cpu_seconds": 3900}
+    values = glue_run_times("04_x", _record(tmp_path, {"04_x": entry}))
+    assert values["read_minutes"] == "25"
+    assert values["run_quick"] == "45 s"
+    assert values["run_full"] == "1 h 5 min"
+    assert "2 torch threads" in values["run_machine"]
+    entry["full_cpu_seconds"] = 300
+    assert (
+        glue_run_times("04_x", _record(tmp_path, {"04_x": entry}))["run_full"]
+        == "5 min"
+    )
+
+
+def test_glue_run_times_refuses_a_missing_chapter_or_record(tmp_path):
+    from lib.errors import DataError, ParameterError
+    from lib.notebook import glue_run_times
+
+    with pytest.raises(ParameterError, match="'05_y' is not in"):
+        glue_run_times("05_y", _record(tmp_path, {}))
+    with pytest.raises(ParameterError, match="chapter must be"):
+        glue_run_times(5, _record(tmp_path, {}))
+    with pytest.raises(ParameterError, match="record must be a path"):
+        glue_run_times("05_y", 3.0)
+    with pytest.raises(DataError, match="no run-time record"):
+        glue_run_times("05_y", tmp_path / "absent.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(DataError, match="not a JSON run-time record"):
+        glue_run_times("05_y", tmp_path / "bad.json")
+
+
+def test_the_shipped_run_times_cover_every_chapter():
+    from lib.checkpoint import pretrained_path
+    from lib.notebook import RUN_TIMES_RECORD
+
+    record = json.loads(pretrained_path(RUN_TIMES_RECORD).read_text())
+    assert set(record["chapters"]) == set(CHAPTERS)
+    for name, entry in record["chapters"].items():
+        assert entry["quick_cpu_seconds"] > 0 and entry["full_cpu_seconds"] > 0, name
+        assert entry["read_minutes"] > 0, name
