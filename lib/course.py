@@ -51,6 +51,22 @@ QUESTION_NAME = re.compile(r"^name:\s*(?P<name>\S+)\s*$", re.M)
 # The student copies install the book with its `course` extra in Colab (otter-grader).
 COLAB_PACKAGE = 'package = f"latent-geometry-book @ git+{REPOSITORY}"'
 COLAB_COURSE_PACKAGE = 'package = f"latent-geometry-book[course] @ git+{REPOSITORY}"'
+COLAB_PIP_LINE = '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)'
+# ... and fetch the public tests when the notebook was uploaded without its tests/ folder.
+COLAB_TESTS = """
+    if not os.path.isdir("tests"):  # the graded exercises' public tests
+        clone = ["git", "clone", "-q", "--depth", "1", REPOSITORY, "/tmp/book"]
+        subprocess.run(clone, check=True)
+        shutil.copytree("/tmp/book/student/tests", "tests")"""
+# A student reads the graded section's opening differently from the book's reader.
+STUDENT_SECTION = (
+    "## Graded exercises\n\n"
+    "Answer in the cells marked `...`, then run the `grader.check` cell below each answer: its "
+    "public tests say what is wrong (a hint); your teacher grades with hidden tests, and a "
+    "question counts only when every test passes. Questions that ask *why* are for your "
+    "notes and your class, not for the grader. A cell below starts otter-grader (it reads "
+    "the `tests` folder beside this notebook); the one after it loads what the questions use."
+)
 INIT_SOURCE = (
     "# otter-grader checks the graded exercises: grader.check(name) runs a question's\n"
     "# public tests (`pip install otter-grader`, or the book's `course` extra)\n"
@@ -61,9 +77,13 @@ INIT_SOURCE = (
 
 
 def _config_cell(name: str, check_all: bool) -> dict:
+    # The autograder zip installs the book (and so torch) where it grades: Docker, Gradescope.
+    package = f"latent-geometry-book @ git+{nbtools.repository_url()}"
     config = (
         "# ASSIGNMENT CONFIG\n"
         f"name: {name}\n"
+        "requirements:\n"
+        f"  - {package}\n"
         "init_cell: false\n"
         f"check_all_cell: {str(check_all).lower()}\n"
         "export_cell: false\n"
@@ -140,7 +160,13 @@ def _with_course_extra(cell: dict) -> dict:
     text = nbtools.source(cell)
     if COLAB_PACKAGE not in text:
         raise ValueError("the Colab cell does not install the package as expected")
-    cell["source"] = text.replace(COLAB_PACKAGE, COLAB_COURSE_PACKAGE)
+    if COLAB_PIP_LINE not in text or "import subprocess\n" not in text:
+        raise ValueError("the Colab cell does not run pip as expected")
+    text = text.replace(COLAB_PACKAGE, COLAB_COURSE_PACKAGE)
+    text = text.replace(COLAB_PIP_LINE, COLAB_PIP_LINE + COLAB_TESTS)
+    cell["source"] = text.replace(
+        "import subprocess\n", "import os\nimport shutil\nimport subprocess\n", 1
+    )
     return cell
 
 
@@ -151,6 +177,7 @@ def chapter_master(nb: dict, name: str) -> dict:
     master = json.loads(json.dumps(nb))
     colab = _colab_cell(nb)
     cells = [_with_course_extra(c) if c == colab else c for c in master["cells"]]
+    cells[start] = _markdown(STUDENT_SECTION)
     cells = cells[: start + 1] + [_init_cell()] + cells[start + 1 :]
     master["cells"] = [_config_cell(name, check_all=False), *cells]
     return master
@@ -164,9 +191,10 @@ def assignment_master(nb: dict, name: str) -> dict:
         raise ValueError(f"the chapter's first line is not its title: {title!r}")
     intro = _markdown(
         f"{title}: graded exercises\n\n"
-        "The questions of the chapter's section *Graded exercises*. Read the chapter first "
-        "(the book, or `student/` for a copy without solutions). After each answer, "
-        '`grader.check("q…")` runs the public tests; your teacher grades with hidden ones.'
+        "The questions of the chapter's section *Graded exercises*; they refer to the "
+        "chapter's sections, figures and exercises, so read the chapter first (the book, or "
+        "its copy without solutions in the repository's `student/` folder).\n\n"
+        + STUDENT_SECTION.split("\n\n", 1)[1]
     )
     master = json.loads(json.dumps(nb))
     master["cells"] = [
@@ -188,11 +216,14 @@ def otter_assign(master: dict, name: str, out_dir: Path) -> Path:
         master_path = Path(tmp) / f"{name}.ipynb"
         nbtools.write(master_path, master)
         shutil.rmtree(out_dir, ignore_errors=True)
-        with (
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-        ):
-            assign(str(master_path), str(out_dir), no_pdfs=True, no_run_tests=True)
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                assign(str(master_path), str(out_dir), no_pdfs=True, no_run_tests=True)
+        except Exception as exc:  # otter's own message is in what it printed
+            raise RuntimeError(
+                f"otter assign failed on {name}: {exc}\n{log.getvalue()[-3000:]}"
+            ) from exc
     return out_dir / "student" / f"{name}.ipynb"
 
 

@@ -42,8 +42,8 @@ SOLUTION_START = re.compile(
 )
 STUDENT_NOTE = (
     "*Student copy: the solutions and all outputs are removed. Every number in the text "
-    "marked † was measured when the book was built (on the machine named at the end of the "
-    "chapter); run the cells and compare. Graded exercises: after your answer, "
+    "marked † was measured when the book was built; run the cells and compare. Graded "
+    "exercises: after your answer, "
     "`grader.check(\"q…\")` runs the question's public tests (hints); your teacher's hidden "
     "tests decide. The book has the executed chapter and the solutions.*\n\n"
 )
@@ -187,13 +187,21 @@ def solution_blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def student_copy(nb: dict, values: dict[str, str] | None = None) -> dict:
+NBVAL_MARKER = re.compile(
+    r"^# NBVAL_\w+\n?", re.M
+)  # the tests' marks, noise to a student
+
+
+def student_copy(
+    nb: dict, values: dict[str, str] | None = None, note: bool = True
+) -> dict:
     """``nb`` without solutions and outputs: what a student starts from (as fastbook's clean/).
 
     Solution admonitions are cut out of markdown cells (a cell left empty is dropped), glued
     numbers in the prose become the values the executed notebook holds (``values``, by default
     :func:`glue_values` of ``nb``; each marked :data:`MEASURED_MARK`), code cells lose their
-    outputs and execution counts, and a first cell says what was removed.
+    outputs, execution counts and the tests' ``# NBVAL_...`` marks, and (``note``) a first
+    cell says what was removed.
     """
     values = glue_values(nb) if values is None else values
     nb = json.loads(json.dumps(nb))  # a deep copy
@@ -210,9 +218,10 @@ def student_copy(nb: dict, values: dict[str, str] | None = None) -> dict:
             cell["source"] = text
         elif cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
+            cell["source"] = NBVAL_MARKER.sub("", source(cell))
         cells.append(cell)
-    note = {"cell_type": "markdown", "metadata": {}, "source": STUDENT_NOTE.strip()}
-    nb["cells"] = [note, *cells]
+    first = {"cell_type": "markdown", "metadata": {}, "source": STUDENT_NOTE.strip()}
+    nb["cells"] = [first, *cells] if note else cells
     return nb
 
 

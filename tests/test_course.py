@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ast
 import json
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,8 +45,11 @@ def _code(text):
 def _chapter(*section):
     colab = _code(
         f"{nbtools.COLAB_MARKER} `lib`\n"
+        "import subprocess\nimport sys\n\n"
         'REPOSITORY = "https://example.org/x"\n'
-        'package = f"latent-geometry-book @ git+{REPOSITORY}"'
+        'if "google.colab" in sys.modules:\n'
+        '    package = f"latent-geometry-book @ git+{REPOSITORY}"\n'
+        f"{course.COLAB_PIP_LINE}"
     )
     return {
         "cells": [
@@ -139,7 +142,7 @@ def test_question_names_in_order_and_a_nameless_question_is_an_error():
 def test_assignment_master_is_the_graded_section_with_the_grader_set_up():
     master = course.assignment_master(_chapter(*SECTION), "99_x")
     sources = [nbtools.source(c) for c in master["cells"]]
-    assert sources[0].startswith("# ASSIGNMENT CONFIG\nname: 99_x\n")
+    assert sources[0].startswith("# ASSIGNMENT CONFIG\nname: 99_x\nrequirements:\n")
     assert sources[1].startswith("# A chapter: graded exercises")
     assert "latent-geometry-book[course] @ git+" in sources[2]
     assert "grader = otter.Notebook(" in sources[3]
@@ -150,10 +153,13 @@ def test_chapter_master_sets_up_the_grader_inside_the_graded_section():
     nb = _chapter(*SECTION)
     master = course.chapter_master(nb, "99_x")
     sources = [nbtools.source(c) for c in master["cells"]]
-    start = sources.index(nbtools.source(SECTION[0]))
+    start = sources.index(course.STUDENT_SECTION)  # the section speaks to the student
     assert "import otter" in sources[start + 1]
     assert sum("import otter" in s for s in sources) == 1
     assert "[course]" in sources[3] and "[course]" not in nbtools.source(nb["cells"][2])
+    # in Colab, the copy fetches its public tests when they were not uploaded beside it
+    assert 'shutil.copytree("/tmp/book/student/tests", "tests")' in sources[3]
+    compile(sources[3], "colab", "exec")
 
 
 # ---------------------------------------------------------------- built with otter
@@ -177,11 +183,16 @@ def test_every_chapter_has_its_graded_questions(built):
     assert len(everything) == len(set(everything)), "names are shared by student/tests"
 
 
-def _test_cases(path: Path) -> list[dict]:
-    """The test cases of an otter OK-format test file."""
+def _test_spec(path: Path) -> dict:
+    """The ``test`` dict of an otter OK-format test file."""
     tree = ast.parse(path.read_text())
     (assign,) = [n for n in tree.body if getattr(n.targets[0], "id", "") == "test"]
-    spec = ast.literal_eval(assign.value)
+    return ast.literal_eval(assign.value)
+
+
+def _test_cases(path: Path) -> list[dict]:
+    """The test cases of an otter OK-format test file."""
+    spec = _test_spec(path)
     return [case for suite in spec["suites"] for case in suite["cases"]]
 
 
@@ -248,50 +259,86 @@ def test_a_student_copy_shows_numbers_and_hides_solutions(built, name):
 # ---------------------------------------------------------------- graded by otter
 
 
-def _one_thread_per_kernel() -> None:
-    # two gradings share the 2 cores: each kernel (a child of this worker) gets one thread
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
+# One grading worker: otter's Python API (``otter.api.grade_submission``, what ``otter run``
+# calls) grades its share of the notebooks one after the other, each in a fresh kernel, so
+# otter is imported once per worker rather than once per notebook.
+GRADER = """
+import json, sys
+import otter.api
 
-
-def _grade(submission: str, zip_path: str) -> dict[str, tuple[float, float]]:
-    """``{question: (score, possible)}`` from otter's autograder (in a worker process)."""
-    import otter.api
-
+jobs, results_path = json.loads(sys.argv[1]), sys.argv[2]
+scores = {}
+for key, submission, zip_path in jobs:
     results = otter.api.grade_submission(submission, zip_path, quiet=True)
     if results.catastrophic_error is not None:
-        raise RuntimeError(
-            f"otter could not grade {submission}: {results.catastrophic_error}"
+        raise SystemExit(f"otter could not grade {submission}: {results.catastrophic_error}")
+    scores[key] = {q: [t.score, t.possible] for q, t in results.results.items()}
+with open(results_path, "w") as handle:
+    json.dump(scores, handle)
+"""
+
+
+def _grade_in_workers(jobs: list, folder: Path, workers: int = 2) -> dict:
+    """``{key: {question: (score, possible)}}`` for ``jobs`` of (key, notebook, zip)."""
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }  # 2 share 2 cores
+    running = []
+    for i in range(workers):
+        share = [[k, str(nb), str(z)] for k, nb, z in jobs[i::workers]]
+        path = folder / f"scores_{i}.json"
+        command = [sys.executable, "-c", GRADER, json.dumps(share), str(path)]
+        running.append(
+            (path, subprocess.Popen(command, env=env, stderr=subprocess.PIPE))
         )
-    return {q: (test.score, test.possible) for q, test in results.results.items()}
+    scores = {}
+    for path, process in running:
+        _, log = process.communicate(timeout=900)
+        assert process.returncode == 0, log.decode(errors="replace")[-3000:]
+        for key, questions in json.loads(path.read_text()).items():
+            scores[key] = {q: tuple(v) for q, v in questions.items()}
+    return scores
 
 
 @pytest.fixture(scope="session")
 def grades(built):
-    """Each chapter's solution and blank student notebook, graded by otter (2 at a time)."""
+    """Each chapter's solution and blank student notebook (and one wrong answer), graded.
+
+    Two workers run side by side (one thread each); each grading starts a kernel that imports
+    otter and torch, which is most of its time.
+    """
     root, _ = built
-    jobs = {}
+    jobs = []
     for name in CHAPTERS:
         folder = root / "course" / name
         (zip_path,) = (folder / "autograder").glob("*-autograder_*.zip")
-        jobs[(name, "solution")] = (
-            str(folder / "autograder" / f"{name}.ipynb"),
-            zip_path,
+        jobs.append(
+            (f"{name}/solution", folder / "autograder" / f"{name}.ipynb", zip_path)
         )
-        jobs[(name, "blank")] = (str(folder / "student" / f"{name}.ipynb"), zip_path)
-    with ProcessPoolExecutor(
-        max_workers=2,
-        mp_context=multiprocessing.get_context("spawn"),  # no fork of torch's threads
-        initializer=_one_thread_per_kernel,
-    ) as pool:
-        futures = {k: pool.submit(_grade, s, str(z)) for k, (s, z) in jobs.items()}
-        return {k: f.result() for k, f in futures.items()}
+        jobs.append((f"{name}/blank", folder / "student" / f"{name}.ipynb", zip_path))
+    # right-shaped wrong answers (they pass the public tests): the hidden ones must refuse them
+    name = "02_toroidal_autoencoder"
+    wrong = nbtools.read(root / "course" / name / "student" / f"{name}.ipynb")
+    answers = {
+        "copies = ...": "copies = (torch.rand(128, 3, dtype=torch.float64) * 2 - 1) * math.pi",
+        "p_not_linear = ...": "p_not_linear = 0.5",
+    }
+    for cell in wrong["cells"]:
+        for blank, answer in answers.items():
+            cell["source"] = nbtools.source(cell).replace(blank, answer)
+    (root / "wrong").mkdir()
+    nbtools.write(root / "wrong" / f"{name}.ipynb", wrong)
+    (zip_path,) = (root / "course" / name / "autograder").glob("*-autograder_*.zip")
+    jobs.append((f"{name}/wrong", root / "wrong" / f"{name}.ipynb", zip_path))
+    return _grade_in_workers(jobs, root)
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, name):
     _, questions = built
-    solution, blank = grades[(name, "solution")], grades[(name, "blank")]
+    solution, blank = grades[f"{name}/solution"], grades[f"{name}/blank"]
     assert sorted(solution) == sorted(questions[name]) == sorted(blank)
     for q in questions[name]:
         score, possible = solution[q]
@@ -299,6 +346,11 @@ def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, 
             f"{q}: solution got {score}/{possible}"
         )
         assert blank[q][0] == 0, f"{q}: a blank answer scored {blank[q][0]}"
+
+
+def test_right_shaped_wrong_answers_score_nothing(grades):
+    wrong = grades["02_toroidal_autoencoder/wrong"]
+    assert wrong == {"q02_1": (0, 1.0), "q02_2": (0, 1.0)}
 
 
 def test_the_assignment_and_its_results_name_each_other(built):

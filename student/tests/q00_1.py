@@ -1,6 +1,7 @@
 OK_FORMAT = True
 
-test = {   'name': 'q00_1',
+test = {   'all_or_nothing': True,
+    'name': 'q00_1',
     'points': 1,
     'suites': [   {   'cases': [   {   'code': '>>> bool(isinstance(closest, tuple) and len(closest) == 2 and (closest[0] < closest[1]))\nTrue',
                                        'failure_message': 'closest must be a tuple (a, b) of two different digits with a < b, e.g. (3, 5)',

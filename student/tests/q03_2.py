@@ -1,6 +1,7 @@
 OK_FORMAT = True
 
-test = {   'name': 'q03_2',
+test = {   'all_or_nothing': True,
+    'name': 'q03_2',
     'points': 1,
     'suites': [   {   'cases': [   {   'code': '>>> bool(isinstance(median_distance, float) and median_distance >= 0)\nTrue',
                                        'failure_message': 'median_distance must be a Python float, a distance in pixels (use .item())',
