@@ -8,9 +8,10 @@ not by code of this book. Every chapter ends with a section ``## Graded exercise
 cell that loads what the questions use (so that the section runs on its own), then questions
 in otter's format. Its marker cells are raw cells tagged ``remove-cell`` (the book hides
 them); a solution is a code cell with ``# SOLUTION`` (one line) or ``# BEGIN SOLUTION`` /
-``# END SOLUTION`` (a block) markers; each question has public tests (a hint a student sees)
-and hidden tests (``# HIDDEN``, the teacher's decision). The chapter executes all of them, so
-the book's own run checks every solution against its tests.
+``# END SOLUTION`` (a block) markers; each question has public tests (``failure_message`` in
+the test's config: a hint a student sees) and hidden tests (``hidden: true``), and its point is
+given only when all pass (``all_or_nothing``). The chapter executes all of them, so the book's
+own run checks every solution against its tests.
 
 For each chapter, :func:`build` runs otter assign twice:
 
@@ -111,8 +112,8 @@ def _init_cell() -> dict:
 def graded_section(nb: dict) -> tuple[int, int]:
     """``(start, end)``: the cells of the chapter's ``## Graded exercises`` section.
 
-    It starts at its heading and ends before the next heading of level 1 or 2. A chapter
-    without the section, or with two, is an error.
+    It starts at its heading and ends before the next heading of level 1 or 2, or before a
+    closing rule (``---``). A chapter without the section, or with two, is an error.
     """
     cells = nb["cells"]
     starts = [
