@@ -16,7 +16,7 @@ EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going
 
-.PHONY: help install chromium book test test-fast lint execute lab student clean distclean
+.PHONY: help install chromium book test test-fast lint execute lab student sweep clean distclean
 
 help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
@@ -26,6 +26,8 @@ help:
 	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
 	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
 	@echo "              and each chapter's graded assignment for otter-grader -> course/"
+	@echo "make sweep GRID=pmp|torus|atomic [ARGS=...]  a grid of training runs on Ray Tune"
+	@echo "              (experiments/sweep.py; ARGS e.g. \"--threads 1 --out runs/pmp\")"
 	@echo "make lab      start JupyterLab in this environment"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
 
@@ -81,6 +83,13 @@ execute: install
 # chapter's graded assignment -> course/ (generated): otter assign, see lib/course.py.
 student: install
 	$(BIN)/python -m lib.course build
+
+# A grid of training runs as a Ray Tune experiment (experiments/sweep.py): embedded Ray here,
+# the cluster at RAY_ADDRESS when set. make sweep GRID=torus ARGS="--threads 1"
+GRID ?= pmp
+ARGS ?=
+sweep: install
+	$(BIN)/python experiments/sweep.py $(GRID) $(ARGS)
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

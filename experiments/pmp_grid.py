@@ -44,7 +44,6 @@ import torch
 
 from lib.checkpoint import pretrained_path, user_cache_dir
 from lib.data.dsprites import DSprites
-from lib.metrics import METRIC_NAMES
 from lib.notebook import setup
 from lib.pmp import (
     ABLATION_KINDS,
@@ -52,10 +51,10 @@ from lib.pmp import (
     GRID_RECORD,
     H200_RECORD,
     MODEL_KINDS,
-    evaluate_pmp_model,
     fit_pmp_model,
     format_grid,
     get_config,
+    grid_record,
     grid_table,
     load_grid,
 )
@@ -72,32 +71,22 @@ def run(args: argparse.Namespace) -> dict:
     steps = args.steps if args.steps is not None else chapter.steps
     k = args.k_changed if args.k_changed is not None else "chapter"
     run = fit_pmp_model(settings, chapter, data, args.kind, args.seed, steps, k)
-    model, history, meta = run.model, run.history, run.meta
     seconds = time.perf_counter() - start
-    pairs = meta["steps"] * chapter.batch_size
-    scored = time.perf_counter()
     sizes = chapter.quick_sizes if args.quick_sizes else chapter.sizes
-    result = evaluate_pmp_model(model, data, sizes, args.seed, settings.device)
-    metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
-    on_gpu = torch.device(settings.device).type == "cuda"
-    record = {
-        "kind": args.kind,
-        "seed": args.seed,
-        "steps": meta["steps"],
-        "k_changed": meta["k_changed"],
-        "pairs": pairs,
-        "train_seconds": round(seconds, 1),
-        "pairs_per_second": round(pairs / seconds, 1),
-        "score_seconds": round(time.perf_counter() - scored, 1),
-        "threads": torch.get_num_threads(),
-        "device": str(settings.device),
-        **({"gpu": torch.cuda.get_device_name(settings.device)} if on_gpu else {}),
-        "saved": not args.no_save,
-        "metric_sizes": vars(sizes),
-        "final_rec": sum(history["recon"][-100:]) / len(history["recon"][-100:]),
-        "metrics": metrics,
-        **result,
-    }
+    record = grid_record(
+        run.model,
+        data,
+        kind=args.kind,
+        seed=args.seed,
+        steps=run.meta["steps"],
+        k_changed=run.meta["k_changed"],
+        train_seconds=seconds,
+        recon=run.history["recon"],
+        sizes=sizes,
+        device=settings.device,
+        saved=not args.no_save,
+        chapter=chapter,
+    )
     out = record_path(args, GRID_RECORD)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a") as f:

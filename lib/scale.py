@@ -454,6 +454,7 @@ def resumable_fit(
     meta: dict[str, Any] | None = None,
     checkpoint_steps: int | None = None,
     max_steps: int | None = None,
+    resume: bool = True,
 ) -> bool:
     """Train ``trainer`` to ``steps`` (default its config's) in sittings; True when done.
 
@@ -463,7 +464,9 @@ def resumable_fit(
     to go on), or when it has trained ``max_steps`` steps in this sitting (False). A resumed
     run is the same run: weights, optimiser, step, history, the RNG states and the batch
     source's state all come back (:meth:`lib.trainer.Trainer.resume`). ``model_config`` is
-    the run's identity: a checkpoint written with another one is refused.
+    the run's identity: a checkpoint written with another one is refused. ``resume=False``:
+    the caller has resumed ``trainer`` already (or knows it is at the checkpoint's state), so
+    the checkpoint is not read again.
     """
     target = trainer.config.steps if steps is None else steps
     check_integer("steps", target, minimum=0)
@@ -475,7 +478,7 @@ def resumable_fit(
     if max_steps is not None:
         check_integer("max_steps", max_steps, minimum=1)
     weights, _ = checkpoint_paths(path)
-    if weights.is_file():
+    if resume and weights.is_file():
         trainer.resume(path, model_config)
     if trainer.step > target:
         raise ConfigError(

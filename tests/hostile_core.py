@@ -190,6 +190,19 @@ def _pair_stream(batch_size=4, seeds=(0,)):
     return PairStream(_TinyGrid(), batch_size, seeds)
 
 
+def _sweep(name: str, *args, **kwargs):
+    import lib.sweep
+
+    return getattr(lib.sweep, name)(*args, **kwargs)
+
+
+def _trial(path: str, params: dict):
+    """A chapter's sweep trial with ``params``, in this process (tiny budget)."""
+    from lib.sweep import TrialSpec, run_trial
+
+    return run_trial(TrialSpec("t", path, params), _folder())
+
+
 def cases() -> list[Case]:
     pmp, ada, spec = "lib.pmp.model", "lib.pmp.model", "lib.data.spikes"
     one = torch.ones(2, 2)
@@ -582,4 +595,77 @@ def cases() -> list[Case]:
         Case("PairStream seeds ()", lambda: _pair_stream(seeds=()), "seeds"),
         Case("PairStream seed -1", lambda: _pair_stream(seeds=(-1,)), "seed"),
         Case("PairStream seed 0.5", lambda: _pair_stream(seeds=(0.5,)), "seed"),
+        Case("Resources threads 0", lambda: _sweep("Resources", threads=0), "threads"),
+        Case("Resources gpu nan", lambda: _sweep("Resources", gpu=NAN), "gpu"),
+        Case("Resources gpu 2.5", lambda: _sweep("Resources", gpu=2.5), "gpu"),
+        Case("TrialSpec name ''", lambda: _sweep("TrialSpec", "", "a:b"), "name"),
+        Case("TrialSpec trial 'a.b'", lambda: _sweep("TrialSpec", "t", "a.b"), "trial"),
+        Case(
+            "TrialSpec params set",
+            lambda: _sweep("TrialSpec", "t", "a:b", {"x": {1}}),
+            "params",
+        ),
+        Case("run_trial spec dict", lambda: _sweep("run_trial", {}, _folder()), "spec"),
+        Case(
+            "run_trial trial missing",
+            lambda: _sweep(
+                "run_trial", _sweep("TrialSpec", "t", "lib.nope:f"), _folder()
+            ),
+            "lib.nope",
+        ),
+        Case(
+            "TrialContext interrupt 'stop'",
+            lambda: _sweep("TrialContext", _folder(), interrupt="stop"),
+            "interrupt",
+        ),
+        Case("run_sweep no specs", lambda: _sweep("run_sweep", [], _folder()), "specs"),
+        Case(
+            "run_sweep max_failures -1",
+            lambda: _sweep(
+                "run_sweep",
+                [_sweep("TrialSpec", "t", "a:b")],
+                _folder(),
+                max_failures=-1,
+            ),
+            "max_failures",
+        ),
+        Case(
+            "merge_records lines dict",
+            lambda: _sweep("merge_records", {}, _folder() / "r.jsonl", len),
+            "lines",
+        ),
+        Case(
+            "grid_trial kind 'vae'",
+            lambda: _trial("lib.pmp.recipes:grid_trial", {"kind": "vae", "seed": 0}),
+            "kind",
+        ),
+        Case(
+            "grid_trial steps 0",
+            lambda: _trial(
+                "lib.pmp.recipes:grid_trial", {"kind": "pmp", "seed": 0, "steps": 0}
+            ),
+            "steps",
+        ),
+        Case(
+            "sweep_trial without a name",
+            lambda: _trial("lib.toroidal.recipes:sweep_trial", {"seed": 0}),
+            "name",
+        ),
+        Case(
+            "sweep_trial every 0",
+            lambda: _trial(
+                "lib.toroidal.recipes:sweep_trial", {"name": "t", "every": 0}
+            ),
+            "every",
+        ),
+        Case(
+            "spike_trial spikes 0",
+            lambda: _trial("lib.atomic.recipes:spike_trial", {"spikes": 0}),
+            "spikes",
+        ),
+        Case(
+            "spike_trial lr typo",
+            lambda: _trial("lib.atomic.recipes:spike_trial", {"rate": 0.1}),
+            "rate",
+        ),
     ]

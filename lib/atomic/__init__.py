@@ -69,6 +69,7 @@ from lib.atomic.recipes import (
     spike_batches,
     spike_measures,
     spike_test_set,
+    spike_trial,
 )
 from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
 from lib.data.spikes import CrossesSpec  # the crosses' settings, beside SpikeSpec
@@ -125,4 +126,5 @@ __all__ = [
     "spike_batches",
     "spike_measures",
     "spike_test_set",
+    "spike_trial",
 ]

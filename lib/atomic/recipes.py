@@ -2,7 +2,8 @@
 
 :func:`get_config` states every network, data set and budget the chapter uses; the notebook and
 ``bench/atomic_step.py`` read it. :func:`fit_atomic_ae` trains a model on a stream of batches,
-or loads the shipped checkpoint ``atomic/<name>`` (the notebook contract).
+or loads the shipped checkpoint ``atomic/<name>`` (the notebook contract). :func:`spike_trial`
+trains one setting of the spike grid (widths x counts) as a trial of ``experiments/sweep.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lib.data.spikes import (
     make_crosses,
     make_spikes,
 )
+from lib.errors import ParameterError, check_integer, check_real
 from lib.notebook import Run, RunSettings, train_or_load
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
@@ -33,6 +35,7 @@ BatchFn = Callable[[int], torch.Tensor]
 
 if TYPE_CHECKING:
     from lib.sliders import SliderSpec
+    from lib.sweep import TrialContext  # a type only: no sweep needed to import
 
 
 def _atomic(n_atoms: int, atom_dim: int, image_size: int = 64) -> AtomicAEConfig:
@@ -205,14 +208,17 @@ def atomic_trainer(
     progress: bool | None = None,
     log_every: int = 1,
     cuda_graph: bool = False,
+    keep_channels_last: bool = False,
 ) -> Trainer:
     """A :class:`~lib.trainer.Trainer` with :func:`atomic_ae_loss`, Adam, warm-up and cosine decay.
 
     ``channels_last`` stores the model's and the batches' feature maps channels-last (NHWC),
     which the CPU convolution kernels prefer; the arithmetic is the same. The model's weights
-    are put back in the default layout when ``fit`` ends. ``log_every`` and ``cuda_graph``: the
-    GPU options of :class:`~lib.trainer.TrainerConfig` (``bench/scale.py``); with a graph the
-    weights stay channels-last.
+    are put back in the default layout when ``fit`` ends, unless ``keep_channels_last``: then
+    every ``fit`` trains in one layout, so that a run trained in several fits (a sweep trial
+    that resumes) computes the same numbers however it was split. ``log_every`` and
+    ``cuda_graph``: the GPU options of :class:`~lib.trainer.TrainerConfig`
+    (``bench/scale.py``); with a graph the weights stay channels-last.
     """
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -231,7 +237,8 @@ def atomic_trainer(
         cuda_graph=cuda_graph,
     )
     trainer = Trainer(model, atomic_ae_loss, batch_fn, config)
-    if channels_last and not cuda_graph:  # a recorded graph holds the weights' storage
+    # a recorded graph holds the weights' storage
+    if channels_last and not cuda_graph and not keep_channels_last:
         trainer.add_callback(
             "on_fit_end", lambda t: t.model.to(memory_format=torch.contiguous_format)
         )
@@ -339,6 +346,95 @@ def fit_filling_models(
             )
             models[label].append(model)
     return models
+
+
+SPIKE_TRIAL_PARAMS = (
+    "size",
+    "spikes",
+    "sigma",
+    "margin",
+    "separation",
+    "steps",
+    "batch",
+    "lr",
+    "evaluate_every",
+    "n_test",
+    "seed",
+)
+
+
+def spike_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any]]:
+    """One setting of the spike grid as a trial (``experiments/sweep.py atomic``).
+
+    ``params``: any of ``size``, ``spikes`` (k), ``sigma``, ``margin``, ``separation``,
+    ``steps``, ``batch``, ``lr``, ``evaluate_every``, ``n_test``, ``seed`` (defaults: the
+    chapter's, :func:`get_config`): the options of ``experiments/atomic_spikes.py``, whose
+    recipe this is (:func:`atomic_trainer`, channels-last, fresh spikes every step, an atomic
+    code of k atoms of 3 numbers; the weights stay channels-last between fits, where the
+    script puts them back in the default layout after its first evaluation). It trains in
+    sittings that resume and is measured every ``evaluate_every`` steps on the seeded test
+    set (:meth:`lib.sweep.TrialContext.evaluate`); returns one line per evaluation point in
+    that script's format: ``args`` (with ``device`` and ``threads``), ``step``, ``seconds``
+    (training seconds so far) and :func:`spike_measures`.
+    """
+    unknown = set(params) - set(SPIKE_TRIAL_PARAMS)
+    if unknown:
+        raise ParameterError(f"spike_trial: unknown parameters {sorted(unknown)}")
+    chapter = get_config()
+    spec_default = chapter.spikes
+    args = {
+        "size": params.get("size", spec_default.image_size),
+        "spikes": params.get("spikes", spec_default.n_spikes),
+        "sigma": params.get("sigma", spec_default.sigma),
+        "margin": params.get("margin", spec_default.margin),
+        "separation": params.get("separation", 0.0),
+        "steps": params.get("steps", chapter.spikes_steps),
+        "batch": params.get("batch", chapter.batch_size),
+        "lr": params.get("lr", chapter.lr),
+        "evaluate_every": params.get("evaluate_every", 1000),
+        "n_test": params.get("n_test", chapter.n_test),
+        "seed": params.get("seed", 0),
+    }
+    for key in ("size", "spikes", "steps", "batch", "evaluate_every", "n_test"):
+        check_integer(key, args[key], minimum=1)
+    check_integer("seed", args["seed"], minimum=0)
+    check_real("lr", args["lr"], 0.0, strict=True)
+    check_real("sigma", args["sigma"], 0.0, strict=True)
+    check_real("margin", args["margin"], 0.0)
+    check_real("separation", args["separation"], 0.0)
+    device = ctx.device
+    spec = SpikeSpec(
+        image_size=args["size"],
+        n_spikes=args["spikes"],
+        sigma=args["sigma"],
+        margin=args["margin"],
+        min_separation=args["separation"],
+    )
+    config = AtomicAEConfig(image_size=args["size"], n_atoms=args["spikes"], atom_dim=3)
+    model = new_atomic_ae(config, args["seed"], device)
+    trainer = atomic_trainer(
+        model,
+        spike_batches(spec, args["batch"], args["seed"], device),
+        steps=args["steps"],
+        lr=args["lr"],
+        warmup_steps=chapter.warmup_steps,
+        schedule=chapter.schedule,
+        channels_last=True,
+        keep_channels_last=True,  # one layout in every sitting (see atomic_trainer)
+        progress=False,
+    )
+    test = spike_test_set(spec, args["n_test"], device)
+    stamp = {**args, "device": str(device), "threads": ctx.threads}
+
+    def measure(trainer: Trainer) -> dict[str, Any]:
+        return {
+            "args": stamp,
+            "step": trainer.step,
+            "seconds": round(trainer.seconds, 1),
+            **spike_measures(model, test),
+        }
+
+    return ctx.evaluate(trainer, args, args["evaluate_every"], measure)
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
   coordinate, descent on L_spar alone);
 - :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams and
-  training;
+  training, and one model of the seeds x models grid as a sweep trial (:func:`grid_trial`);
 - :mod:`~lib.pmp.record`: the seeds x models record, the loss ablation and the GPU ladder, as
   tables.
 
@@ -84,9 +84,12 @@ from lib.pmp.recipes import (
     PairStream,
     PMPChapterConfig,
     SupportRecorder,
+    chapter_trainer,
     checkpoint_name,
     fit_pmp_model,
     get_config,
+    grid_record,
+    grid_trial,
     new_model,
     pair_batches,
     pmp_objective,
@@ -156,12 +159,15 @@ __all__ = [
     "draw_hybrids",
     "adagvae_loss",
     "average_shared",
+    "chapter_trainer",
     "checkpoint_name",
     "consistency_loss",
     "distance_loss",
     "distribution_loss",
     "evaluate_pmp_model",
     "fit_pmp_model",
+    "grid_record",
+    "grid_trial",
     "format_grid",
     "gaussian_kl",
     "get_config",

@@ -15,9 +15,10 @@ and :func:`compare_means` read the ablation.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -52,6 +53,9 @@ from lib.pmp.model import (
 )
 from lib.scale import BATCHINGS, StackedModels, stacked_loss
 from lib.trainer import Trainer, TrainerConfig
+
+if TYPE_CHECKING:  # a type only: the paper package needs no sweep to import
+    from lib.sweep import TrialContext
 
 
 def pmp_objective(kind: str, steps: int, max_epochs: int) -> PMPObjective:
@@ -318,6 +322,145 @@ def scaled_trainer(
     return Trainer(model, loss, batches, config, graph_key=graph_key), models
 
 
+def chapter_trainer(
+    model: PMPAutoencoder | AdaGVAE,
+    data: DSprites,
+    kind: str,
+    seed: int,
+    steps: int,
+    chapter: PMPChapterConfig | None = None,
+    k_changed: int | None = None,
+    device: str | torch.device = "cpu",
+) -> Trainer:
+    """The chapter's trainer for one model: :func:`pmp_trainer` on :func:`pair_batches`
+    (numpy seed [seed, step]; PMP's L_cons hybrids from torch's global generator, which
+    :func:`new_model` seeded). :func:`fit_pmp_model` and :func:`grid_trial` train with it."""
+    chapter = chapter or get_config()
+    batches = pair_batches(data, chapter.batch_size, seed, k_changed, device)
+    return pmp_trainer(model, batches, steps, chapter, kind=kind)
+
+
+def grid_record(
+    model: PMPAutoencoder | AdaGVAE,
+    data: DSprites,
+    *,
+    kind: str,
+    seed: int,
+    steps: int,
+    k_changed: int | None,
+    train_seconds: float,
+    recon: list[float],
+    sizes: MetricSizes,
+    device: str | torch.device = "cpu",
+    saved: bool = True,
+    chapter: PMPChapterConfig | None = None,
+) -> dict[str, Any]:
+    """One line of the chapter's seeds x models record (``lib/pretrained/pmp/grid.jsonl``,
+    read by :func:`~lib.pmp.record.load_grid`): the run, every metric and
+    :func:`~lib.pmp.measure.probe_report` of the trained ``model``, scored at ``sizes``
+    (:func:`~lib.pmp.measure.evaluate_pmp_model`). ``recon``: the run's reconstruction-loss
+    history (its last 100 steps' mean is ``final_rec``)."""
+    from lib.metrics import METRIC_NAMES
+    from lib.pmp.measure import evaluate_pmp_model
+
+    chapter = chapter or get_config()
+    device = torch.device(device)
+    pairs = steps * chapter.batch_size
+    scored = time.perf_counter()
+    result = evaluate_pmp_model(model, data, sizes, seed, device)
+    metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
+    recent = recon[-100:]
+    return {
+        "kind": kind,
+        "seed": seed,
+        "steps": steps,
+        "k_changed": k_changed,
+        "pairs": pairs,
+        "train_seconds": round(train_seconds, 1),
+        "pairs_per_second": round(pairs / max(train_seconds, 1e-9), 1),
+        "score_seconds": round(time.perf_counter() - scored, 1),
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        **(
+            {"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {}
+        ),
+        "saved": saved,
+        "metric_sizes": vars(sizes),
+        "final_rec": sum(recent) / len(recent),
+        "metrics": metrics,
+        **result,
+    }
+
+
+def grid_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any]]:
+    """One model of the chapter's grid as a sweep trial (``experiments/sweep.py pmp``).
+
+    ``params``: ``kind`` and ``seed``; optional ``steps`` (default the chapter's),
+    ``k_changed`` (default the chapter's) and ``quick_sizes`` (the quick metric sizes). The
+    model, its initial weights, the pairs and the trainer are :func:`fit_pmp_model`'s
+    (:func:`chapter_trainer`), so on the same machine and thread count the trial trains the
+    same weights as ``experiments/pmp_grid.py``; it trains in sittings that resume
+    (:meth:`lib.sweep.TrialContext.fit`), then writes the weights as the ordinary checkpoint
+    ``<trial folder>/pmp/<kind>_seed<seed>`` and returns one line of :func:`grid_record`
+    (``train_seconds``: the training alone, summed over sittings; ``saved`` false: the
+    shipped checkpoint is not this run's).
+    """
+    from lib.checkpoint import save_checkpoint
+
+    chapter = get_config()
+    unknown = set(params) - {"kind", "seed", "steps", "k_changed", "quick_sizes"}
+    if unknown:
+        raise ParameterError(f"grid_trial: unknown parameters {sorted(unknown)}")
+    if "kind" not in params or "seed" not in params:
+        raise ParameterError(
+            f"grid_trial needs 'kind' and 'seed', got {sorted(params)}"
+        )
+    kind, seed = params["kind"], params["seed"]
+    check_kind(kind)
+    check_integer("seed", seed, minimum=0)
+    steps = params.get("steps", chapter.steps)
+    check_integer("steps", steps, minimum=1)
+    k_changed = params.get("k_changed", chapter.k_changed)
+    if k_changed is not None:
+        check_integer("k_changed", k_changed, minimum=1)
+    sizes = chapter.quick_sizes if params.get("quick_sizes") else chapter.sizes
+    data = DSprites()
+    model = new_model(kind, seed, chapter).to(ctx.device)
+    trainer = chapter_trainer(
+        model, data, kind, seed, steps, chapter, k_changed, ctx.device
+    )
+    identity = {"kind": kind, "seed": seed, "steps": steps, "k_changed": k_changed}
+    ctx.fit(trainer, identity)
+    model.eval()
+    save_checkpoint(
+        ctx.folder / checkpoint_name(kind, seed),
+        model,
+        model.config.to_dict(),
+        history={"loss": trainer.history["loss"]},
+        meta={
+            **identity,
+            "made_by": "experiments/sweep.py",
+            "seconds": trainer.seconds,
+        },
+    )
+    line = grid_record(
+        model,
+        data,
+        kind=kind,
+        seed=seed,
+        steps=trainer.step,
+        k_changed=k_changed,
+        train_seconds=trainer.seconds,
+        recon=trainer.history["recon"],
+        sizes=sizes,
+        device=ctx.device,
+        saved=False,  # the weights stay in the trial's folder, not lib/pretrained/pmp/
+        chapter=chapter,
+    )
+    ctx.report(line)
+    return [line]
+
+
 class SupportRecorder:
     """Trainer callback: the support matrix on fixed ``probe`` images every ``every`` steps."""
 
@@ -376,10 +519,9 @@ def fit_pmp_model(
     }
 
     def train_fn(net):
-        batches = pair_batches(
-            data, chapter.batch_size, seed, k_changed, settings.device
+        trainer = chapter_trainer(
+            net, data, kind, seed, steps, chapter, k_changed, settings.device
         )
-        trainer = pmp_trainer(net, batches, steps, chapter, kind=kind)
         if is_pmp:
             probe, _ = probe_images(data, chapter.n_probe, settings.device)
             recorder = SupportRecorder(

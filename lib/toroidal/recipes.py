@@ -5,19 +5,24 @@ uses; the notebook and the sweep script (``experiments/torus_sweep.py``) both re
 sweep measures the network the chapter ships. :func:`torus_trainer` / :func:`train_torus_ae`
 train a model, :func:`fit_torus_ae` trains or loads the shipped checkpoint (the notebook
 contract), and :func:`evaluate_torus_ae` turns a trained model into the chapter's numbers.
+:func:`sweep_trial` is one run of the loss-weight sweep as a trial of ``experiments/sweep.py``.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from lib.config import check_field_types
+from lib.data.mnist import load_mnist_train_test
+from lib.errors import ParameterError, check_integer, check_real
 from lib.notebook import Run, RunSettings, train_or_load
 from lib.toroidal.losses import TorusLossWeights, judge_loss, torus_ae_loss
+from lib.toroidal.measure import sweep_measures
 from lib.toroidal.model import (
     DigitJudge,
     DigitJudgeConfig,
@@ -25,6 +30,9 @@ from lib.toroidal.model import (
     TorusAutoencoder,
 )
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
+
+if TYPE_CHECKING:  # a type only: the paper package needs no sweep to import
+    from lib.sweep import TrialContext
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,95 @@ def torus_trainer(
         cuda_graph=cuda_graph,
     )
     return Trainer(model, loss_fn, sampler, config)
+
+
+SWEEP_PARAMS = (
+    "name",
+    "seed",
+    "steps",
+    "every",
+    "batch_size",
+    "lr",
+    "spring",
+    "quantile",
+    "classifier",
+    "decorrelation",
+)
+
+
+def sweep_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any]]:
+    """One run of the loss-weight sweep as a trial (``experiments/sweep.py torus``).
+
+    ``params``: ``name`` and any of ``seed``, ``steps``, ``every``, ``batch_size``, ``lr``
+    and the four loss weights ``spring``, ``quantile``, ``classifier``, ``decorrelation``
+    (defaults: the chapter's, :func:`get_config`). The network, its initial weights, the
+    MNIST split and the trainer are ``experiments/torus_sweep.py``'s; the run trains in
+    sittings that resume and is measured every ``every`` steps
+    (:meth:`lib.sweep.TrialContext.evaluate`). Returns one line per evaluation point in the format of the shipped
+    sweep record (``lib/pretrained/toroidal/sweep.jsonl``, read by
+    :func:`~lib.toroidal.record.load_sweep`): the settings, ``threads``, ``device``,
+    ``step``, ``seconds`` (training seconds so far; the script's are wall seconds),
+    ``val`` / ``train`` (:func:`~lib.toroidal.measure.sweep_measures`) and
+    ``spring_last50``.
+    """
+    unknown = set(params) - set(SWEEP_PARAMS)
+    if unknown or "name" not in params:
+        raise ParameterError(
+            f"sweep_trial: needs 'name'; unknown parameters {sorted(unknown)}"
+        )
+    chapter = get_config()
+    weights = chapter.torus_weights
+    settings = {
+        "name": params["name"],
+        "seed": params.get("seed", 0),
+        "steps": params.get("steps", chapter.steps),
+        "every": params.get("every", 250),
+        "batch_size": params.get("batch_size", chapter.batch_size),
+        "lr": params.get("lr", chapter.lr),
+        "spring": params.get("spring", weights.spring),
+        "quantile": params.get("quantile", weights.quantile),
+        "classifier": params.get("classifier", weights.classifier),
+        "decorrelation": params.get("decorrelation", weights.decorrelation),
+    }
+    for key in ("seed", "steps", "every", "batch_size"):
+        check_integer(key, settings[key], minimum=0 if key == "seed" else 1)
+    check_real("lr", settings["lr"], 0.0, strict=True)
+    for key in ("spring", "quantile", "classifier", "decorrelation"):
+        check_real(key, settings[key], 0.0)
+    device = ctx.device
+    x_train, y_train, x_val, y_val = load_mnist_train_test().tensors(device)
+    loss_weights = TorusLossWeights(
+        recon=1.0,
+        classifier=settings["classifier"],
+        spring=settings["spring"],
+        quantile=settings["quantile"],
+        decorrelation=settings["decorrelation"],
+    )
+    model = new_torus_ae(chapter.model, settings["seed"], device)
+    trainer = torus_trainer(
+        model,
+        x_train,
+        y_train,
+        loss_weights,
+        steps=settings["steps"],
+        batch_size=settings["batch_size"],
+        lr=settings["lr"],
+        seed=settings["seed"],
+        progress=False,
+    )
+    stamp = {**settings, "threads": ctx.threads, "device": str(device)}
+
+    def measure(trainer: Trainer) -> dict[str, Any]:
+        return {
+            **stamp,
+            "step": trainer.step,
+            "seconds": round(trainer.seconds, 1),
+            "val": sweep_measures(model, x_val, y_val),
+            "train": sweep_measures(model, x_train, y_train),
+            "spring_last50": round(float(np.mean(trainer.history["spring"][-50:])), 4),
+        }
+
+    return ctx.evaluate(trainer, settings, settings["every"], measure)
 
 
 def train_torus_ae(
