@@ -2,8 +2,8 @@
 
 In this process: each chapter's trial trains what its chapter's script trains, an interrupted
 trial resumes to the uninterrupted run's numbers, records merge into a shipped record only by
-key. Through Ray Tune (the last test, an embedded Ray): a 2-trial sweep in which one trial's
-process is killed mid-way and resumes.
+key. Through Ray Tune (the last test, an embedded Ray): a 2-trial sweep of chapter 03's grid
+in which one trial's process is killed mid-way and resumes.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def test_comparing_with_a_shipped_record_names_the_largest_difference():
 
 
 def test_a_folder_of_other_parameters_is_refused_not_read_back(tmp_path):
-    spec = TrialSpec("t", *TINY["torus"])
+    spec = TrialSpec("t", *TINY["atomic"])
     run_trial(spec, tmp_path)
     longer = TrialSpec("t", spec.trial, {**spec.params, "steps": 9})
     with pytest.raises(ConfigError, match="another --out"):
@@ -314,8 +314,17 @@ def test_the_command_changes_no_shipped_record_unless_asked(tmp_path, monkeypatc
 def test_a_two_trial_sweep_on_ray_resumes_a_killed_trial(tmp_path):
     pytest.importorskip("ray", reason='Ray Tune is the optional extra ".[sweep]"')
     out = tmp_path / "sweep"
-    argv = ["torus", "--trials", "s1k,s3k", "--budget", "6", "--checkpoint-steps", "2"]
-    argv += ["--kill-trial", "s3k", "--kill-at-step", "5", "--out", str(out), "--quiet"]
+    trials = ["k2_sigma2_seed0", "k2_sigma3_seed0"]  # chapter 03's grid: quick steps
+    argv = ["atomic", "--trials", ",".join(trials), "--budget", "6"]
+    argv += [
+        "--checkpoint-steps",
+        "2",
+        "--kill-trial",
+        trials[1],
+        "--kill-at-step",
+        "5",
+    ]
+    argv += ["--out", str(out), "--quiet"]
     env = {**os.environ, "RAY_ADDRESS": "", "RAY_DISABLE_USAGE_STATS": "1"}
     done = subprocess.run(
         [sys.executable, str(ROOT / "experiments" / "sweep.py"), *argv],
@@ -326,14 +335,15 @@ def test_a_two_trial_sweep_on_ray_resumes_a_killed_trial(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lines = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
-    assert [(x["name"], x["step"]) for x in lines] == [("s1k", 6), ("s3k", 6)]
+    assert [(x["sweep_trial"], x["step"]) for x in lines] == [(t, 6) for t in trials]
     first, killed = lines
     assert (first["attempt"], first["resumed_from_step"]) == (1, None)
     assert (killed["attempt"], killed["resumed_from_step"]) == (2, 4)  # killed at 5
-    assert (trial_folder(out, "s3k") / "interrupted").read_text().strip() == "5"
+    assert (trial_folder(out, trials[1]) / "interrupted").read_text().strip() == "5"
+    assert killed["args"]["sigma"] == 3.0 and killed["test_mse"] > 0
     # the killed trial's numbers are those of the same trial never interrupted
     command = _sweep_command()
     args = command.argparse.Namespace(seeds=None, budget=6)
-    spec = next(s for s in command.torus_grid(args) if s.name == "s3k")
+    spec = next(s for s in command.atomic_grid(args) if s.name == trials[1])
     alone = run_trial(spec, tmp_path / "alone", checkpoint_steps=2)
     assert _without_clock([killed]) == _without_clock(alone)
