@@ -25,14 +25,16 @@ import importlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from .errors import CheckpointError, ParameterError
-from .files import file_digest
+from .errors import CheckpointError, ParameterError, is_integer
+from .files import file_digest, locked, temporary_beside
 
 FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -70,6 +72,8 @@ def _json_safe(value: Any) -> Any:
     """Make histories JSON-safe: tensors to floats, NaN/inf to strings JSON can hold."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().tolist()
+    elif isinstance(value, (np.ndarray, np.generic)):  # numpy numbers in a run's meta
+        value = value.tolist()
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -91,6 +95,8 @@ def save_checkpoint(
     step: int = 0,
 ) -> Path:
     """Write ``path.pt`` (weights, optional optimizer state) and ``path.json``; return the .pt path."""
+    if not is_integer(step) or step < 0:
+        raise ParameterError(f"step must be a count of steps (>= 0), got {step!r}")
     weights_path, meta_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
@@ -100,25 +106,31 @@ def save_checkpoint(
         payload["optimizer"] = optimizer.state_dict()
     if extra_state is not None:
         payload["extra"] = extra_state
-    # Both files are written under temporary names and moved into place, the weights first:
-    # a run killed while saving (a time limit, a lost machine) keeps its previous checkpoint
-    # whole, except in the instant between the two moves.
-    weights_partial = weights_path.with_name(weights_path.name + ".partial")
-    torch.save(payload, weights_partial)
-    record = {
-        "format_version": FORMAT_VERSION,
-        "model_class": type(model).__name__,
-        "model_module": type(model).__module__,
-        "config": _json_safe(config),
-        "step": int(step),
-        "sha256": sha256_of(weights_partial),
-        "history": _json_safe(history or {}),
-        "meta": _json_safe(meta or {}),
-    }
-    meta_partial = meta_path.with_name(meta_path.name + ".partial")
-    meta_partial.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(weights_partial, weights_path)
-    os.replace(meta_partial, meta_path)
+    # Both files are written under temporary names of this writer's own and moved into place
+    # under the checkpoint's lock: a run killed while saving keeps its previous checkpoint
+    # whole (except in the instant between the two moves), and two processes saving the same
+    # checkpoint never leave one's weights under the other's metadata.
+    with locked(weights_path):
+        weights_partial = temporary_beside(weights_path)
+        meta_partial = temporary_beside(meta_path)
+        try:
+            torch.save(payload, weights_partial)
+            record = {
+                "format_version": FORMAT_VERSION,
+                "model_class": type(model).__name__,
+                "model_module": type(model).__module__,
+                "config": _json_safe(config),
+                "step": int(step),
+                "sha256": sha256_of(weights_partial),
+                "history": _json_safe(history or {}),
+                "meta": _json_safe(meta or {}),
+            }
+            meta_partial.write_text(json.dumps(record, indent=1) + "\n")
+            os.replace(weights_partial, weights_path)
+            os.replace(meta_partial, meta_path)
+        finally:
+            weights_partial.unlink(missing_ok=True)
+            meta_partial.unlink(missing_ok=True)
     return weights_path
 
 
@@ -147,6 +159,48 @@ def _read_record(meta_path: Path) -> dict[str, Any]:
     return record
 
 
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _checked_record(record: dict[str, Any], meta_path: Path) -> dict[str, Any]:
+    """``record`` with every field a load relies on checked, one by one: the JSON lies
+    outside the weights' checksum, so a hand-edited or foreign file must not pass for one
+    (a negative step, a history that is not a dict of lists)."""
+    problems = []
+    if record.get("format_version") != FORMAT_VERSION:
+        problems.append(f"format_version is {record.get('format_version')!r}")
+    if not isinstance(record.get("config"), dict):
+        problems.append("config is not an object")
+    step = record.get("step", 0)
+    if not is_integer(step) or step < 0:
+        problems.append(f"step is {step!r}, not a count of steps")
+    if not isinstance(record.get("sha256"), str) or not SHA256.fullmatch(
+        record["sha256"]
+    ):
+        problems.append(f"sha256 is {record.get('sha256')!r}, not a sha256 digest")
+    history = record.get("history", {})
+    if not isinstance(history, dict) or not all(
+        isinstance(v, list) for v in history.values()
+    ):
+        problems.append("history is not an object of lists")
+    if not isinstance(record.get("meta", {}), dict):
+        problems.append("meta is not an object")
+    for key in ("model_class", "model_module"):
+        if key in record and not isinstance(record[key], str):
+            problems.append(f"{key} is {record[key]!r}")
+    if problems:
+        raise CheckpointError(
+            f"{meta_path} is not a checkpoint record of format version {FORMAT_VERSION}: "
+            + "; ".join(problems)
+        )
+    return {
+        **record,
+        "step": int(step),
+        "history": history,
+        "meta": record.get("meta", {}),
+    }
+
+
 def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
     """The ``meta`` record of a checkpoint's JSON (no weights are read)."""
     _, meta_path = checkpoint_paths(path)
@@ -154,7 +208,7 @@ def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"checkpoint file {meta_path} is missing; train the model (train='always') to create it"
         )
-    return _read_record(meta_path).get("meta", {})
+    return _checked_record(_read_record(meta_path), meta_path)["meta"]
 
 
 def load_checkpoint(
@@ -170,35 +224,37 @@ def load_checkpoint(
     :class:`CheckpointError` with a message that says what is wrong and what to do.
     """
     weights_path, meta_path = checkpoint_paths(path)
-    for p in (weights_path, meta_path):
-        if not p.is_file():
+    # Under the checkpoint's lock: a save in another process moves both files at once.
+    with locked(weights_path, required=False):
+        for p in (weights_path, meta_path):
+            if not p.is_file():
+                raise CheckpointError(
+                    f"checkpoint file {p} is missing; train the model (train='always') "
+                    "to create it"
+                )
+        record = _checked_record(_read_record(meta_path), meta_path)
+        actual = sha256_of(weights_path)
+        if actual != record["sha256"]:
             raise CheckpointError(
-                f"checkpoint file {p} is missing; train the model (train='always') to create it"
+                f"checkpoint {weights_path} is corrupt or was changed: its sha256 is "
+                f"{actual[:12]}..., the metadata records {record['sha256'][:12]}...; "
+                "re-train or restore the file"
             )
-    record = _read_record(meta_path)
-    if record.get("format_version") != FORMAT_VERSION or "config" not in record:
-        raise CheckpointError(
-            f"{meta_path} is not a checkpoint of format version {FORMAT_VERSION}"
-        )
-    actual = sha256_of(weights_path)
-    if actual != record.get("sha256"):
-        raise CheckpointError(
-            f"checkpoint {weights_path} is corrupt or was changed: its sha256 is {actual[:12]}..., "
-            f"the metadata records {str(record.get('sha256'))[:12]}...; re-train or restore the file"
-        )
-    if expected_config is not None:
-        diffs = _config_differences(record["config"], expected_config)
-        if diffs:
+        if expected_config is not None:
+            diffs = _config_differences(record["config"], expected_config)
+            if diffs:
+                raise CheckpointError(
+                    f"checkpoint {weights_path.name} was trained with a different config:\n  "
+                    + "\n  ".join(diffs)
+                )
+        try:
+            payload = torch.load(
+                weights_path, map_location=map_location, weights_only=True
+            )
+        except Exception as exc:  # torch raises several types for unreadable files
             raise CheckpointError(
-                f"checkpoint {weights_path.name} was trained with a different config:\n  "
-                + "\n  ".join(diffs)
-            )
-    try:
-        payload = torch.load(weights_path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for unreadable files
-        raise CheckpointError(
-            f"cannot read {weights_path} with torch.load(weights_only=True): {exc}"
-        ) from exc
+                f"cannot read {weights_path} with torch.load(weights_only=True): {exc}"
+            ) from exc
     if not isinstance(payload, dict) or "model" not in payload:
         raise CheckpointError(f"{weights_path} holds no model state_dict")
     if model is not None:
@@ -215,11 +271,11 @@ def load_checkpoint(
     return Checkpoint(
         model_state=payload["model"],
         config=record["config"],
-        history=record.get("history", {}),
-        meta=record.get("meta", {}),
+        history=record["history"],
+        meta=record["meta"],
         optimizer_state=payload.get("optimizer"),
         extra_state=payload.get("extra"),
-        step=int(record.get("step", 0)),
+        step=record["step"],
         path=weights_path,
     )
 

@@ -24,6 +24,11 @@ For each chapter, :func:`build` runs otter assign twice:
   ``otter run`` or Gradescope grades with).
 
 Both carry the same assignment name, so either can be graded with the assignment's zip.
+
+Nothing a user has is lost: the build writes only into a new or empty folder, or one it made
+itself (its manifest, ``.course-build.json``, lists the files it wrote and their sha256), and
+replaces only those files, unchanged since; every chapter is read and built in a temporary
+folder before anything is moved in.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import tempfile
 from pathlib import Path
 
 from . import nbtools
+from .errors import DataError, ParameterError
+from .files import atomic_write, file_digest
 
 ROOT = nbtools.ROOT
 COURSE_DIR = ROOT / "course"
@@ -246,34 +253,161 @@ def _tidy(nb: dict, name: str) -> dict:
     return nb
 
 
+# The build writes only into folders it made: each holds a manifest of the files the build
+# wrote there and their sha256. A folder with a file the manifest does not list, or with one
+# changed since, is refused before anything is written; caches a run leaves are ignored.
+MANIFEST = ".course-build.json"
+CACHES = frozenset({"__pycache__", ".ipynb_checkpoints"})
+
+
+def _files_in(folder: Path) -> dict[str, Path]:
+    """``{relative posix path: path}`` of the files under ``folder`` (caches and the
+    manifest left out)."""
+    return {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if not CACHES.intersection(p.relative_to(folder).parts)
+        and p.relative_to(folder).as_posix() != MANIFEST
+        and (p.is_file() or p.is_symlink())
+    }
+
+
+def _read_manifest(folder: Path) -> dict[str, str]:
+    path = folder / MANIFEST
+    try:
+        record = json.loads(path.read_text())
+        files = record["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise TypeError("files is not an object of digests")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(
+            f"{path} is not a course-build manifest ({exc}); refusing to write into {folder}"
+        ) from None
+    return files
+
+
+def writable_target(folder: Path, option: str) -> dict[str, str]:
+    """The manifest of ``folder`` if the build may write there (``{}`` for a new or empty
+    folder); otherwise :class:`~lib.errors.ParameterError` naming ``option``.
+
+    The build may replace or delete only the files it wrote there itself, unchanged since.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"{option} {folder} is a file, not a folder")
+    if not folder.exists():
+        return {}
+    present = _files_in(folder)
+    if not (folder / MANIFEST).is_file():
+        if present:
+            raise ParameterError(
+                f"{option} {folder} holds files the course build did not write (e.g. "
+                f"{sorted(present)[0]}); name a new or empty folder"
+            )
+        return {}
+    manifest = _read_manifest(folder)
+    foreign = sorted(set(present) - set(manifest))
+    if foreign:
+        raise ParameterError(
+            f"{option} {folder} holds files the course build did not write "
+            f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}); move them "
+            "away or name another folder"
+        )
+    changed = sorted(
+        rel
+        for rel, path in present.items()
+        if not path.is_file() or file_digest(path) != manifest[rel]
+    )
+    if changed:
+        raise ParameterError(
+            f"{option} {folder}: {', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}"
+            " changed since the course build wrote them; move them away or restore them"
+        )
+    return manifest
+
+
+def _install(staged: Path, target: Path, old: dict[str, str]) -> None:
+    """Move what the build staged into ``target``: new and changed files replaced one by one
+    (all or nothing each), the build's own files it no longer makes deleted, the manifest
+    written last."""
+    new = {rel: file_digest(path) for rel, path in _files_in(staged).items()}
+    for rel in sorted(set(old) - set(new)):
+        (target / rel).unlink(missing_ok=True)
+        for parent in (target / rel).parents:  # folders the build made, now empty
+            if parent == target or any(parent.iterdir()):
+                break
+            parent.rmdir()
+    for rel, digest in new.items():
+        if old.get(rel) != digest or not (target / rel).is_file():
+            atomic_write(target / rel, (staged / rel).read_bytes())
+    manifest = {"made_by": "python -m lib.course build", "files": new}
+    atomic_write(
+        target / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    )
+
+
+def _check_targets(student_dir: Path, course_dir: Path) -> tuple[dict, dict]:
+    a, b = student_dir.resolve(), course_dir.resolve()
+    if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+        raise ParameterError(
+            f"--student-dir {student_dir} and --course-dir {course_dir} must be separate "
+            "folders, neither inside the other"
+        )
+    return (
+        writable_target(student_dir, "--student-dir"),
+        writable_target(course_dir, "--course-dir"),
+    )
+
+
 def build(
     student_dir: Path = nbtools.STUDENT_DIR,
     course_dir: Path = COURSE_DIR,
     chapters: list[Path] | None = None,
 ) -> dict[str, list[str]]:
-    """Write every chapter's student copy and its assignment; ``{chapter: question names}``."""
+    """Write every chapter's student copy and its assignment; ``{chapter: question names}``.
+
+    Both folders are checked first (:func:`writable_target`), every chapter is read and
+    built in a temporary folder, and only then are the results moved in: a chapter that
+    fails leaves both folders as they were.
+    """
     student_dir, course_dir = Path(student_dir), Path(course_dir)
-    tests_dir = student_dir / "tests"
-    shutil.rmtree(tests_dir, ignore_errors=True)
-    tests_dir.mkdir(parents=True)
+    _check_targets(student_dir, course_dir)
+    paths = list(nbtools.notebooks() if chapters is None else chapters)
+    if not paths:
+        raise ParameterError("no chapters to build")
+    sources = []
+    for path in paths:  # every chapter read and checked before anything is built
+        try:
+            nb = nbtools.read(path)
+            graded_section(nb)
+            sources.append((path, nb, question_names(nb), nbtools.glue_values(nb)))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ParameterError(f"chapter {path} cannot be built: {exc}") from None
     questions = {}
-    for path in chapters or nbtools.notebooks():
-        nb, name = nbtools.read(path), path.stem
-        values = nbtools.glue_values(nb)
-        questions[name] = question_names(nb)
-        with tempfile.TemporaryDirectory() as tmp:
-            copy_path = otter_assign(chapter_master(nb, name), name, Path(tmp))
-            copy = nbtools.student_copy(nbtools.read(copy_path), values)
-            nbtools.write(student_dir / path.name, _tidy(copy, name))
-            for test in sorted((copy_path.parent / "tests").glob("*.py")):
-                shutil.copyfile(test, tests_dir / test.name)
-        assignment = course_dir / name
-        student_nb = otter_assign(assignment_master(nb, name), name, assignment)
-        handout = nbtools.student_copy(nbtools.read(student_nb), values)
-        handout["cells"] = handout["cells"][
-            1:
-        ]  # the chapter copy's note does not apply
-        nbtools.write(student_nb, _tidy(handout, name))
+    with tempfile.TemporaryDirectory() as stage:
+        staged_student, staged_course = Path(stage, "student"), Path(stage, "course")
+        tests_dir = staged_student / "tests"
+        tests_dir.mkdir(parents=True)
+        for path, nb, names, values in sources:
+            name = path.stem
+            questions[name] = names
+            with tempfile.TemporaryDirectory() as tmp:
+                copy_path = otter_assign(chapter_master(nb, name), name, Path(tmp))
+                copy = nbtools.student_copy(nbtools.read(copy_path), values)
+                nbtools.write(staged_student / path.name, _tidy(copy, name))
+                for test in sorted((copy_path.parent / "tests").glob("*.py")):
+                    shutil.copyfile(test, tests_dir / test.name)
+            assignment = staged_course / name
+            student_nb = otter_assign(assignment_master(nb, name), name, assignment)
+            handout = nbtools.student_copy(nbtools.read(student_nb), values)
+            # the chapter copy's note does not apply
+            handout["cells"] = handout["cells"][1:]
+            nbtools.write(student_nb, _tidy(handout, name))
+        old_student, old_course = _check_targets(student_dir, course_dir)  # again
+        _install(staged_student, student_dir, old_student)
+        _install(staged_course, course_dir, old_course)
     return questions
 
 
@@ -283,7 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--student-dir", type=Path, default=nbtools.STUDENT_DIR)
     parser.add_argument("--course-dir", type=Path, default=COURSE_DIR)
     args = parser.parse_args(argv)
-    questions = build(args.student_dir, args.course_dir)
+    try:
+        questions = build(args.student_dir, args.course_dir)
+    except (ParameterError, DataError, RuntimeError) as exc:
+        print(f"python -m lib.course: {exc}", file=sys.stderr)
+        return 2
     for name, names in questions.items():
         print(f"{name}: {len(names)} graded questions ({', '.join(names)})")
     print(f"student copies in {args.student_dir}, assignments in {args.course_dir}")

@@ -43,6 +43,7 @@ import torch
 
 from lib.checkpoint import checkpoint_paths
 from lib.errors import BookError, ConfigError, ParameterError, check_integer, check_real
+from lib.files import atomic_write
 from lib.records import read_records
 from lib.scale import resumable_fit
 
@@ -409,10 +410,8 @@ def run_trial(
 
 
 def write_text(path: Path, text: str) -> None:
-    """All or nothing, as :func:`write_lines`."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    """All or nothing, as :func:`write_lines` (a temporary file of this writer's own)."""
+    atomic_write(path, text)
 
 
 # --------------------------------------------------------------------------------------------

@@ -185,3 +185,82 @@ def test_model_for_builds_the_registered_model_of_a_config():
     assert type(model) is WarmupAutoencoder and model.config.latent_dim == 3
     with pytest.raises(ParameterError, match="no registered model is configured"):
         model_for({"latent_dim": 3})
+
+
+# ------------------------------------------------------------ concurrent writers and readers
+
+
+def _save_many(path, value, rounds):
+    """A writer process: save a model whose every weight is ``value``, ``rounds`` times."""
+    model = Tiny(width=64)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(value)
+    for step in range(rounds):
+        save_checkpoint(path, model, {"width": 64}, meta={"writer": value}, step=step)
+
+
+def _agrees(ckpt):
+    """The weights are the ones the metadata says wrote them."""
+    writer = ckpt.meta["writer"]
+    return all(bool((t == writer).all()) for t in ckpt.model_state.values())
+
+
+def test_two_writer_processes_and_a_reader_never_see_weights_under_foreign_metadata(
+    tmp_path,
+):
+    import multiprocessing
+
+    path = tmp_path / "shared"
+    _save_many(path, 0.0, 1)
+    context = multiprocessing.get_context("fork")
+    writers = [
+        context.Process(target=_save_many, args=(path, value, 40))
+        for value in (1.0, 2.0)
+    ]
+    for writer in writers:
+        writer.start()
+    reads, writers_seen = 0, set()
+    while any(w.is_alive() for w in writers) or reads == 0:
+        ckpt = load_checkpoint(path)  # a "corrupt" error here fails the test
+        assert _agrees(ckpt), f"weights of another writer under {ckpt.meta}"
+        reads, writers_seen = reads + 1, writers_seen | {ckpt.meta["writer"]}
+    for writer in writers:
+        writer.join()
+        assert writer.exitcode == 0
+    assert _agrees(load_checkpoint(path))
+    assert reads > 5 and writers_seen & {1.0, 2.0}
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert leftovers == []
+
+
+def test_a_record_a_load_relies_on_is_checked_field_by_field(tmp_path):
+    path = save_checkpoint(tmp_path / "m", Tiny(), {"width": 4}, step=3)
+    _, meta = checkpoint_paths(path)
+    good = json.loads(meta.read_text())
+    for key, bad in [
+        ("step", -5),
+        ("step", 2.5),
+        ("step", True),
+        ("history", {"loss": 1.0}),
+        ("history", [1.0]),
+        ("meta", [1]),
+        ("config", None),
+        ("sha256", "abc"),
+    ]:
+        meta.write_text(json.dumps({**good, key: bad}))
+        with pytest.raises(CheckpointError, match=key):
+            load_checkpoint(path, Tiny())
+    meta.write_text(json.dumps(good))
+    assert load_checkpoint(path, Tiny()).step == 3
+
+
+def test_a_save_with_a_bad_step_or_numpy_meta(tmp_path):
+    import numpy as np
+
+    with pytest.raises(ValueError, match="step must be a count"):
+        save_checkpoint(tmp_path / "m", Tiny(), {"width": 4}, step=-1)
+    assert not list(tmp_path.iterdir())
+    meta = {"loss": np.float32(0.5), "seeds": np.arange(2), "n": np.int64(3)}
+    path = save_checkpoint(tmp_path / "m", Tiny(), {"width": 4}, meta=meta)
+    assert load_checkpoint(path).meta == {"loss": 0.5, "seeds": [0, 1], "n": 3}

@@ -230,6 +230,11 @@ def test_committed_public_tests_are_in_sync(built):
         assert (nbtools.STUDENT_DIR / "tests" / name).read_text() == (
             root / "student" / "tests" / name
         ).read_text(), f"student/tests/{name} is stale: run `make student`"
+    # the manifest that lets `make student` replace these files and no others
+    manifest = course.MANIFEST
+    assert json.loads((nbtools.STUDENT_DIR / manifest).read_text()) == json.loads(
+        (root / "student" / manifest).read_text()
+    ), f"student/{manifest} is stale: run `make student`"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -422,3 +427,87 @@ def test_the_shipped_run_times_cover_every_chapter():
     for name, entry in record["chapters"].items():
         assert entry["quick_cpu_seconds"] > 0 and entry["full_cpu_seconds"] > 0, name
         assert entry["read_minutes"] > 0, name
+
+
+# ------------------------------------------------------- nothing a user has is lost
+
+
+def _digests(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory):
+    """A one-chapter course built by otter: ``(chapter path, student dir, course dir)``."""
+    root = tmp_path_factory.mktemp("small")
+    chapter, nb = root / "99_x.ipynb", _chapter(*SECTION)
+    nb["metadata"]["kernelspec"] = {"name": "python3", "language": "python"}
+    nbtools.write(chapter, nb)
+    course.build(root / "student", root / "course", chapters=[chapter])
+    return chapter, root / "student", root / "course"
+
+
+def test_a_folder_the_build_did_not_make_is_refused_before_anything_is_written(
+    tmp_path,
+):
+    mine = tmp_path / "student" / "tests" / "test_mine.py"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("def test_mine(): pass\n")
+    with pytest.raises(ValueError, match="did not write .*tests/test_mine.py"):
+        course.build(tmp_path / "student", tmp_path / "out")
+    assert mine.read_text() == "def test_mine(): pass\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_refuses_the_repository_as_student_folder(tmp_path, capsys):
+    before = _digests(nbtools.ROOT / "tests")
+    code = course.main(
+        ["build", "--student-dir", str(nbtools.ROOT), "--course-dir", str(tmp_path)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("python -m lib.course: --student-dir") and "\n" not in err
+    assert _digests(nbtools.ROOT / "tests") == before
+
+
+def test_nested_folders_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="separate folders"):
+        course.build(tmp_path / "a", tmp_path / "a" / "course")
+
+
+def test_a_corrupt_chapter_leaves_both_folders_as_they_were(small_build, tmp_path):
+    chapter, student, course_dir = small_build
+    before = _digests(student), _digests(course_dir)
+    corrupt = tmp_path / "00_bad.ipynb"
+    corrupt.write_text('{"cells": [')
+    with pytest.raises(ValueError, match="00_bad.ipynb cannot be built"):
+        course.build(student, course_dir, chapters=[corrupt, chapter])
+    assert (_digests(student), _digests(course_dir)) == before
+    assert (student / "tests" / "q99_1.py").is_file()
+
+
+def test_a_rebuild_replaces_only_the_builds_own_unchanged_files(small_build, tmp_path):
+    chapter, student, course_dir = small_build
+    before = _digests(student)
+    (student / "__pycache__").mkdir(exist_ok=True)  # caches a run leaves are ignored
+    (student / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    course.build(student, course_dir, chapters=[chapter])
+    after = _digests(student)
+    assert after.pop("__pycache__/x.pyc") == b"cache" and after == before
+    # the build's own file it no longer makes goes; a user's file or edit stops the build
+    stale = student / "tests" / "q99_0.py"
+    stale.write_text("old")
+    manifest = json.loads((student / course.MANIFEST).read_text())
+    manifest["files"]["tests/q99_0.py"] = course.file_digest(stale)
+    (student / course.MANIFEST).write_text(json.dumps(manifest))
+    course.build(student, course_dir, chapters=[chapter])
+    assert not stale.exists()
+    edited = student / "99_x.ipynb"
+    edited.write_text(edited.read_text() + " ")
+    with pytest.raises(ValueError, match="99_x.ipynb changed since"):
+        course.build(student, course_dir, chapters=[chapter])
+    assert edited.read_text().endswith(" ")
