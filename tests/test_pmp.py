@@ -408,3 +408,70 @@ def test_support_shares_are_columns_that_sum_to_one():
         support_shares(-m)
     with pytest.raises(ValueError, match="shape"):
         support_shares(np.zeros(3))
+
+
+# ------------------------------------------------ the rule of 2026-12-07 over every seed
+
+_SCORES = {
+    "pmp": {"DCI D": [0.3, 0.4, 0.5], "MIG": [0.2, 0.3, 0.4]},
+    "adagvae": {"DCI D": [0.1, 0.15, 0.2], "MIG": [0.05, 0.1, 0.15]},
+}
+_ALL = {"pmp": [True] * 3, "adagvae": [True] * 3}
+
+
+def test_the_seed_permutation_test_is_exact():
+    from lib.pmp.measure import seed_permutation_p
+
+    assert seed_permutation_p([3, 4, 5], [0, 1, 2]) == pytest.approx(1 / 20)
+    assert seed_permutation_p(range(5, 10), range(5)) == pytest.approx(1 / 252)
+    assert seed_permutation_p([0, 1, 2], [3, 4, 5]) == pytest.approx(1.0)
+    assert seed_permutation_p([1, 2, 3], [1, 2, 3]) == pytest.approx(14 / 20)  # ties count
+    with pytest.raises(ValueError, match="at least 2"):
+        seed_permutation_p([1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="non-finite"):
+        seed_permutation_p([1.0, float("nan")], [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "scores, adequate, outcome",
+    [
+        (_SCORES, _ALL, "reproduced"),
+        (
+            {"pmp": _SCORES["adagvae"], "adagvae": _SCORES["pmp"]},
+            _ALL,
+            "not reproduced",
+        ),
+        (
+            _SCORES,
+            {"pmp": [True, False, True], "adagvae": [True] * 3},
+            "PMP under-trained where Ada-GVAE is not",
+        ),
+        (_SCORES, {"pmp": [True] * 3, "adagvae": [False] * 3}, "inconclusive"),
+        (
+            {
+                "pmp": {"DCI D": [0.3, 0.1, 0.5], "MIG": [0.2, 0.3, 0.4]},
+                "adagvae": _SCORES["adagvae"],
+            },
+            _ALL,
+            "inconclusive",
+        ),
+    ],
+)
+def test_the_pmp_rule_can_come_out_every_way(scores, adequate, outcome):
+    from lib.pmp.measure import PMP_OUTCOMES, PMP_VERDICT_RULE, seeds_verdict
+
+    verdict, reason = seeds_verdict(scores, adequate)
+    assert verdict == outcome and verdict in PMP_OUTCOMES and reason
+    assert (
+        "1/20 = 0.05" in PMP_VERDICT_RULE
+        and "written on 2026-12-07" in PMP_VERDICT_RULE
+    )
+
+
+def test_the_pmp_rule_refuses_scores_that_do_not_match_the_seeds():
+    from lib.pmp.measure import seeds_verdict
+
+    with pytest.raises(ValueError, match="one score per seed"):
+        seeds_verdict(_SCORES, {"pmp": [True] * 2, "adagvae": [True] * 3})
+    with pytest.raises(ValueError, match="adagvae"):
+        seeds_verdict({"pmp": _SCORES["pmp"]}, _ALL)

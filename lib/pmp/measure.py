@@ -29,6 +29,7 @@ from lib.metrics import (
     histogram_discretize,
     score_all,
 )
+from lib.errors import ParameterError
 from lib.nets import encode_images
 from lib.pmp.losses import (
     sparsity_loss,
@@ -491,3 +492,121 @@ def ablation_conclusion(
             "disentanglement"
         )
     return ". ".join(sentences) + "."
+
+
+# --------------------------------------------------------------------------------------------
+# The rule of 2026-12-07: adequacy by a shipped factor judge, a comparison over seeds
+# --------------------------------------------------------------------------------------------
+ALPHA = 0.05
+# The factors a blurred blob loses; the judge (lib.judge, trained on dSprites originals) must
+# recover each from a model's reconstructions at this fraction of its accuracy on originals.
+ADEQUACY_FACTORS = ("shape", "scale", "orientation")
+ADEQUACY_FRACTION = 0.75
+
+PMP_VERDICT_RULE = f"""\
+The rule (written on 2026-12-07, before the reconstruction judge scored any model; it
+replaces a rule whose adequacy gate no model could pass):
+1. Adequacy, per seed. A supervised dSprites factor classifier (lib.judge, trained once on
+   rendered originals, shipped) reads the model's reconstructions of held-out images. The
+   seed is adequate when, for each of {", ".join(ADEQUACY_FACTORS)} (orientation modulo the
+   shape's symmetry), the judge's accuracy on the reconstructions is at least
+   {ADEQUACY_FRACTION:.0%} of its accuracy on the originals: the model has learnt what
+   distinguishes the images, not only where the blob is.
+2. Comparison. The paper reports the median over 5 seeds; we report the median too, and
+   decide with an exact one-sided permutation test over seeds (the difference of means,
+   every split of the seeds into two groups) at alpha = {ALPHA}, for DCI D and for MIG.
+   With 3 + 3 seeds the smallest possible p is 1/20 = 0.05 (every PMP seed above every
+   Ada-GVAE seed); with 5 + 5 it is 1/252.
+Outcomes, for one budget:
+   every seed of both adequate, PMP above with p <= {ALPHA} on both metrics -> reproduced;
+   every seed of both adequate, Ada-GVAE above with p <= {ALPHA} on both -> not reproduced;
+   every seed of Ada-GVAE adequate, some PMP seed not -> PMP under-trained where Ada-GVAE
+     is not (the budget named);
+   anything else -> inconclusive (a side under-trained, or the seeds cannot tell the
+     models apart).
+Requiring both metrics at alpha is an intersection-union test: its level stays alpha
+without a correction for the two metrics. The paper-budget runs (30 epochs, 5 seeds per
+model) will be judged by this rule as written."""
+
+ONE_SIDED = "PMP under-trained where Ada-GVAE is not"
+PMP_OUTCOMES = ("reproduced", "not reproduced", ONE_SIDED, "inconclusive")
+
+
+def seed_permutation_p(higher, lower) -> float:
+    """The exact one-sided permutation p-value that ``higher`` (one score per seed) exceeds
+    ``lower``: the share of the splits of all the seeds into groups of these sizes whose
+    difference of means is at least the observed one (``scipy.stats.permutation_test``,
+    every split enumerated). With 3 + 3 seeds the smallest value is 1/20."""
+    from scipy import stats
+
+    a = np.asarray(higher, dtype=np.float64)
+    b = np.asarray(lower, dtype=np.float64)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
+        raise ParameterError(
+            f"higher and lower need one score per seed, at least 2 each; got "
+            f"{a.shape} and {b.shape}"
+        )
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ParameterError("higher and lower hold non-finite scores")
+    result = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+        permutation_type="independent",
+        alternative="greater",
+        n_resamples=np.inf,
+        vectorized=True,
+    )
+    return float(result.pvalue)
+
+
+def seeds_verdict(
+    scores: dict[str, dict[str, list[float]]],
+    adequate: dict[str, list[bool]],
+    metrics: tuple[str, ...] = ("DCI D", "MIG"),
+    alpha: float = ALPHA,
+) -> tuple[str, str]:
+    """:data:`PMP_VERDICT_RULE` at one budget: ``(outcome, reason)``.
+
+    ``scores``: per kind ("pmp", "adagvae"), per metric, one score per seed; ``adequate``:
+    per kind, one adequacy outcome per seed (the same seeds).
+    """
+    for kind in MODEL_KINDS:
+        if kind not in scores or not adequate.get(kind):
+            raise ParameterError(f"scores and adequate need the kind {kind!r}")
+        for metric in metrics:
+            if len(scores[kind].get(metric, [])) != len(adequate[kind]):
+                raise ParameterError(
+                    f"{kind} {metric}: one score per seed of adequate, got "
+                    f"{len(scores[kind].get(metric, []))} for {len(adequate[kind])}"
+                )
+    pmp_ok, ada_ok = all(adequate["pmp"]), all(adequate["adagvae"])
+    counts = (
+        f"PMP {sum(adequate['pmp'])}/{len(adequate['pmp'])}, Ada-GVAE "
+        f"{sum(adequate['adagvae'])}/{len(adequate['adagvae'])} seeds adequate"
+    )
+    if ada_ok and not pmp_ok:
+        return ONE_SIDED, counts
+    if not (pmp_ok and ada_ok):
+        return "inconclusive", counts
+    up = {
+        m: seed_permutation_p(scores["pmp"][m], scores["adagvae"][m]) for m in metrics
+    }
+    down = {
+        m: seed_permutation_p(scores["adagvae"][m], scores["pmp"][m]) for m in metrics
+    }
+    medians = "; ".join(
+        f"{m}: median {np.median(scores['pmp'][m]):.3f} against "
+        f"{np.median(scores['adagvae'][m]):.3f}"
+        for m in metrics
+    )
+    if all(p <= alpha + 1e-12 for p in up.values()):  # 1/20 is exactly alpha
+        tests = ", ".join(f"{m} p = {p:.3g}" for m, p in up.items())
+        return "reproduced", f"PMP above on both ({tests}); {medians}"
+    if all(p <= alpha + 1e-12 for p in down.values()):
+        tests = ", ".join(f"{m} p = {p:.3g}" for m, p in down.items())
+        return "not reproduced", f"Ada-GVAE above on both ({tests}); {medians}"
+    tests = ", ".join(f"{m} p = {up[m]:.3g} / {down[m]:.3g}" for m in metrics)
+    return (
+        "inconclusive",
+        f"the seeds do not separate the models (PMP above / below: {tests}); {medians}",
+    )
