@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .config import env_flag, env_folder
 from .errors import CheckpointError, ParameterError, is_integer
 from .files import file_digest, locked, temporary_beside
 
@@ -334,9 +335,9 @@ def user_cache_dir() -> Path:
     """Where a reader's runs write: ``$BOOK_CACHE`` if set, else the platform's user cache
     folder for the book (``platformdirs.user_cache_dir``, e.g. ``~/.cache/latent-geometry-book``
     on Linux). Never inside the package."""
-    folder = os.environ.get(CACHE_ENV, "").strip()
-    if folder:
-        return Path(folder).expanduser()
+    folder = env_folder(CACHE_ENV)  # a file there is refused
+    if folder is not None:
+        return folder
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
@@ -389,18 +390,20 @@ def load_pretrained(
     name: str | Path,
     map_location: str | torch.device = "cpu",
     *,
-    prefer_cache: bool = False,
+    prefer_cache: bool | None = None,
 ) -> tuple[torch.nn.Module, Checkpoint]:
     """Rebuild and load a model from a checkpoint's files alone: ``(model in eval mode, Checkpoint)``.
 
     ``name`` is a path, or a shipped checkpoint (``"toroidal/torus_ae"``); with
-    ``prefer_cache`` the reader's own checkpoint of that name in the user cache is loaded
-    when there is one. The JSON beside the weights says which class to build and with which
+    ``prefer_cache`` (default: ``$BOOK_PREFER_CACHE``, as the notebooks' setting) the reader's
+    own checkpoint of that name in the user cache is loaded when there is one. The JSON beside the weights says which class to build and with which
     config; checksum, config and weights are verified as in :func:`load_checkpoint`, and
     weights that are not all finite are refused.
     """
     if not isinstance(name, (str, Path)):
         raise ParameterError(f"name must be a checkpoint name or path, got {name!r}")
+    if prefer_cache is None:
+        prefer_cache = env_flag("BOOK_PREFER_CACHE")
     if not isinstance(prefer_cache, bool):
         raise ParameterError(
             f"prefer_cache must be True or False, got {prefer_cache!r}"

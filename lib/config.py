@@ -149,3 +149,72 @@ class BaseConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# BOOK_* environment settings: one reader for flags, one for folders
+# --------------------------------------------------------------------------------------------
+FLAG_TRUE = ("1", "true", "yes", "on")
+FLAG_FALSE = ("", "0", "false", "no", "off")
+
+
+def env_flag(variable: str) -> bool:
+    """The boolean setting ``$variable``: 1/true/yes/on is True, unset, empty or
+    0/false/no/off is False (any case); anything else is refused in one line naming it, so
+    that a typo never silently means one or the other."""
+    import os
+
+    from .errors import ParameterError
+
+    value = os.environ.get(variable, "").strip().lower()
+    if value in FLAG_TRUE:
+        return True
+    if value in FLAG_FALSE:
+        return False
+    raise ParameterError(
+        f"environment variable {variable}={value!r}: expected 1/true/yes/on or "
+        "0/false/no/off"
+    )
+
+
+def env_folder(variable: str, *, writable: bool = False):
+    """The folder setting ``$variable`` as a Path (None when unset or empty), checked now,
+    before any work: it must not be a file, and with ``writable`` it must be a folder this
+    user can create and write in. A bad value is refused in one line naming the variable."""
+    import os
+    from pathlib import Path
+
+    from .errors import ParameterError
+
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(
+            f"environment variable {variable}={value!r} names a file, not a folder"
+        )
+    if writable:
+        check_writable_folder(folder, f"environment variable {variable}={value!r}")
+    return folder
+
+
+def check_writable_folder(folder, what: str) -> None:
+    """Refuse, in one line naming ``what``, a folder that cannot be created or written in
+    (checked by creating it and a probe file in it)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .errors import ParameterError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ParameterError(
+            f"{what}: cannot write in {folder} ({exc.strerror or exc})"
+        ) from None

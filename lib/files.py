@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -51,11 +52,15 @@ def temporary_beside(path: str | Path) -> Path:
     writes into the other's half-written file; move it into place with ``os.replace``.
     """
     path = Path(path)
-    handle, name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
-    os.close(handle)
-    return Path(name)
+    while (
+        True
+    ):  # a random name, created exclusively (with the user's umask, as any file)
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+        try:
+            with open(partial, "xb"):
+                return partial
+        except FileExistsError:
+            continue
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> Path:

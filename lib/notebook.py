@@ -33,6 +33,7 @@ from .checkpoint import (
     pretrained_path,
     save_checkpoint,
 )
+from .config import check_writable_folder, env_flag
 from .device import DEVICE_CHOICES, describe_device, resolve_device
 from .errors import DataError, ParameterError
 from .seeding import seed_everything
@@ -42,25 +43,14 @@ TRAIN_CHOICES = ("auto", "always", "never")
 SAVE_CHOICES = ("cache", "none", "shipped")
 
 
-def _flag_from_environment(variable: str) -> bool:
-    value = os.environ.get(variable, "0").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    raise ParameterError(  # a typo must not silently mean "off"
-        f"environment variable {variable}={value!r}: expected 1/true/yes/on or 0/false/no/off"
-    )
-
-
 def quick_default() -> bool:
     """Default of the ``quick`` parameter: True when the environment sets ``BOOK_QUICK=1``."""
-    return _flag_from_environment("BOOK_QUICK")
+    return env_flag("BOOK_QUICK")
 
 
 def prefer_cache_default() -> bool:
     """Default of ``prefer_cache``: True when the environment sets ``BOOK_PREFER_CACHE=1``."""
-    return _flag_from_environment("BOOK_PREFER_CACHE")
+    return env_flag("BOOK_PREFER_CACHE")
 
 
 def save_default() -> str:
@@ -75,7 +65,7 @@ def save_default() -> str:
 
 def static_default() -> bool:
     """True when outputs are rendered for the static book (``BOOK_STATIC=1``), not a live kernel."""
-    return os.environ.get("BOOK_STATIC", "0").strip().lower() in ("1", "true", "yes")
+    return env_flag("BOOK_STATIC")
 
 
 def _check(name: str, value: Any, ok: bool, allowed: str) -> None:
@@ -237,12 +227,23 @@ def train_or_load(
     path = settings.checkpoint(name)
     model_config = model.config.to_dict()
     if settings.should_train(path):
+        target = settings.save_path(name)
+        if target is not None:  # before training: a model trained is never lost to it
+            where = "BOOK_CACHE" if settings.save == "cache" else "the shipped folder"
+            check_writable_folder(target.parent, f"checkpoint {name} ({where})")
         start = time.perf_counter()
         result = train_fn(model)
         seconds = time.perf_counter() - start
         if isinstance(result, Trainer):
             print(result.summary())
             result = result.history
+        if not isinstance(result, dict) or not all(
+            isinstance(v, (list, tuple)) for v in result.values()
+        ):
+            raise ParameterError(
+                f"train_fn of {name} must return its Trainer or a history dict of lists, "
+                f"got {type(result).__name__}"
+            )
         history = dict(result)
         record = {
             "device": describe_device(settings.device),
@@ -250,7 +251,6 @@ def train_or_load(
             "train_seconds": round(seconds, 1),
             **(meta or {}),
         }
-        target = settings.save_path(name)
         if target is not None:
             save_checkpoint(target, model, model_config, history=history, meta=record)
             where = "shipped" if settings.save == "shipped" else f"your cache, {target}"

@@ -17,7 +17,6 @@ be saved and resumed exactly (model, optimizer, sampler state and history).
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable
@@ -29,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import check_field_types
+from .config import check_field_types, env_flag
 from .errors import ConfigError, NonFiniteLossError, ParameterError, check_integer
 from .scale import GraphedStep, StackedModels, takes_step
 
@@ -39,7 +38,7 @@ LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
 def _progress_default() -> bool:
     # Executed copies of the notebooks (papermill, nbval, the book) get no bar: a widget bar would
     # be stored in the notebook and render as an empty box in the static book.
-    return os.environ.get("BOOK_NO_PROGRESS", "") in ("", "0")
+    return not env_flag("BOOK_NO_PROGRESS")
 
 
 SCHEDULES = ("constant", "cosine")

@@ -220,16 +220,16 @@ def test_two_writer_processes_and_a_reader_never_see_weights_under_foreign_metad
     ]
     for writer in writers:
         writer.start()
-    reads, writers_seen = 0, set()
+    reads = 0  # while the writers write (how many depends on the machine's load)
     while any(w.is_alive() for w in writers) or reads == 0:
         ckpt = load_checkpoint(path)  # a "corrupt" error here fails the test
         assert _agrees(ckpt), f"weights of another writer under {ckpt.meta}"
-        reads, writers_seen = reads + 1, writers_seen | {ckpt.meta["writer"]}
+        reads += 1
     for writer in writers:
         writer.join()
         assert writer.exitcode == 0
-    assert _agrees(load_checkpoint(path))
-    assert reads > 5 and writers_seen & {1.0, 2.0}
+    final = load_checkpoint(path)
+    assert _agrees(final) and final.meta["writer"] in (1.0, 2.0) and final.step == 39
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
     assert leftovers == []
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lib.config import env_flag, env_folder
 from lib.errors import DataError
 from lib.files import file_digest
 
@@ -91,7 +92,7 @@ class ImageDataset:
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("BOOK_DATA", "data")).expanduser()
+    return env_folder("BOOK_DATA") or Path("data")
 
 
 def md5_of(path: Path) -> str:
@@ -261,7 +262,7 @@ def load_mnist(
         Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     )
     if download is None:
-        download = os.environ.get("BOOK_OFFLINE", "0") in ("", "0")
+        download = not env_flag("BOOK_OFFLINE")
 
     if source in ("auto", "files", "download"):
         found = _read_official(directory, split)
