@@ -58,6 +58,7 @@ from lib.pmp import (
     grid_table,
     load_grid,
 )
+from lib.records import append_record
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -88,9 +89,7 @@ def run(args: argparse.Namespace) -> dict:
         chapter=chapter,
     )
     out = record_path(args, GRID_RECORD)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a") as f:
-        f.write(json.dumps(record) + "\n")
+    append_record(out, record)
     print(json.dumps({k: v for k, v in record.items() if k != "support_matrix"}))
     return record
 

@@ -29,6 +29,7 @@ import torch
 
 from lib.data.mnist import load_mnist_train_test
 from lib.device import resolve_device
+from lib.records import append_record
 from lib.toroidal import (
     TORUS_SWEEP,
     TorusLossWeights,
@@ -80,8 +81,7 @@ def run(args: argparse.Namespace) -> None:
             "spring_last50": round(float(np.mean(trainer.history["spring"][-50:])), 4),
         }
         print(json.dumps(row), flush=True)
-        with args.out.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_record(args.out, row)
 
 
 def main() -> None:

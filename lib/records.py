@@ -3,17 +3,19 @@
 The chapters ship what their scripts measured (a loss-weight sweep, a grid of seeds x models, a
 spike model's evaluation points on a GPU) as JSON-lines files beside the checkpoints; each paper
 package's ``record.py`` names its files and what a row holds, and reads them with
-:func:`read_records`.
+:func:`read_records`. Every script appends with :func:`append_record`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError, ParameterError
+from .files import locked
 
 
 def read_records(
@@ -47,3 +49,56 @@ def read_records(
             raise DataError(f"{path}:{number} lacks {missing}")
         rows.append(row)
     return rows
+
+
+def append_record(path: str | Path, record: dict[str, Any]) -> Path:
+    """Append ``record`` as one JSON line to ``path``, safely, and return the path.
+
+    The line is serialised before the file is touched (a record JSON cannot hold is refused
+    and nothing is written), appended in one write under the file's lock
+    (:func:`lib.files.locked`, so concurrent writers never interleave) and flushed to disk.
+    A last line cut short by a kill is never glued to: it is moved, as it was, to
+    ``path.cut`` (kept for a person to look at) and the file is cut back to its last whole
+    line first.
+    """
+    if not isinstance(path, (str, Path)):
+        raise ParameterError(f"path must be a file path, got {path!r}")
+    if not isinstance(record, dict):
+        raise ParameterError(f"record must be a dict, got {type(record).__name__}")
+    try:
+        line = json.dumps(record, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"record cannot be written as JSON: {exc}") from None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        with open(path, "a+b") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            if size:
+                tail_start = _last_line_start(stream, size)
+                stream.seek(size - 1)
+                if (
+                    stream.read(1) != b"\n"
+                ):  # a line cut short: keep it aside, cut it off
+                    stream.seek(tail_start)
+                    with open(path.with_name(path.name + ".cut"), "ab") as cut:
+                        cut.write(stream.read() + b"\n")
+                    stream.truncate(tail_start)
+            stream.write(line.encode())
+            stream.flush()
+            os.fsync(stream.fileno())
+    return path
+
+
+def _last_line_start(stream, size: int) -> int:
+    """The offset just after the last newline before the end (0 when there is none)."""
+    block, end = 1 << 16, size
+    while end > 0:
+        start = max(0, end - block)
+        stream.seek(start)
+        chunk = stream.read(end - start)
+        at = chunk.rfind(b"\n", 0, len(chunk) - 1 if end == size else len(chunk))
+        if at >= 0:
+            return start + at + 1
+        end = start
+    return 0
