@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lib.files import atomic_write  # noqa: E402
+
 WORDS_PER_MINUTE = (
     130  # a careful reading pace for prose with equations (a choice, see above)
 )
@@ -112,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"unknown modes {sorted(bad)}: choose quick and/or full")
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if args.only:
+    if args.only is not None:
         paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
+    if not paths or not args.modes:
+        parser.error("no chapter and mode to measure: check --only and --modes")
     record = {**machine_record(), "chapters": {}}
     if args.out.is_file():  # keep the chapters and modes this run does not measure
         record["chapters"] = json.loads(args.out.read_text()).get("chapters", {})
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 seconds = run_seconds(path, mode == "quick", Path(tmp))
                 entry[f"{mode}_cpu_seconds"] = round(seconds, 1)
                 print(f"{path.stem}: {mode} mode {seconds:.0f} s", flush=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    atomic_write(args.out, json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from lib.atomic import (
@@ -27,24 +28,34 @@ from lib.atomic import (
     spike_measures,
     spike_test_set,
 )
+from lib.cli import int_at_least, real_at_least, run_main
 from lib.data import SpikeSpec
 from lib.device import resolve_device
+from lib.records import append_record
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     chapter = get_config()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=chapter.spikes.image_size)
-    parser.add_argument("--spikes", type=int, default=chapter.spikes.n_spikes)
-    parser.add_argument("--sigma", type=float, default=chapter.spikes.sigma)
-    parser.add_argument("--margin", type=float, default=chapter.spikes.margin)
-    parser.add_argument("--separation", type=float, default=0.0)
-    parser.add_argument("--steps", type=int, default=chapter.spikes_steps)
-    parser.add_argument("--batch", type=int, default=chapter.batch_size)
-    parser.add_argument("--lr", type=float, default=chapter.lr)
-    parser.add_argument("--evaluate-every", type=int, default=1000)
-    parser.add_argument("--n-test", type=int, default=chapter.n_test)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--size", type=int_at_least(8), default=chapter.spikes.image_size
+    )
+    parser.add_argument(
+        "--spikes", type=int_at_least(1), default=chapter.spikes.n_spikes
+    )
+    parser.add_argument(
+        "--sigma", type=real_at_least(0, strict=True), default=chapter.spikes.sigma
+    )
+    parser.add_argument(
+        "--margin", type=real_at_least(0), default=chapter.spikes.margin
+    )
+    parser.add_argument("--separation", type=real_at_least(0), default=0.0)
+    parser.add_argument("--steps", type=int_at_least(1), default=chapter.spikes_steps)
+    parser.add_argument("--batch", type=int_at_least(1), default=chapter.batch_size)
+    parser.add_argument("--lr", type=real_at_least(0, strict=True), default=chapter.lr)
+    parser.add_argument("--evaluate-every", type=int_at_least(1), default=1000)
+    parser.add_argument("--n-test", type=int_at_least(1), default=chapter.n_test)
+    parser.add_argument("--seed", type=int_at_least(0), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", required=True, help="JSON-lines record to append to")
     args = parser.parse_args(argv)
@@ -79,10 +90,10 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": round(time.perf_counter() - start, 1),
             **spike_measures(model, test),
         }
-        with open(args.out, "a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        append_record(args.out, line)
         print(json.dumps({k: line[k] for k in line if k != "args"}), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -5,7 +5,9 @@ Each call trains one (model, seed) with the chapter's recipe (``lib.pmp.get_conf
 ``lib.pmp.fit_pmp_model``: the same function the notebook calls), writes the checkpoint
 ``pmp/<kind>_seed<seed>``, scores it with ``lib.pmp.evaluate_pmp_model`` at the chapter's metric
 sizes and appends one JSON line: kind, seed, steps, pairs seen, training seconds and pairs/s,
-threads, device, the metrics, and for PMP L_spar, the support overlap and the product residual.
+threads, device, the metrics, the adequacy check of the chapter's rule (the factor judge on the
+reconstructions: ``judge``, ``judge_adequate``), and for PMP L_spar, the support overlap and the
+product residual.
 
 The shipped files change only when asked: by default the checkpoint goes to the user cache
 (``$BOOK_CACHE`` or the platform's, see ``lib.checkpoint.user_cache_dir``) and the record to
@@ -18,7 +20,7 @@ checkpoint and, unless ``--out`` says otherwise, appends to the shipped record.
     python experiments/pmp_grid.py --all --update-shipped # ... into the shipped files
     python experiments/pmp_grid.py --ablation             # the loss ablation (2 variants x 2 seeds)
     python experiments/pmp_grid.py --summary              # the shipped record as a table
-    python experiments/pmp_grid.py --refresh-probe --update-shipped  # re-measure adequacy
+    python experiments/pmp_grid.py --refresh-probe --update-shipped  # re-measure the probes
     python experiments/pmp_grid.py --measure-gpu-records ../shared/records/h200-2026-11 \
         --update-shipped
     python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --out budget.jsonl
@@ -43,7 +45,10 @@ from pathlib import Path
 import torch
 
 from lib.checkpoint import pretrained_path, user_cache_dir
+from lib.cli import int_at_least, run_main, threads
 from lib.data.dsprites import DSprites
+from lib.errors import ParameterError
+from lib.files import atomic_write
 from lib.notebook import setup
 from lib.pmp import (
     ABLATION_KINDS,
@@ -106,7 +111,8 @@ def record_path(args: argparse.Namespace, shipped: str) -> Path:
 
 def refresh_probe(out: Path) -> None:
     """Re-measure the probe fields of every record from its shipped checkpoint (the metrics
-    stay): the adequacy check, the reconstruction BCE and, for PMP, the supports.
+    stay): the code probe, the reconstruction BCE and, for PMP, the supports (the adequacy
+    check is ``--add-judge``).
 
     For records written before :func:`lib.pmp.probe_report` measured them (records that have
     the fields are kept as they are); the checkpoint's step count must match the record's.
@@ -133,7 +139,7 @@ def refresh_probe(out: Path) -> None:
         record["metric_sizes"] = vars(sizes)
         record.update(probe_report(model, data, sizes, record["seed"]))
         print(record["kind"], record["seed"], record["factor_accuracy"], flush=True)
-    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    atomic_write(out, "".join(json.dumps(r) + "\n" for r in records))
     print(f"refreshed the probe fields of {out}")
 
 
@@ -162,25 +168,73 @@ def measure_gpu_records(folder: Path, out: Path) -> None:
         record["source"] = f"{folder.name}/{weights[record['kind']]}"
         record.update(probe_report(model, data, sizes, record["seed"]))
         print(record["kind"], record["factor_accuracy"], flush=True)
-    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    atomic_write(out, "".join(json.dumps(r) + "\n" for r in records))
     print(f"wrote {out}")
 
 
-def main() -> None:
+def add_judge(out: Path, gpu_folder: Path | None = None) -> None:
+    """Add the factor judge's adequacy check (:func:`lib.pmp.judge_report`) to every record
+    of ``out`` that lacks it, from the record's weights: its shipped checkpoint, or, with
+    ``gpu_folder``, the H200 run's weights there (see :func:`measure_gpu_records`). A record
+    whose weights were not kept is left as it is, and said so."""
+    from lib.checkpoint import load_checkpoint, load_pretrained
+    from lib.pmp import checkpoint_name, judge_report, new_model
+
+    judge, _ = load_pretrained("judges/dsprites_factor_judge")
+    weights = {"pmp": "pmp_seed0_22k.pt", "adagvae": "adagvae_seed0_28k.pt"}
+    records = load_grid(out)
+    data = DSprites()
+    for record in records:
+        if "judge" in record:
+            continue
+        model = new_model(record["kind"], record["seed"])
+        if gpu_folder is not None:
+            saved = torch.load(
+                gpu_folder / weights[record["kind"]],
+                map_location="cpu",
+                weights_only=True,
+            )
+            if saved["record"]["steps"] != record["steps"]:
+                raise ParameterError(
+                    f"{weights[record['kind']]} is not this record's run"
+                )
+            model.load_state_dict(saved["state_dict"])
+        else:
+            path = pretrained_path(checkpoint_name(record["kind"], record["seed"]))
+            if (
+                not path.with_suffix(".pt").is_file()
+                and not Path(f"{path}.pt").is_file()
+            ):
+                print(
+                    f"{record['kind']} seed {record['seed']}: no weights kept, skipped"
+                )
+                continue
+            ckpt = load_checkpoint(path, model)
+            if ckpt.meta.get("steps") != record["steps"]:
+                print(f"{record['kind']} seed {record['seed']}: weights of another run")
+                continue
+        record.update(judge_report(model, judge, data))
+        ratios = {f: r["ratio"] for f, r in record["judge"].items()}
+        print(record["kind"], record["seed"], record["steps"], ratios, flush=True)
+    atomic_write(out, "".join(json.dumps(r) + "\n" for r in records))
+    print(f"added the judge's adequacy check to {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=ALL_KINDS)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int_at_least(0), default=None)
     parser.add_argument(
-        "--steps", type=int, default=None, help="default: the chapter's"
+        "--steps", type=int_at_least(1), default=None, help="default: the chapter's"
     )
     parser.add_argument(
         "--k-changed",
-        type=int,
+        type=int_at_least(1),
         default=None,
         help="factors a pair differs in (default: the chapter's unknown k)",
     )
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=threads, default=2)
     parser.add_argument(
         "--out",
         default=None,
@@ -210,7 +264,13 @@ def main() -> None:
     parser.add_argument(
         "--refresh-probe",
         action="store_true",
-        help="re-measure adequacy, reconstruction and supports from the checkpoints",
+        help="re-measure code probe, reconstruction and supports from the checkpoints",
+    )
+    parser.add_argument(
+        "--add-judge",
+        action="store_true",
+        help="add the factor judge's adequacy check to the records (from their weights; "
+        "with --measure-gpu-records FOLDER, the H200 weights there)",
     )
     parser.add_argument(
         "--measure-gpu-records",
@@ -218,25 +278,37 @@ def main() -> None:
         help="add the probe fields to the H200 records in FOLDER; write --out "
         "(default lib/pretrained/pmp/h200_ladder.jsonl)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if (args.all or args.ablation) and (args.kind or args.seed is not None):
+        parser.error(
+            "--all and --ablation run every kind and seed: drop --kind and --seed"
+        )
+    if args.all and args.ablation:
+        parser.error("give --all or --ablation, not both")
+    args.seed = 0 if args.seed is None else args.seed
     torch.set_num_threads(args.threads)
     if args.no_save and args.update_shipped:
         parser.error("--no-save and --update-shipped contradict each other")
-    if (args.refresh_probe or args.measure_gpu_records) and not (
+    if (args.refresh_probe or args.measure_gpu_records or args.add_judge) and not (
         args.out or args.update_shipped
     ):
         parser.error("say which record to rewrite: --out FILE, or --update-shipped")
+    if args.add_judge:
+        folder = args.measure_gpu_records
+        record = record_path(args, H200_RECORD if folder else GRID_RECORD)
+        add_judge(record, Path(folder) if folder else None)
+        return 0
     if args.refresh_probe:
         refresh_probe(record_path(args, GRID_RECORD))
-        return
+        return 0
     if args.measure_gpu_records:
         measure_gpu_records(
             Path(args.measure_gpu_records), record_path(args, H200_RECORD)
         )
-        return
+        return 0
     if args.summary:
         print(format_grid(grid_table(load_grid(args.out))))
-        return
+        return 0
     if args.all or args.ablation:  # each run its own process, as the budget is stated
         chapter = get_config()
         seeds = chapter.ablation_seeds if args.ablation else chapter.seeds
@@ -249,12 +321,17 @@ def main() -> None:
                 cmd += ["--update-shipped"] if args.update_shipped else []
                 cmd += ["--no-save"] if args.no_save else []
                 cmd += ["--steps", str(args.steps)] if args.steps else []
-                subprocess.run(cmd, check=True)
-        return
+                cmd += ["--k-changed", str(args.k_changed)] if args.k_changed else []
+                cmd += ["--quick-sizes"] if args.quick_sizes else []
+                if subprocess.run(cmd).returncode != 0:
+                    print(f"{Path(__file__).name}: error: {kind} seed {seed} failed")
+                    return 1
+        return 0
     if args.kind is None:
         parser.error("give --kind (or --all, or --summary)")
     run(args)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -22,7 +22,10 @@ Chapter ``torus`` (02): the toroidal AE on the chapter's MNIST split with ``--we
 chapter's ``faithful`` weights, ``plain`` or ``decorrelated``); the paper states no budget, so
 ``--budget`` is ``cpu`` (the chapter's 1,000 steps) or a number (the H200 records ran 30,000).
 Each seed is scored on the validation and training digits (:func:`lib.toroidal.measure.sweep_measures`:
-the KS statistic of each angle, circular correlations, r^2, MSE, digit accuracy).
+the KS statistic of each angle, circular correlations, r^2, MSE, digit accuracy), and its line
+keeps what the chapter's rule judges (:func:`lib.toroidal.measure.ladder_fields`: the 1,000
+validation codes, the shipped digit judge on the reconstructions, the objective's plateau);
+the lines of 3 seeds or more make a rung of ``lib/pretrained/toroidal/ladder.jsonl``.
 
 Chapter ``atomic`` (03): the atomic AE on fresh spikes every step, ``--setting chapter`` (k = 2,
 sigma = 3 px, 64 x 64) or ``authors`` (k = 4, sigma = 2.8 px, 128 x 128, batch 64); ``paper`` is
@@ -52,10 +55,12 @@ from pathlib import Path
 import torch
 
 from lib.checkpoint import save_checkpoint
+from lib.cli import int_at_least, real_at_least, run_main, seed_list, threads
 from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
 from lib.errors import CheckpointError
+from lib.records import append_record
 from lib.scale import (
     BATCHINGS,
     StackedBatches,
@@ -73,20 +78,8 @@ PAPER_STEPS = {
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0-4"`` -> (0, 1, 2, 3, 4); ``"0,2"`` -> (0, 2)."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        try:
-            first, last = int(low), int(high or low)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"seeds like 0-4 or 0,2, got {text!r}"
-            ) from None
-        if first < 0 or last < first:
-            raise argparse.ArgumentTypeError(f"seeds like 0-4 or 0,2, got {text!r}")
-        seeds.extend(range(first, last + 1))
-    return tuple(dict.fromkeys(seeds))
+    """``"0-4"`` -> (0, 1, 2, 3, 4); ``"0,2"`` -> (0, 2) (:func:`lib.cli.seed_list`)."""
+    return seed_list(text)
 
 
 def budget_steps(
@@ -214,8 +207,7 @@ class Sitting:
             "made_by": "experiments/reproduce.py",
             **fields,
         }
-        with (self.out / "records.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(self.out / "records.jsonl", record)
         shown = {k: v for k, v in record.items() if k != "support_matrix"}
         print(json.dumps(shown)[:600], flush=True)
 
@@ -298,9 +290,10 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
 # chapter 02: the toroidal autoencoder
 # --------------------------------------------------------------------------------------------
 def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) -> None:
+    from lib.checkpoint import load_pretrained
     from lib.data.mnist import load_mnist_train_test
     from lib.toroidal.losses import torus_ae_loss
-    from lib.toroidal.measure import sweep_measures
+    from lib.toroidal.measure import ladder_fields, sweep_measures
     from lib.toroidal.recipes import get_config, new_torus_ae
     from lib.trainer import TensorSampler
 
@@ -333,14 +326,18 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
     meta = {"weights": args.weights, "seeds": list(args.seeds), "steps": steps}
     if not sitting.train(name, trainer, models, meta):
         return
+    judge, _ = load_pretrained("toroidal/digit_judge", map_location=device)
     for seed, net in zip(args.seeds, models, strict=True):
         if sitting.recorded(name, seed, steps):
             continue
         net.eval()
+        history = seed_history(trainer, args.seeds, seed, "loss")
         fields = {
             "weights": args.weights,
             "val": sweep_measures(net, x_val, y_val),
             "train": sweep_measures(net, x_train, y_train),
+            # the rung of the budget ladder: codes, judge, plateau (chapter 02's rule)
+            **ladder_fields(net, judge, x_val, y_val, history),
         }
         sitting.record(name, seed, net, trainer, fields)
 
@@ -415,11 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", default="cpu", help="paper | cpu | STEPS")
     parser.add_argument("--seeds", type=parse_seeds, default=(0,))
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--max-minutes", type=float, default=None)
-    parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--max-minutes", type=real_at_least(0, strict=True), default=None
+    )
+    parser.add_argument(
+        "--checkpoint-minutes", type=real_at_least(0, strict=True), default=5.0
+    )
     parser.add_argument(
         "--sitting-steps",
-        type=int,
+        type=int_at_least(1),
         default=None,
         help="train at most this many steps in this sitting (then checkpoint and stop)",
     )
@@ -432,14 +433,18 @@ def main(argv: list[str] | None = None) -> int:
         help="several seeds: each on its own CUDA stream (the same numbers as each seed "
         "alone), or vmap'd into grouped kernels",
     )
-    parser.add_argument("--log-every", type=int, default=200)
+    parser.add_argument("--log-every", type=int_at_least(1), default=200)
     parser.add_argument("--progress", action="store_true")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--threads", type=threads, default=None, help="torch CPU threads"
+    )
     group = parser.add_argument_group("pmp")
     group.add_argument(
         "--kinds", type=lambda t: tuple(t.split(",")), default=MODEL_KINDS
     )
-    group.add_argument("--workers", type=int, default=1, help="grid renderers")
+    group.add_argument(
+        "--workers", type=int_at_least(1), default=1, help="grid renderers"
+    )
     group.add_argument("--quick-sizes", action="store_true")
     group.add_argument(
         "--grid-cache",
@@ -454,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
         "--setting", choices=("chapter", "authors"), default="chapter"
     )
     args = parser.parse_args(argv)
+    try:  # the budget is checked before anything is trained or written
+        budget_steps(args.budget, 1, PAPER_STEPS[args.chapter])
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
     for kind in args.kinds:
         if kind not in ALL_KINDS:
             parser.error(f"unknown kind {kind!r}; one of {ALL_KINDS}")
@@ -476,4 +485,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

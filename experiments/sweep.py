@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 from lib.checkpoint import pretrained_path, user_cache_dir
+from lib.cli import int_at_least, real_at_least, run_main, threads
 from lib.errors import BookError
 from lib.sweep import (
     Resources,
@@ -215,9 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="default <cache>/sweeps/GRID"
     )
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads per trial")
     parser.add_argument(
-        "--gpu", type=float, default=0.0, help="GPUs per trial (0.25: four share one)"
+        "--threads", type=threads, default=1, help="CPU threads per trial"
+    )
+    parser.add_argument(
+        "--gpu",
+        type=real_at_least(0),
+        default=0.0,
+        help="GPUs per trial (0.25: four share one)",
     )
     parser.add_argument(
         "--budget", default="cpu", help="cpu (the chapter's) | paper | STEPS"
@@ -241,11 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-process", action="store_true", help="no Ray: the trials one by one here"
     )
-    parser.add_argument("--max-failures", type=int, default=2)
-    parser.add_argument("--max-concurrent", type=int, default=None)
-    parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    parser.add_argument("--checkpoint-steps", type=int, default=None)
-    parser.add_argument("--report-every", type=int, default=500)
+    parser.add_argument("--max-failures", type=int_at_least(0), default=2)
+    parser.add_argument("--max-concurrent", type=int_at_least(1), default=None)
+    parser.add_argument(
+        "--checkpoint-minutes", type=real_at_least(0, strict=True), default=5.0
+    )
+    parser.add_argument("--checkpoint-steps", type=int_at_least(1), default=None)
+    parser.add_argument("--report-every", type=int_at_least(1), default=500)
     parser.add_argument(
         "--quick-sizes", action="store_true", help="pmp: the quick metric sizes (tests)"
     )
@@ -255,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="fault injection: kill this trial's process once, at --kill-at-step",
     )
-    parser.add_argument("--kill-at-step", type=int, default=None)
+    parser.add_argument("--kill-at-step", type=int_at_least(1), default=None)
     parser.add_argument(
         "--update-shipped",
         action="store_true",
@@ -279,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 parser.error(f"no trials {sorted(unknown)} in the {args.grid} grid")
             specs = [s for s in specs if s.name in args.trials]
+        if (
+            not specs
+        ):  # nothing would run, and an earlier record must not be overwritten
+            parser.error(f"no trial of the {args.grid} grid matches these options")
         if args.kill_trial and args.kill_trial not in {s.name for s in specs}:
             parser.error(f"--kill-trial {args.kill_trial!r} is not a trial of this run")
         if args.list:
@@ -348,4 +360,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lib.cli import int_at_least, real_at_least, run_main, threads
 from lib.data.mnist import load_mnist_train_test
 from lib.device import resolve_device
 from lib.records import append_record
@@ -84,25 +86,29 @@ def run(args: argparse.Namespace) -> None:
         append_record(args.out, row)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     chapter = get_config()
     weights = chapter.torus_weights
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--name", help="run name (one line per evaluation point is appended)"
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=chapter.steps)
-    p.add_argument("--every", type=int, default=250, help="evaluate every N steps")
-    p.add_argument("--batch-size", type=int, default=chapter.batch_size)
-    p.add_argument("--lr", type=float, default=chapter.lr)
-    p.add_argument("--spring", type=float, default=weights.spring)
-    p.add_argument("--quantile", type=float, default=weights.quantile)
-    p.add_argument("--classifier", type=float, default=weights.classifier)
-    p.add_argument("--decorrelation", type=float, default=weights.decorrelation)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
+    p.add_argument("--steps", type=int_at_least(1), default=chapter.steps)
+    p.add_argument(
+        "--every", type=int_at_least(1), default=250, help="evaluate every N steps"
+    )
+    p.add_argument("--batch-size", type=int_at_least(1), default=chapter.batch_size)
+    p.add_argument("--lr", type=real_at_least(0, strict=True), default=chapter.lr)
+    p.add_argument("--spring", type=real_at_least(0), default=weights.spring)
+    p.add_argument("--quantile", type=real_at_least(0), default=weights.quantile)
+    p.add_argument("--classifier", type=real_at_least(0), default=weights.classifier)
+    p.add_argument(
+        "--decorrelation", type=real_at_least(0), default=weights.decorrelation
+    )
     p.add_argument(
         "--threads",
-        type=int,
+        type=threads,
         default=1,
         help="torch CPU threads (1: run two sweeps side by side)",
     )
@@ -124,12 +130,12 @@ def main() -> None:
         action="store_true",
         help="print the last point of every run and exit",
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.out is not None and args.update_shipped:
         p.error("give --out or --update-shipped, not both")
     if args.summary:
         print(format_sweep(load_sweep(args.out or TORUS_SWEEP)))
-        return
+        return 0
     if args.update_shipped:
         args.out = TORUS_SWEEP
     if args.out is None:
@@ -137,7 +143,8 @@ def main() -> None:
     if not args.name:
         p.error("--name is required to run")
     run(args)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

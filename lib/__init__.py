@@ -14,6 +14,8 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
    (Fumero et al. 2021, chapter 05); beside them :mod:`lib.intro` (chapter 00, no paper: the
    warm-up autoencoder);
 2. **shared tools**, know no paper: :mod:`lib.nets` (networks two chapters share),
+   :mod:`lib.judge` (the dSprites factor judge: a classifier of the factors, shipped, for
+   the adequacy of a model's reconstructions),
    :mod:`lib.analysis` (fits, per-image errors, circular statistics), :mod:`lib.plotting`,
    :mod:`lib.sliders`, :mod:`lib.live` (decoders exported for the browser);
 3. **data** sources and generators, and **metrics**, know no model: :mod:`lib.data`

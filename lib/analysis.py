@@ -2,9 +2,11 @@
 
 - fits: :func:`linear_fit` (with R²), :func:`fit_scale`, :func:`relative_l2_error`;
 - images: :func:`per_image_sse`, :func:`radial_profile` (ring means around a centre);
-- circular statistics of latent angles: :func:`angle_ks_statistic` (uniformity on the circle),
-  :func:`circular_correlation_matrix` (Fisher-Lee correlation between angles),
-  :func:`torus_uniformity_tests` (is a sample uniform on the torus, jointly?).
+- circular statistics of latent angles: :func:`angle_ks_statistic` (the KS distance to the
+  uniform law, which depends on where the circle is cut), :func:`kuiper_uniformity` (a test
+  of uniformity that does not), :func:`circular_correlation_matrix` (Fisher-Lee correlation
+  between angles), :func:`marginal_uniformity_tests` and :func:`torus_uniformity_tests` (is a
+  sample uniform one angle at a time; on the torus, jointly?).
 """
 
 from __future__ import annotations
@@ -191,18 +193,120 @@ def circular_correlation_matrix(phi: torch.Tensor | np.ndarray) -> np.ndarray:
     return num / np.sqrt(np.outer(spread, spread))
 
 
+def empty_cell_share(
+    phi: torch.Tensor | np.ndarray, a: int, b: int, bins: int = 8
+) -> float:
+    """The share of the ``bins x bins`` equal cells of the (phi_a, phi_b) square that hold
+    fewer than a quarter of the codes a uniform law puts there: the "gaps" of a scatter plot
+    of two angles (0 for uniform codes, large for codes on a curve). ``phi`` (n, d)."""
+    x = _as_float64(phi)
+    if x.ndim != 2 or not (0 <= a < x.shape[1] and 0 <= b < x.shape[1]):
+        raise ValueError(f"phi (n, d) and angles a, b < d, got {x.shape}, {a}, {b}")
+    counts, _, _ = np.histogram2d(
+        _wrap(x[:, a]), _wrap(x[:, b]), bins=bins, range=[[-np.pi, np.pi]] * 2
+    )
+    return float((counts < len(x) / bins**2 / 4).mean())
+
+
+@torch.no_grad()
+def nearest_distance(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Mean squared pixel distance of each image to its nearest reference image: (n,).
+
+    ``images`` (n, ...) and ``reference`` (m, ...) with the same image shape; computed as
+    ``|x|^2 - 2 x.y + |y|^2`` over flattened images, one matrix product, on their device.
+    """
+    if images.shape[1:] != reference.shape[1:]:
+        raise ValueError(
+            f"images {tuple(images.shape)} and reference {tuple(reference.shape)} differ "
+            "in image shape"
+        )
+    flat, ref = images.flatten(1).float(), reference.flatten(1).float()
+    d2 = (
+        flat.pow(2).sum(1, keepdim=True) - 2 * flat @ ref.T + ref.pow(2).sum(1)
+    ) / flat.shape[1]  # (n, m)
+    return d2.min(1).values.clamp_min(0).cpu()
+
+
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return np.mod(a + np.pi, 2 * np.pi) - np.pi
+
+
+def kuiper_uniformity(angles: torch.Tensor | np.ndarray) -> tuple[float, float]:
+    """Kuiper's test of angles (n,) against the uniform law on the circle: ``(V, p-value)``.
+
+    ``V = D+ + D-``, the largest gaps of the empirical CDF above and below the uniform one.
+    Unlike the Kolmogorov-Smirnov statistic it does not depend on where the circle is cut:
+    rotating every angle by the same amount leaves V unchanged (Kuiper 1960; Mardia and Jupp,
+    *Directional Statistics*, Sect. 6.3.1). The p-value is astropy's
+    (``astropy.stats.kuiper``), whose tail agrees with Stephens' (1970) critical values for
+    ``V (sqrt(n) + 0.155 + 0.24 / sqrt(n))``: 1.620, 1.747, 1.862 and 2.001 at 10, 5, 2.5 and
+    1 %.
+    """
+    from astropy.stats import kuiper
+
+    a = _as_float64(angles)
+    if a.ndim != 1 or a.size < 2:
+        raise ValueError(f"angles must have shape (n,) with n >= 2, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("angles hold non-finite values")
+    unit = (_wrap(a) + np.pi) / (2 * np.pi)  # the circle as [0, 1)
+    n = len(unit)
+    if n >= 100:  # astropy's exact branch for small V overflows for large n
+        x = np.sort(unit)
+        i = np.arange(1, n + 1)
+        statistic = float(np.max(i / n - x) + np.max(x - (i - 1) / n))
+        if statistic < 3 / n:  # nearly equally spaced: the tail is 1 to 15 decimals
+            return statistic, 1.0
+    statistic, p_value = kuiper(unit)
+    return float(statistic), float(min(max(p_value, 0.0), 1.0))
+
+
+def all_angle_modes(d: int, harmonics: int = 2) -> np.ndarray:
+    """The integer vectors k with every entry in ``{-harmonics..harmonics} \\ {0}``, one of each
+    pair ``±k``: (m, d). Their Fourier modes ``exp(i k . phi)`` involve all d angles at once."""
+    values = [v for v in range(-harmonics, harmonics + 1) if v != 0]
+    grid = np.array(np.meshgrid(*[values] * d, indexing="ij")).reshape(d, -1).T
+    return grid[grid[:, 0] > 0]  # k and -k give conjugate coefficients: keep one
+
+
+def fourier_uniformity(
+    phi: torch.Tensor | np.ndarray, modes: np.ndarray
+) -> tuple[float, float]:
+    """A Rayleigh-type test that the Fourier coefficients of angles (n, d) vanish on ``modes``:
+    ``(T, p-value)``.
+
+    For codes uniform on the torus, ``m_k = mean(exp(i k . phi))`` has mean 0 for every non-zero
+    integer vector k, and ``2 n |m_k|^2`` is asymptotically chi-square with 2 degrees of
+    freedom, independently over distinct modes (k and -k count once). So ``T = 2 n sum_k
+    |m_k|^2`` is chi-square with ``2 m`` degrees of freedom (the Rayleigh test is the case
+    d = 1, k = 1; Mardia and Jupp, Sect. 6.3.1; the Sobolev tests of Bingham and Gine weight
+    every mode). ``|m_k|`` does not change when angles are rotated: no cut of the circle
+    matters.
+    """
+    a = _as_float64(phi)
+    modes = np.asarray(modes)
+    if a.ndim != 2 or modes.ndim != 2 or modes.shape[1] != a.shape[1]:
+        raise ValueError(
+            f"phi (n, d) and modes (m, d) must agree in d, got {a.shape}, {modes.shape}"
+        )
+    coefficients = np.exp(1j * (a @ modes.T)).mean(0)  # (m,)
+    statistic = float(2 * len(a) * (np.abs(coefficients) ** 2).sum())
+    return statistic, float(stats.chi2.sf(statistic, 2 * len(modes)))
+
+
 @dataclass(frozen=True)
 class UniformityTest:
-    """One test of a family: its statistic, and the critical value it must not exceed."""
+    """One test of a family: its statistic, its p-value and the level it is judged at."""
 
     name: str
     statistic: float
-    critical: float
-    kind: str = "marginal"  # "marginal" (one angle), "pair" (phi_a ± phi_b) or "cells"
+    p_value: float
+    level: float  # the family's alpha divided among its tests (Bonferroni)
+    kind: str = "marginal"  # "marginal" (one angle), "pair" (phi_a ± phi_b) or "all"
 
     @property
     def rejects(self) -> bool:
-        return self.statistic > self.critical
+        return self.p_value < self.level
 
 
 @dataclass(frozen=True)
@@ -215,7 +319,7 @@ class TorusUniformity:
 
     @property
     def marginal(self) -> tuple[UniformityTest, ...]:
-        """The KS tests of single angles (all that the spring loss can see)."""
+        """The tests of single angles (all that the spring loss can see)."""
         return tuple(t for t in self.tests if t.kind == "marginal")
 
     @property
@@ -224,21 +328,17 @@ class TorusUniformity:
         return not any(t.rejects for t in self.tests)
 
     def worst(self, kind: str | None = None) -> UniformityTest:
-        """The test (of ``kind``, if given) furthest above, or closest to, its critical value.
-
-        Compare within one kind: a chi-square and a KS statistic over their critical values
-        are not on one scale.
-        """
+        """The test (of ``kind``, if given) with the smallest p-value."""
         tests = [t for t in self.tests if kind is None or t.kind == kind]
         if not tests:
             raise ValueError(f"no test of kind {kind!r} in this family")
-        return max(tests, key=lambda t: t.statistic / t.critical)
+        return min(tests, key=lambda t: t.p_value)
 
     def format(self) -> str:
-        lines = [f"{'test':<22}{'statistic':>11}{'critical':>10}  rejects"]
+        lines = [f"{'test':<24}{'statistic':>10}{'p-value':>11}{'level':>9}  rejects"]
         for t in self.tests:
             lines.append(
-                f"{t.name:<22}{t.statistic:>11.4f}{t.critical:>10.4f}  "
+                f"{t.name:<24}{t.statistic:>10.4f}{t.p_value:>11.2e}{t.level:>9.4f}  "
                 f"{'yes' if t.rejects else 'no'}"
             )
         verdict = "uniform on the torus" if self.uniform else "not uniform on the torus"
@@ -249,80 +349,100 @@ class TorusUniformity:
         return "\n".join(lines)
 
 
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return np.mod(a + np.pi, 2 * np.pi) - np.pi
+def format_p_value(p: float) -> str:
+    """A p-value for prose: ``p = 0.034``, ``p = 2.1e-05``, or ``p < 1e-15`` where the
+    computed value is 0 to double precision."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"a p-value lies in [0, 1], got {p!r}")
+    if p < 1e-15:
+        return "p < 1e-15"
+    return f"p = {p:.3f}" if p >= 0.001 else f"p = {p:.1e}"
+
+
+MIN_CODES = 100  # below this the tests' large-sample p-values are not to be trusted
+
+
+def _check_family_input(phi, alpha: float) -> np.ndarray:
+    a = _as_float64(phi)
+    if a.ndim != 2 or a.shape[1] < 1:
+        raise ValueError(f"phi must have shape (n, d), got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("phi holds non-finite angles")
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if a.shape[0] < MIN_CODES:
+        raise ValueError(
+            f"{a.shape[0]} codes are too few for the tests' large-sample p-values; "
+            f"pass at least {MIN_CODES}"
+        )
+    return a
+
+
+def marginal_uniformity_tests(
+    phi: torch.Tensor | np.ndarray, alpha: float = 0.05
+) -> TorusUniformity:
+    """Kuiper's test of each angle of (n, d) codes, the level shared by the d angles
+    (Bonferroni): is every angle, taken alone, uniform on its circle?"""
+    a = _check_family_input(phi, alpha)
+    d = a.shape[1]
+    tests = tuple(
+        UniformityTest(f"Kuiper phi{i + 1}", *kuiper_uniformity(a[:, i]), alpha / d)
+        for i in range(d)
+    )
+    return TorusUniformity(n=len(a), alpha=alpha, tests=tests)
 
 
 def torus_uniformity_tests(
-    phi: torch.Tensor | np.ndarray, alpha: float = 0.05, bins: int = 4
+    phi: torch.Tensor | np.ndarray, alpha: float = 0.05, harmonics: int = 2
 ) -> TorusUniformity:
     """Is a sample of angles (n, d) uniform on the d-torus, not just one angle at a time?
 
     Uniform angles on the torus are independent and uniform, so for every pair (a, b) the
     angles ``phi_a - phi_b`` and ``phi_a + phi_b`` (mod 2 pi) are uniform on the circle too.
     Uniform marginals made of copies, ``phi_b = ±phi_a + c``, turn one of them into a constant,
-    which the marginal KS tests cannot see and these can. The family:
+    which the marginal tests cannot see and these can. The family:
 
-    - the KS test of each angle against U(-pi, pi) (d tests);
-    - the KS test of ``phi_a - phi_b`` and of ``phi_a + phi_b`` for each pair (d (d - 1) tests);
-    - Pearson's chi-square on the ``bins ** d`` equal cells of the torus (1 test): it catches
-      clusters and gaps that no pair shows, at a coarse resolution.
+    - Kuiper's test of each angle (d tests, :func:`kuiper_uniformity`);
+    - Kuiper's test of ``phi_a - phi_b`` and of ``phi_a + phi_b`` for each pair
+      (d (d - 1) tests);
+    - the Fourier test of the modes that involve all d angles at once, harmonics up to
+      ``harmonics`` (1 test, :func:`fourier_uniformity`): clusters and gaps that no single
+      angle or pair shows.
 
-    Each test uses the critical value at ``alpha / m`` (Bonferroni over the m tests, so the
-    family rejects a truly uniform sample with probability at most ``alpha``): the exact KS
-    law for ``n`` (``scipy.stats.kstwo``) and the chi-square law with ``bins ** d - 1`` degrees
-    of freedom. A Sobolev-type test (Bingham, Giné) would be an alternative of one number; this
-    family says *which* structure fails.
+    Every test is judged at ``alpha / m`` (Bonferroni over the m tests, so the family rejects
+    a truly uniform sample with probability at most about ``alpha``), and none depends on
+    where a circle is cut: rotating any angle leaves every statistic unchanged.
     """
-    a = _as_float64(phi)
-    if a.ndim != 2 or a.shape[1] < 2:
-        raise ValueError(f"phi must have shape (n, d) with d >= 2, got {a.shape}")
-    if not np.isfinite(a).all():
-        raise ValueError("phi holds non-finite angles")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    a = _check_family_input(phi, alpha)
     n, d = a.shape
-    if not isinstance(bins, int) or bins < 2:
-        raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
-    cells = bins**d
-    if n < 5 * cells:
-        raise ValueError(
-            f"{n} codes are too few for {cells} cells (the chi-square law needs about 5 "
-            "codes per cell); pass fewer bins"
-        )
+    if d < 2:
+        raise ValueError(f"phi must have shape (n, d) with d >= 2, got {a.shape}")
+    if not isinstance(harmonics, int) or harmonics < 1:
+        raise ValueError(f"harmonics must be an integer >= 1, got {harmonics!r}")
     m = d + d * (d - 1) + 1
-    ks_critical = float(stats.kstwo.ppf(1 - alpha / m, n))
-
-    def ks(x: np.ndarray) -> float:
-        return float(
-            stats.kstest(_wrap(x), "uniform", args=(-np.pi, 2 * np.pi)).statistic
-        )
-
+    level = alpha / m
     tests = [
-        UniformityTest(f"KS phi{i + 1}", ks(a[:, i]), ks_critical) for i in range(d)
+        UniformityTest(f"Kuiper phi{i + 1}", *kuiper_uniformity(a[:, i]), level)
+        for i in range(d)
     ]
     for i in range(d):
         for j in range(i + 1, d):
             for sign, symbol in ((-1, "-"), (1, "+")):
                 tests.append(
                     UniformityTest(
-                        f"KS phi{i + 1} {symbol} phi{j + 1}",
-                        ks(a[:, i] + sign * a[:, j]),
-                        ks_critical,
+                        f"Kuiper phi{i + 1} {symbol} phi{j + 1}",
+                        *kuiper_uniformity(a[:, i] + sign * a[:, j]),
+                        level,
                         "pair",
                     )
                 )
-    index = np.minimum(((_wrap(a) + np.pi) / (2 * np.pi) * bins).astype(int), bins - 1)
-    flat = np.ravel_multi_index(index.T, (bins,) * d)  # (n,) cell of each code
-    counts = np.bincount(flat, minlength=cells)
-    expected = n / cells
-    chi2 = float(((counts - expected) ** 2).sum() / expected)
+    modes = all_angle_modes(d, harmonics)
     tests.append(
         UniformityTest(
-            f"chi2 {bins}^{d} cells",
-            chi2,
-            float(stats.chi2.ppf(1 - alpha / m, cells - 1)),
-            "cells",
+            f"Fourier, all {d} angles",
+            *fourier_uniformity(a, modes),
+            level,
+            "all",
         )
     )
     return TorusUniformity(n=n, alpha=alpha, tests=tuple(tests))

@@ -43,8 +43,13 @@ def image_grid(
     vmax: float | None = 1.0,
     cmap: str = "gray",
     suptitle: str | None = None,
+    label_width: float = 0.0,
 ) -> Figure:
-    """Show images in a grid, ``ncols`` per row, with optional per-image titles and row labels."""
+    """Show images in a grid, ``ncols`` per row, with optional per-image titles and row labels.
+
+    Row labels run up the side of the first image; with ``label_width`` (inches) > 0 they are
+    written across, in a margin that wide, for labels longer than a row is tall.
+    """
     imgs = to_numpy_images(images)
     n = len(imgs)
     ncols = max(1, min(ncols, n))
@@ -52,7 +57,10 @@ def image_grid(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(cell_size * ncols, cell_size * nrows + (0.3 if suptitle else 0)),
+        figsize=(
+            cell_size * ncols + label_width,
+            cell_size * nrows + (0.3 if suptitle else 0),
+        ),
         squeeze=False,
     )
     for i, ax in enumerate(axes.flat):
@@ -66,10 +74,73 @@ def image_grid(
             ax.set_title(titles[i], fontsize=8)
     if row_labels is not None:
         for r, label in enumerate(row_labels[:nrows]):
-            axes[r, 0].set_ylabel(label, fontsize=8)
+            if label_width > 0:
+                axes[r, 0].set_ylabel(
+                    label, fontsize=8, rotation=0, ha="right", va="center"
+                )
+            else:
+                axes[r, 0].set_ylabel(label, fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
+    if label_width > 0:  # keep the margin tight_layout may have given to the images
+        fig.subplots_adjust(left=label_width / fig.get_figwidth())
+    return fig
+
+
+def angle_pair_scatter(
+    rows: Sequence[tuple[str, torch.Tensor | np.ndarray]],
+    labels: torch.Tensor | np.ndarray,
+    pairs: Sequence[tuple[int, int]] = ((0, 1), (0, 2), (1, 2)),
+    title: str | None = None,
+    label_name: str = "digit",
+) -> Figure:
+    """Scatter plots of pairs of angles on their squares [-pi, pi]^2, one row per code set.
+
+    ``rows``: (name, angles (n, d)) pairs; ``labels`` (n,): integer classes that colour the
+    points. Each panel is titled with the pair's circular correlation
+    (:func:`lib.analysis.circular_correlation_matrix`).
+    """
+    from .analysis import circular_correlation_matrix
+
+    classes = np.asarray(
+        labels.cpu() if isinstance(labels, torch.Tensor) else labels
+    ).reshape(-1)
+    n_classes = int(classes.max()) + 1 if classes.size else 1
+    fig, axes = plt.subplots(
+        len(rows),
+        len(pairs),
+        figsize=(3.6 * len(pairs), 3.3 * len(rows)),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    points = None
+    for r, (name, phi) in enumerate(rows):
+        angles = np.asarray(phi.cpu() if isinstance(phi, torch.Tensor) else phi)
+        corr = circular_correlation_matrix(angles)
+        for c, (a, b) in enumerate(pairs):
+            ax = axes[r, c]
+            points = ax.scatter(
+                angles[:, a],
+                angles[:, b],
+                c=classes,
+                cmap="tab10",
+                s=3,
+                vmin=-0.5,
+                vmax=n_classes - 0.5,
+            )
+            ax.set_xlim(-np.pi, np.pi)
+            ax.set_ylim(-np.pi, np.pi)
+            ax.set_aspect("equal")
+            ticks = [-np.pi, 0, np.pi]
+            ax.set_xticks(ticks, ["$-\\pi$", "0", "$\\pi$"])
+            ax.set_yticks(ticks, ["$-\\pi$", "0", "$\\pi$"])
+            ax.set_xlabel(f"$\\varphi_{a + 1}$", labelpad=1)
+            ax.set_ylabel(f"$\\varphi_{b + 1}$", labelpad=1)
+            ax.set_title(f"{name}: corr {corr[a, b]:+.2f}", fontsize=9)
+    fig.colorbar(points, ax=axes, ticks=range(n_classes), label=label_name, shrink=0.8)
+    if title:
+        fig.suptitle(title)
     return fig
 
 

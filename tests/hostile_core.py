@@ -203,6 +203,14 @@ def _trial(path: str, params: dict):
     return run_trial(TrialSpec("t", path, params), _folder())
 
 
+def _call(path: str, *args, **kwargs):
+    """``module:function`` called with the arguments (imported at call time)."""
+    import importlib
+
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
 def cases() -> list[Case]:
     pmp, ada, spec = "lib.pmp.model", "lib.pmp.model", "lib.data.spikes"
     one = torch.ones(2, 2)
@@ -667,5 +675,53 @@ def cases() -> list[Case]:
             "spike_trial lr typo",
             lambda: _trial("lib.atomic.recipes:spike_trial", {"rate": 0.1}),
             "rate",
+        ),
+        # chapter 02's circular tests and verdict
+        Case(
+            "kuiper_uniformity of a matrix",
+            lambda: _call("lib.analysis:kuiper_uniformity", np.zeros((4, 2))),
+            "angles",
+        ),
+        Case(
+            "kuiper_uniformity with a NaN",
+            lambda: _call("lib.analysis:kuiper_uniformity", np.array([0.1, NAN, 0.2])),
+            "non-finite",
+        ),
+        Case(
+            "marginal_uniformity_tests on 20 codes",
+            lambda: _call("lib.analysis:marginal_uniformity_tests", np.zeros((20, 3))),
+            "codes",
+        ),
+        Case(
+            "torus_uniformity_tests alpha 0",
+            lambda: _call(
+                "lib.analysis:torus_uniformity_tests", np.zeros((200, 3)), alpha=0
+            ),
+            "alpha",
+        ),
+        Case(
+            "format_p_value of 2",
+            lambda: _call("lib.analysis:format_p_value", 2.0),
+            "p-value",
+        ),
+        Case(
+            "objective_plateau of 3 steps",
+            lambda: _call("lib.toroidal.measure:objective_plateau", [1.0, 2.0, 3.0]),
+            "loss_history",
+        ),
+        Case(
+            "seed_result of a row without codes",
+            lambda: _call("lib.toroidal.measure:seed_result", {"seed": 0, "steps": 1}),
+            "val_phi",
+        ),
+        Case(
+            "rung_verdict of one seed",
+            lambda: _call("lib.toroidal.measure:rung_verdict", ["seed 0"]),
+            "TorusSeedResult",
+        ),
+        Case(
+            "headline_verdict of nothing",
+            lambda: _call("lib.toroidal.measure:headline_verdict", []),
+            "rung",
         ),
     ]

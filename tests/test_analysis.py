@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.analysis import (
     angle_ks_statistic,
@@ -85,6 +87,7 @@ def test_torus_uniformity_tests_accept_a_uniform_torus_and_reject_copies():
     result = torus_uniformity_tests(uniform)
     assert result.uniform and len(result.tests) == 3 + 6 + 1
     assert [t.kind for t in result.tests].count("pair") == 6
+    assert all(t.level == pytest.approx(0.005) for t in result.tests)
     assert "uniform on the torus" in result.format()
     # uniform marginals made of copies: phi2 = -phi1 + c, phi3 = phi1 + c' (+ noise)
     copies = uniform.copy()
@@ -97,38 +100,141 @@ def test_torus_uniformity_tests_accept_a_uniform_torus_and_reject_copies():
     assert not any(t.rejects for t in result.marginal)  # the spring loss's view: fine
     assert not result.uniform
     rejected = {t.name for t in result.tests if t.rejects}
-    assert {"KS phi1 + phi2", "KS phi1 - phi3", "KS phi2 + phi3"} <= rejected
+    assert {
+        "Kuiper phi1 + phi2",
+        "Kuiper phi1 - phi3",
+        "Kuiper phi2 + phi3",
+    } <= rejected
     assert result.worst().rejects
-    assert result.worst("pair").name == "KS phi2 + phi3"  # the exact copy
+    assert result.worst("pair").name in rejected
     with pytest.raises(ValueError, match="no test of kind"):
         result.worst("triple")
-    # independent angles whose pair sums are uniform but that cluster on the torus: the cells
-    clustered = rng.uniform(-np.pi, -np.pi / 2, (1000, 3))
-    assert not torus_uniformity_tests(clustered).uniform
+
+
+def test_only_the_all_angle_test_sees_a_dependence_of_three_angles():
+    """phi3 = phi1 + phi2 (+ noise): every angle and every pair is uniform, the triple not."""
+    from lib.analysis import torus_uniformity_tests
+
+    rng = np.random.default_rng(3)
+    phi = rng.uniform(-np.pi, np.pi, (1000, 3))
+    phi[:, 2] = phi[:, 0] + phi[:, 1] + rng.normal(0, 0.3, 1000)
+    result = torus_uniformity_tests(phi)
+    assert [t.kind for t in result.tests if t.rejects] == ["all"]
+
+
+def test_kuiper_p_values_match_stephens_critical_values():
+    """Stephens (1970): V (sqrt(n) + 0.155 + 0.24 / sqrt(n)) has upper 10, 5, 2.5 and 1 %
+    points 1.620, 1.747, 1.862, 2.001; a sample whose V sits there has that p-value."""
+    from astropy.stats import kuiper_false_positive_probability
+
+    n = 1000
+    for modified, alpha in (
+        (1.620, 0.10),
+        (1.747, 0.05),
+        (1.862, 0.025),
+        (2.001, 0.01),
+    ):
+        v = modified / (np.sqrt(n) + 0.155 + 0.24 / np.sqrt(n))
+        assert kuiper_false_positive_probability(v, n) == pytest.approx(alpha, rel=0.02)
+
+
+def test_kuiper_of_a_known_sample():
+    """Equally spaced points have V = 1/n; all points at one place have V close to 1."""
+    from lib.analysis import kuiper_uniformity
+
+    n = 200
+    spaced = -np.pi + 2 * np.pi * (np.arange(n) + 0.5) / n
+    statistic, p = kuiper_uniformity(spaced)
+    assert statistic == pytest.approx(1 / n) and p == pytest.approx(1.0)
+    statistic, p = kuiper_uniformity(np.full(n, 0.4) + np.linspace(0, 1e-3, n))
+    assert statistic > 0.99 and p < 1e-10
+    with pytest.raises(ValueError, match="shape"):
+        kuiper_uniformity(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="non-finite"):
+        kuiper_uniformity(np.array([0.0, np.nan]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shifts=st.lists(st.floats(-10, 10, allow_nan=False), min_size=3, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_no_statistic_depends_on_where_a_circle_is_cut(shifts, seed):
+    """Rotating angles leaves every test of the family unchanged; the KS distance moves."""
+    from lib.analysis import torus_uniformity_tests
+
+    rng = np.random.default_rng(seed)
+    phi = rng.vonmises(0.5, 1.0, (300, 3))  # not uniform: the statistics are not tiny
+    rotated = phi + np.array(shifts)
+    before, after = torus_uniformity_tests(phi), torus_uniformity_tests(rotated)
+    for a, b in zip(before.tests, after.tests, strict=True):
+        assert b.statistic == pytest.approx(a.statistic, rel=1e-6, abs=1e-9), a.name
+
+
+def test_the_ks_distance_does_depend_on_the_cut():
+    """Why the rule uses Kuiper's V: the same angles, cut elsewhere, move KS, not V."""
+    from lib.analysis import angle_ks_statistic, kuiper_uniformity
+
+    rng = np.random.default_rng(4)
+    phi = rng.vonmises(0.0, 0.5, 1000)
+    ks = [angle_ks_statistic((phi + c)[:, None])[0] for c in (0.0, np.pi / 2, np.pi)]
+    v = [kuiper_uniformity(phi + c)[0] for c in (0.0, np.pi / 2, np.pi)]
+    assert max(ks) - min(ks) > 0.05
+    assert max(v) - min(v) < 1e-9
 
 
 def test_torus_uniformity_tests_hold_their_level():
     """A truly uniform sample is rejected at most about alpha of the time (Bonferroni)."""
-    from lib.analysis import torus_uniformity_tests
+    from lib.analysis import marginal_uniformity_tests, torus_uniformity_tests
 
     rng = np.random.default_rng(1)
-    rejected = [
-        not torus_uniformity_tests(rng.uniform(-np.pi, np.pi, (500, 2)), bins=4).uniform
-        for _ in range(200)
-    ]
-    assert np.mean(rejected) < 0.1
+    samples = [rng.uniform(-np.pi, np.pi, (500, 3)) for _ in range(200)]
+    assert np.mean([not torus_uniformity_tests(s).uniform for s in samples]) < 0.1
+    assert np.mean([not marginal_uniformity_tests(s).uniform for s in samples]) < 0.1
 
 
 def test_torus_uniformity_tests_check_their_input():
-    from lib.analysis import torus_uniformity_tests
+    from lib.analysis import marginal_uniformity_tests, torus_uniformity_tests
 
     with pytest.raises(ValueError, match="d >= 2"):
         torus_uniformity_tests(np.zeros((100, 1)))
     with pytest.raises(ValueError, match="non-finite"):
         torus_uniformity_tests(np.full((400, 2), np.nan))
     with pytest.raises(ValueError, match="too few"):
-        torus_uniformity_tests(np.zeros((100, 3)))
+        torus_uniformity_tests(np.zeros((50, 3)))
     with pytest.raises(ValueError, match="alpha"):
         torus_uniformity_tests(np.zeros((400, 2)), alpha=1.5)
-    with pytest.raises(ValueError, match="bins"):
-        torus_uniformity_tests(np.zeros((400, 2)), bins=1)
+    with pytest.raises(ValueError, match="harmonics"):
+        torus_uniformity_tests(np.zeros((400, 2)), harmonics=0)
+    with pytest.raises(ValueError, match="too few"):
+        marginal_uniformity_tests(np.zeros((10, 3)))
+
+
+def test_format_p_value_reads_like_prose():
+    from lib.analysis import format_p_value
+
+    assert format_p_value(0.0342) == "p = 0.034"
+    assert format_p_value(2.1e-5) == "p = 2.1e-05"
+    assert format_p_value(0.0) == "p < 1e-15"
+    with pytest.raises(ValueError, match="p-value"):
+        format_p_value(1.5)
+
+
+def test_empty_cells_and_nearest_distances():
+    from lib.analysis import empty_cell_share, nearest_distance
+
+    rng = np.random.default_rng(5)
+    uniform = rng.uniform(-np.pi, np.pi, (4000, 2))
+    assert empty_cell_share(uniform, 0, 1) == 0
+    curve = uniform.copy()
+    curve[:, 1] = curve[:, 0]
+    assert empty_cell_share(curve, 0, 1) == pytest.approx(
+        56 / 64
+    )  # all but the diagonal
+    with pytest.raises(ValueError, match="angles a, b"):
+        empty_cell_share(uniform, 0, 2)
+    reference = torch.rand(50, 1, 4, 4)
+    images = reference[[3, 7]] + 0.1
+    assert torch.allclose(nearest_distance(images, reference), torch.full((2,), 0.01))
+    with pytest.raises(ValueError, match="image shape"):
+        nearest_distance(torch.rand(2, 1, 4, 5), reference)

@@ -20,6 +20,7 @@ from lib.errors import ConfigError, ParameterError
 # import every paper package, so that the registry holds every model
 MODULES = (
     "lib.nets",
+    "lib.judge",
     "lib.intro",
     "lib.taking_apart",
     "lib.toroidal",

@@ -171,3 +171,29 @@ def test_image_decoder_squashes_logits_into_images():
     model = Conv64Autoencoder(Conv64AEConfig(code_size=3))
     images = image_decoder(model)(torch.zeros(2, 3, dtype=torch.float64))
     assert images.shape == (2, 1, 64, 64) and 0 <= images.min() <= images.max() <= 1
+
+
+def test_image_grid_writes_long_row_labels_across_in_a_margin():
+    labels = ["k=(+0, +0, +0), length 2.3", "k=(+1, +0, -1), length 7.1"]
+    fig = image_grid(
+        torch.rand(8, 1, 4, 4), ncols=4, row_labels=labels, label_width=2.0
+    )
+    first = fig.axes[0].yaxis.label
+    assert first.get_text() == labels[0] and first.get_rotation() == 0
+    assert fig.subplotpars.left == pytest.approx(2.0 / fig.get_figwidth())
+    plt.close(fig)
+
+
+def test_angle_pair_scatter_titles_each_panel_with_its_correlation():
+    from lib.plotting import angle_pair_scatter
+
+    rng = np.random.default_rng(0)
+    phi = rng.uniform(-np.pi, np.pi, (200, 3))
+    copies = phi.copy()
+    copies[:, 1] = copies[:, 0]
+    fig = angle_pair_scatter(
+        [("uniform", phi), ("copies", torch.as_tensor(copies))], np.arange(200) % 10
+    )
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 6 and titles[3] == "copies: corr +1.00"
+    plt.close(fig)

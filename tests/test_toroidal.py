@@ -403,3 +403,33 @@ def test_digit_judge_learns_separable_classes_and_reports_confidence():
     ) == DigitJudgeConfig(hidden=8)
     with pytest.raises(ValueError, match="differ in length"):
         train_digit_judge(judge, images, labels[:5], steps=1)
+
+
+def test_decode_paths_gives_every_path_and_labels_name_them():
+    from lib.toroidal import (
+        TorusAEConfig,
+        TorusAutoencoder,
+        decode_paths,
+        interior_linear_images,
+        interior_path_images,
+        path_labels,
+    )
+
+    torch.manual_seed(0)
+    model = TorusAutoencoder(TorusAEConfig(channels=(4, 4, 4), hidden=8)).eval()
+    out = model(torch.rand(5, 1, 28, 28))
+    images = decode_paths(model, out.phi, out.r2, 0, 3, n_steps=6)
+    assert images.shape == (8 * 6, 1, 28, 28)
+    with torch.no_grad():  # the first point of every path is code 0 itself
+        start = model.decode(out.z[:1])
+    torch.testing.assert_close(
+        images[::6], start.expand(8, -1, -1, -1), atol=1e-5, rtol=0
+    )
+    labels = path_labels(out.phi[0], out.phi[3])
+    assert len(labels) == 8 and labels[0].startswith("k=(+0, +0, +0), length ")
+    inner = interior_path_images(model, out.phi, out.r2, [(0, 3), (1, 2)], n_steps=6)
+    assert inner.shape == (2 * 8 * 4, 1, 28, 28)
+    line = interior_linear_images(model.decode, out.z, [(0, 3)], n_steps=6)
+    assert line.shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match="must index"):
+        decode_paths(model, out.phi, out.r2, 0, 5)

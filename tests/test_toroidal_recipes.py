@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -182,33 +183,122 @@ def test_sweep_script_writes_only_where_it_is_told(tmp_path):
     assert TORUS_SWEEP.read_bytes() == before
 
 
-def test_the_torus_verdict_rule_can_come_out_every_way():
+def _ladder_row(kind, seed, steps=5000, fall=0.01, judge=0.5):
+    """A ladder row whose codes are uniform, copies (uniform marginals, one curve) or
+    concentrated; ``fall`` and ``judge`` set its adequacy."""
     import numpy as np
 
-    from lib.analysis import torus_uniformity_tests
+    rng = np.random.default_rng(100 + seed)
+    phi = rng.uniform(-np.pi, np.pi, (1000, 3))
+    if kind == "copies":
+        phi[:, 1] = phi[:, 0] + 0.5
+        phi[:, 2] = -phi[:, 0]
+    elif kind == "concentrated":
+        phi = rng.vonmises(0.0, 1.0, (1000, 3))
+    phi = np.mod(phi + np.pi, 2 * np.pi) - np.pi
+    return {
+        "run": "torus_faithful",
+        "weights": "faithful",
+        "seed": seed,
+        "steps": steps,
+        "val_phi": phi.tolist(),
+        "objective": {"middle": 1.0, "end": 1.0 - fall, "fall": fall},
+        "judge_accuracy_recon": judge,
+    }
+
+
+@pytest.mark.parametrize(
+    "kinds, options, outcome, reason",
+    [
+        (["uniform"] * 3, {}, "reproduced", "all 3 seeds pass both"),
+        (["copies"] * 3, {}, "partly reproduced", "fail the joint part"),
+        (["concentrated"] * 3, {}, "not reproduced", "fail the marginal part"),
+        (["uniform", "uniform", "concentrated"], {}, "inconclusive", "disagree"),
+        (["uniform", "copies", "copies"], {}, "inconclusive", "disagree"),
+        (["uniform"] * 3, {2: {"fall": 0.2}}, "inconclusive", "seed 2 (objective"),
+        (["concentrated"] * 3, {0: {"judge": 0.15}}, "inconclusive", "judge on"),
+    ],
+)
+def test_the_torus_verdict_rule_can_come_out_every_way(kinds, options, outcome, reason):
+    from lib.toroidal import OUTCOMES, ladder_verdicts
+
+    rows = [
+        _ladder_row(kind, seed, **options.get(seed, {}))
+        for seed, kind in enumerate(kinds)
+    ]
+    (rung,) = ladder_verdicts(rows)
+    assert rung.outcome == outcome and outcome in OUTCOMES
+    assert reason in rung.reason
+
+
+def test_the_headline_is_the_highest_rung_whose_seeds_are_all_adequate():
     from lib.toroidal import (
         TORUS_VERDICT_RULE,
-        marginal_uniformity,
-        torus_claim_verdict,
+        format_ladder,
+        headline_verdict,
+        ladder_verdicts,
     )
 
-    rng = np.random.default_rng(0)
-    uniform = torus_uniformity_tests(rng.uniform(-np.pi, np.pi, (1000, 3)))
-    copies = rng.uniform(-np.pi, np.pi, (1000, 3))
-    copies[:, 1] = copies[:, 0]
-    curve = torus_uniformity_tests(copies)
-    assert torus_claim_verdict([0.02, 0.03, 0.04], uniform) == "reproduced"
-    assert torus_claim_verdict([0.02, 0.03, 0.04], curve) == "partly reproduced"
-    assert torus_claim_verdict([0.02, 0.06, 0.04], uniform) == "partly reproduced"
-    assert torus_claim_verdict([0.2, 0.3, 0.1], curve) == "not reproduced"
-    assert not marginal_uniformity([0.05])  # the goal is strict
-    assert "family-wise" in TORUS_VERDICT_RULE
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        marginal_uniformity([1.5])
-    with pytest.raises(ValueError, match="no KS"):
-        marginal_uniformity([])
-    with pytest.raises(TypeError, match="torus_uniformity_tests"):
-        torus_claim_verdict([0.02], True)
+    rows = [_ladder_row("copies", s, steps=1000, fall=0.3) for s in range(3)]
+    rows += [_ladder_row("copies", s, steps=5000) for s in range(3)]
+    rows += [_ladder_row("uniform", s, steps=30000, judge=0.1) for s in range(3)]
+    rungs = ladder_verdicts(rows)
+    assert [r.steps for r in rungs] == [1000, 5000, 30000]
+    assert [r.outcome for r in rungs][::2] == ["inconclusive", "inconclusive"]
+    head = headline_verdict(rungs)
+    assert (head.steps, head.outcome) == (5000, "partly reproduced")
+    # no adequate rung: the highest one, inconclusive
+    head = headline_verdict([rungs[0], rungs[2]])
+    assert (head.steps, head.outcome) == (30000, "inconclusive")
+    table = format_ladder(rungs)
+    assert table.count("=> ") == 3 and "partly reproduced" in table
+    assert "written on 2026-12-07" in TORUS_VERDICT_RULE
+    assert "Kuiper" in TORUS_VERDICT_RULE
+
+
+def test_a_rung_needs_three_distinct_seeds_of_one_budget():
+    from lib.toroidal import rung_verdict, seed_result
+
+    results = [seed_result(_ladder_row("uniform", s)) for s in range(3)]
+    with pytest.raises(ValueError, match="at least 3"):
+        rung_verdict(results[:2])
+    with pytest.raises(ValueError, match="twice"):
+        rung_verdict([results[0], results[0], results[1]])
+    other = seed_result(_ladder_row("uniform", 3, steps=1000))
+    with pytest.raises(ValueError, match="one budget"):
+        rung_verdict([*results[:2], other])
+    with pytest.raises(ValueError, match="needs"):
+        seed_result({"seed": 0})
+
+
+def test_objective_plateau_is_zero_on_a_flat_run_and_large_while_falling():
+    import numpy as np
+
+    from lib.toroidal import objective_plateau
+
+    assert objective_plateau([2.0] * 100)["fall"] == 0
+    falling = objective_plateau(np.linspace(10, 1, 100))
+    assert falling["fall"] > 0.4 and falling["middle"] > falling["end"]
+    with pytest.raises(ValueError, match="at least 10"):
+        objective_plateau([1.0] * 5)
+    with pytest.raises(ValueError, match="non-finite"):
+        objective_plateau([1.0] * 9 + [float("nan")])
+
+
+def test_ladder_fields_keep_the_codes_the_judge_and_the_plateau():
+    from lib.toroidal import ladder_fields, new_torus_ae, seed_result
+    from lib.toroidal.model import DigitJudge, DigitJudgeConfig
+
+    model = new_torus_ae(get_config().model, 0, "cpu")
+    judge = DigitJudge(DigitJudgeConfig())
+    images = torch.rand(120, 1, 28, 28)
+    labels = torch.randint(0, 10, (120,))
+    fields = ladder_fields(model, judge, images, labels, [3.0] * 20)
+    assert len(fields["val_phi"]) == 120 and len(fields["val_phi"][0]) == 3
+    assert 0 <= fields["judge_accuracy_recon"] <= 1
+    assert fields["objective"]["fall"] == 0
+    row = {"seed": 0, "steps": 20, **fields}
+    assert seed_result(row).converged
 
 
 def test_the_shipped_gpu_record_reads_like_the_sweep():
@@ -225,3 +315,67 @@ def test_the_shipped_gpu_record_reads_like_the_sweep():
     assert last["gpu-long-faithful"]["step"] == 30_000
     assert all(r["gpu"] == "NVIDIA H200" and r["source"] for r in rows)
     assert all(len(r["val"]["ks"]) == 3 and len(r["val"]["corr"]) == 3 for r in rows)
+
+
+def test_the_chapters_numbers_come_from_the_shipped_records():
+    from lib.toroidal import (
+        TORUS_GPU_RECORD,
+        gpu_findings,
+        largest_correlation,
+        load_sweep,
+        plot_budget_curve,
+        sweep_findings,
+        worst_ks,
+    )
+
+    rows = load_sweep(last_only=False)
+    found = sweep_findings(rows)
+    last = {r["name"]: r for r in load_sweep()}
+    assert (
+        found["sweep_30k_worst"]
+        == worst_ks(last["s30k"])
+        == max(last["s30k"]["val"]["ks"])
+    )
+    assert found["sweep_1k_low"] <= found["sweep_1k_high"]
+    assert found["sweep_copies_low"] >= 0.5  # the faithful runs' angles are copies
+    gpu_rows = load_sweep(TORUS_GPU_RECORD, last_only=False)
+    gpu = gpu_findings(gpu_rows)
+    assert gpu["gpu_steps"] == 30_000 and gpu["gpu1_steps"] == 20_000
+    assert gpu["gpu_ks_low"] <= gpu["gpu_worst_ks"] <= gpu["gpu_ks_high"]
+    assert gpu["gpu_dec_corr"] == largest_correlation(
+        [r for r in gpu_rows if r["name"] == "gpu-long-decorrelated"][-1]
+    )
+    with pytest.raises(ValueError, match="lacks the runs"):
+        sweep_findings([r for r in rows if r["name"] != "s30k"])
+    fig = plot_budget_curve(rows[:5], gpu_rows, (0.03, 0.045))
+    assert fig.axes[0].get_yscale() == "log"
+    labels = fig.axes[0].get_legend().get_texts()
+    assert any("truly uniform" in t.get_text() for t in labels)
+    plt.close(fig)
+
+
+def test_the_ladder_figure_and_evaluation_line():
+    from lib.toroidal import (
+        format_evaluation,
+        format_on_data,
+        ladder_verdicts,
+        plot_ladder,
+    )
+
+    rows = [_ladder_row("copies", s) for s in range(3)]
+    rows += [_ladder_row("uniform", s, steps=1000, fall=0.3) for s in range(3)]
+    fig = plot_ladder(ladder_verdicts(rows))
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["1,000 steps\ninconclusive", "5,000 steps\npartly reproduced"]
+    plt.close(fig)
+    ev = {
+        "ks": np.array([0.1, 0.2, 0.3]),
+        "r2": torch.ones(10, 3),
+        "mse": 0.05,
+        "bce": 170.0,
+        "accuracy": 0.4,
+    }
+    line = format_evaluation("toroidal AE", ev)
+    assert "KS per angle [0.100, 0.200, 0.300]" in line and "classifier 40 %" in line
+    table = format_on_data({"a": torch.linspace(0, 1, 11)}, {"a": torch.ones(11)})
+    assert "0.5000" in table and "(11 images)" in table

@@ -29,7 +29,7 @@ import torch.nn as nn
 
 from lib.checkpoint import register_model
 from lib.config import BaseConfig
-from lib.errors import check_codes, check_images
+from lib.errors import ParameterError, check_codes, check_images
 
 # --------------------------------------------------------------------------- config
 
@@ -304,6 +304,72 @@ def torus_paths(
     phi = wrap_angle((1 - t) * phi_a + t * target)  # (P, T, d)
     r = ((1 - t) * r_a + t * r_b).expand_as(phi)  # (P, T, d)
     return phi, r
+
+
+@torch.no_grad()
+def decode_paths(
+    model: TorusAutoencoder,
+    phi: torch.Tensor,
+    r2: torch.Tensor,
+    a: int,
+    b: int,
+    n_steps: int = 12,
+) -> torch.Tensor:
+    """Decoded images of all 2^d paths (Eq. 6) from code ``a`` to code ``b``.
+
+    ``phi`` and ``r2`` (N, d): the angles and squared radii of N encoded images (e.g. the
+    ``phi`` and ``r2`` of :func:`lib.toroidal.evaluate_torus_ae`). Returns
+    (2^d * n_steps, C, H, W): path after path, in the order of :func:`path_shifts`.
+    """
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, int) or not 0 <= value < len(phi):
+            raise ParameterError(
+                f"{name} must index one of the {len(phi)} codes, got {value!r}"
+            )
+    path_phi, path_r = torus_paths(phi[a], phi[b], r2[a].sqrt(), r2[b].sqrt(), n_steps)
+    device = next(model.parameters()).device
+    z = model.from_polar(path_r, path_phi).reshape(-1, 2 * phi.shape[-1])  # (P * T, 2d)
+    return model.decode(z.to(device))
+
+
+@torch.no_grad()
+def interior_path_images(
+    model: TorusAutoencoder,
+    phi: torch.Tensor,
+    r2: torch.Tensor,
+    pairs,
+    n_steps: int = 12,
+) -> torch.Tensor:
+    """The decoded interior points (0 < t < 1) of all 2^d paths between each pair of codes:
+    (len(pairs) * 2^d * (n_steps - 2), C, H, W). ``pairs``: (a, b) index pairs into ``phi``."""
+    parts = []
+    for a, b in pairs:
+        images = decode_paths(model, phi, r2, a, b, n_steps)
+        images = images.view(-1, n_steps, *images.shape[1:])  # (2^d, T, C, H, W)
+        parts.append(images[:, 1:-1].flatten(0, 1))
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def interior_linear_images(
+    decode, z: torch.Tensor, pairs, n_steps: int = 12
+) -> torch.Tensor:
+    """The decoded interior points (0 < t < 1) of the straight segment between each pair of
+    codes ``z`` (N, k), for any ``decode`` (a plain autoencoder's, the usual interpolation):
+    (len(pairs) * (n_steps - 2), C, H, W)."""
+    t = torch.linspace(0, 1, n_steps, dtype=z.dtype, device=z.device)[1:-1, None]
+    codes = torch.cat([(1 - t) * z[a] + t * z[b] for a, b in pairs])  # (P (T - 2), k)
+    return decode(codes)
+
+
+def path_labels(phi_a: torch.Tensor, phi_b: torch.Tensor) -> list[str]:
+    """One label per path of :func:`torus_paths`: its shift k and its length on the torus."""
+    labels = []
+    for k in path_shifts(phi_a, phi_b).double():
+        length = torch.linalg.norm(phi_b.double() + 2 * math.pi * k - phi_a.double())
+        shift = ", ".join(f"{int(v):+d}" for v in k)
+        labels.append(f"k=({shift}), length {length:.1f}")
+    return labels
 
 
 # --------------------------------------------------------------------------- the digit judge
