@@ -138,6 +138,10 @@ def export_onnx(decode: Callable[[torch.Tensor], torch.Tensor], n_inputs: int) -
             "decode must map a (1, n_inputs) code to an image (1, 1, H, W) or (1, H, W), "
             f"got shape {tuple(image.shape)}"
         )
+    if image.shape[-1] == 0 or image.shape[-2] == 0:
+        raise ParameterError(
+            f"decode must return a non-empty image, got shape {tuple(image.shape)}"
+        )
     module = _DecodeModule(decode).eval()
     buffer = io.BytesIO()
     # torch >= 2.5 has two exporters and takes the new one by default; 2.4 only has this one

@@ -300,11 +300,36 @@ def contract_problems(path: Path) -> list[str]:
     return problems
 
 
+def _not_a_notebook(path: Path) -> str | None:
+    """Why ``path`` is not a notebook this tool may read and rewrite (None when it is)."""
+    if not path.is_file():
+        return "no such file"
+    try:
+        nb = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"not a readable JSON notebook ({exc})"
+    if (
+        not isinstance(nb, dict)
+        or not isinstance(nb.get("cells"), list)
+        or nb.get("nbformat") != 4
+        or not all(isinstance(c, dict) and "cell_type" in c for c in nb["cells"])
+    ):
+        return "not a Jupyter notebook (nbformat 4, with a list of cells)"
+    return None
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("clean", "sync-colab", "check"):
         print(__doc__)
         return 2
     paths = [Path(p) for p in argv[1:]] or notebooks()
+    for path in paths:  # every file checked before any is written
+        problem = _not_a_notebook(path)
+        if problem:
+            print(
+                f"python -m lib.nbtools {argv[0]}: {path}: {problem}", file=sys.stderr
+            )
+            return 2
     if argv[0] == "clean":
         for p in paths:
             clean(p)

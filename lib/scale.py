@@ -103,6 +103,14 @@ class StackedModels(nn.Module):
             raise ParameterError(
                 "models must have the same parameter shapes (one config)"
             )
+        configs = [getattr(m, "config", None) for m in models]
+        if any(c != configs[0] for c in configs[1:]):
+            # one model's forward runs every seed: another config (a slope, a loss
+            # option) would run silently with the first seed's
+            raise ParameterError(
+                "models must share one config; they differ: "
+                f"{configs[0]!r} and {next(c for c in configs if c != configs[0])!r}"
+            )
         wrapped = [_Call(m) for m in models]
         params, buffers = stack_module_state(wrapped)  # name -> (S, ...)
         self.count = len(models)

@@ -211,6 +211,31 @@ def _call(path: str, *args, **kwargs):
     return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
+def _run_settings(**bad):
+    from lib.notebook import RunSettings
+
+    good = dict(
+        device=torch.device("cpu"),
+        seed=0,
+        quick=False,
+        train="auto",
+        generator=torch.Generator(),
+    )
+    return RunSettings(**{**good, **bad})
+
+
+def _stack_of_two_slopes():
+    from lib.scale import StackedModels
+    from lib.taking_apart.model import DiskAEConfig, DiskAutoencoder
+
+    return StackedModels(
+        [
+            DiskAutoencoder(DiskAEConfig()),
+            DiskAutoencoder(DiskAEConfig(negative_slope=0.3)),
+        ]
+    )
+
+
 def cases() -> list[Case]:
     pmp, ada, spec = "lib.pmp.model", "lib.pmp.model", "lib.data.spikes"
     one = torch.ones(2, 2)
@@ -675,6 +700,26 @@ def cases() -> list[Case]:
             "spike_trial lr typo",
             lambda: _trial("lib.atomic.recipes:spike_trial", {"rate": 0.1}),
             "rate",
+        ),
+        # the API surfaces of issue 44
+        Case(
+            "RunSettings built directly with train='sometimes'",
+            lambda: _run_settings(train="sometimes"),
+            "train",
+        ),
+        Case("RunSettings quick='yes'", lambda: _run_settings(quick="yes"), "quick"),
+        Case("RunSettings seed -1", lambda: _run_settings(seed=-1), "seed"),
+        Case(
+            "StackedModels of two configs with the same shapes",
+            _stack_of_two_slopes,
+            "config",
+        ),
+        Case(
+            "export_onnx of a decoder that draws an empty image",
+            lambda: _call(
+                "lib.live:export_onnx", lambda z: z.new_zeros(1, 1, 0, 0) * z.sum(), 2
+            ),
+            "empty",
         ),
         # chapter 02's circular tests and verdict
         Case(

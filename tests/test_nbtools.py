@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from lib import nbtools
 
 BEFORE = (
@@ -138,3 +140,26 @@ def test_the_repository_line_may_be_long_and_sync_colab_rewrites_it(
     assert nbtools.sync_colab([path]) == [path]
     assert f'REPOSITORY = "{url}"' in nbtools.source(nbtools.read(path)["cells"][2])
     assert nbtools.contract_problems(path) == []
+
+
+@pytest.mark.parametrize("command", ["check", "clean", "sync-colab"])
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (None, "no such file"),
+        ("{}", "not a Jupyter notebook"),
+        ('{"cells": [', "not a readable JSON notebook"),
+        ('{"a": 1}', "not a Jupyter notebook"),
+    ],
+)
+def test_the_command_refuses_what_is_not_a_notebook_and_writes_nothing(
+    tmp_path, capsys, command, content, why
+):
+    path = tmp_path / "x.ipynb"
+    if content is not None:
+        path.write_text(content)
+    assert nbtools.main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert why in err and err.count("\n") == 1
+    if content is not None:
+        assert path.read_text() == content
