@@ -46,7 +46,9 @@ status is 0 when every run is done, 3 when a sitting ran out of ``--max-minutes`
 from __future__ import annotations
 
 import argparse
+import datetime
 import functools
+import hashlib
 import json
 import sys
 import time
@@ -205,6 +207,9 @@ class Sitting:
                 else {"threads": torch.get_num_threads()}
             ),
             "made_by": "experiments/reproduce.py",
+            "made_on": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
             **fields,
         }
         append_record(self.out / "records.jsonl", record)
@@ -293,7 +298,7 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
     from lib.checkpoint import load_pretrained
     from lib.data.mnist import load_mnist_train_test
     from lib.toroidal.losses import torus_ae_loss
-    from lib.toroidal.measure import ladder_fields, sweep_measures
+    from lib.toroidal.measure import TORUS_VERDICT_RULE, ladder_fields, sweep_measures
     from lib.toroidal.recipes import get_config, new_torus_ae
     from lib.trainer import TensorSampler
 
@@ -336,8 +341,10 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
             "weights": args.weights,
             "val": sweep_measures(net, x_val, y_val),
             "train": sweep_measures(net, x_train, y_train),
-            # the rung of the budget ladder: codes, judge, plateau (chapter 02's rule)
+            # the rung of the budget ladder: codes, judge, plateau (chapter 02's rule),
+            # and which rule was in force when the run was measured
             **ladder_fields(net, judge, x_val, y_val, history),
+            "rule_sha256": hashlib.sha256(TORUS_VERDICT_RULE.encode()).hexdigest(),
         }
         sitting.record(name, seed, net, trainer, fields)
 

@@ -28,6 +28,7 @@ from lib.toroidal.losses import (
     torus_objective,
 )
 from lib.toroidal.measure import (
+    ALPHA,
     OUTCOMES,
     TORUS_VERDICT_RULE,
     TorusRungVerdict,
@@ -90,6 +91,7 @@ from lib.toroidal.record import (
 )
 
 __all__ = [
+    "ALPHA",
     "PolarDecoder",
     "Decoder",
     "DigitJudge",
