@@ -41,6 +41,10 @@ in the format of the chapter's record, which :func:`lib.pmp.load_grid` reads), o
 seed is appended to ``OUT/records.jsonl``, and the seed's weights are written as an ordinary
 checkpoint ``OUT/models/<name>_seed<s>``. Nothing shipped with the book is touched. The exit
 status is 0 when every run is done, 3 when a sitting ran out of ``--max-minutes``.
+
+``--score-minutes S`` (with ``--max-minutes``): a seed is scored only while at least S minutes
+of the sitting are left; the others are scored by the next sitting (exit status 3), so a sitting
+of fixed length never overruns it by scoring (``experiments/campaign.py`` uses it).
 """
 
 from __future__ import annotations
@@ -129,6 +133,16 @@ class Sitting:
         if self.args.max_minutes is None:
             return None
         return self.args.max_minutes - (time.perf_counter() - self.started) / 60
+
+    def may_score(self) -> bool:
+        """Whether a seed may be scored now: always, unless ``--score-minutes`` says that
+        what is left of ``--max-minutes`` is too short (then the sitting is not done)."""
+        wanted = getattr(self.args, "score_minutes", None)
+        left = self.minutes_left()
+        if wanted is None or left is None or left >= wanted:
+            return True
+        self.done = False
+        return False
 
     def train(self, name: str, trainer: Trainer, models: list, meta: dict) -> bool:
         """Train ``trainer`` in this sitting; when done, copy the seeds into ``models``."""
@@ -273,6 +287,8 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
         for seed, model in zip(args.seeds, models, strict=True):
             if sitting.recorded(kind, seed, steps):
                 continue  # scored in an earlier sitting
+            if not sitting.may_score():
+                break  # too little of the sitting left: the next one scores it
             model.eval()
             scored = time.perf_counter()
             result = evaluate_pmp_model(model, DSprites(), sizes, seed, device)
@@ -335,6 +351,8 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
     for seed, net in zip(args.seeds, models, strict=True):
         if sitting.recorded(name, seed, steps):
             continue
+        if not sitting.may_score():
+            break
         net.eval()
         history = seed_history(trainer, args.seeds, seed, "loss")
         fields = {
@@ -398,6 +416,8 @@ def run_atomic(
     for seed, net in zip(args.seeds, models, strict=True):
         if sitting.recorded(name, seed, steps):
             continue
+        if not sitting.may_score():
+            break
         net.eval()
         fields = {
             "setting": args.setting,
@@ -430,6 +450,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int_at_least(1),
         default=None,
         help="train at most this many steps in this sitting (then checkpoint and stop)",
+    )
+    parser.add_argument(
+        "--score-minutes",
+        type=real_at_least(0, strict=True),
+        default=None,
+        help="with --max-minutes: score a seed only while at least this many minutes are "
+        "left (the rest is scored by the next sitting)",
     )
     parser.add_argument("--out", required=True)
     parser.add_argument("--plain", action="store_true", help="no graph, no batching")
