@@ -82,9 +82,7 @@ def seed_list(text: str) -> tuple[int, ...]:
                 f"seeds like 0-4 or 0,2 (each in [0, 2**32)), got {text!r}"
             )
         if last - first + 1 + len(seeds) > MAX_SEEDS:
-            raise argparse.ArgumentTypeError(
-                f"at most {MAX_SEEDS} seeds, got {text!r}"
-            )
+            raise argparse.ArgumentTypeError(f"at most {MAX_SEEDS} seeds, got {text!r}")
         seeds.extend(range(first, last + 1))
     return tuple(dict.fromkeys(seeds))
 

@@ -425,7 +425,9 @@ def test_the_seed_permutation_test_is_exact():
     assert seed_permutation_p([3, 4, 5], [0, 1, 2]) == pytest.approx(1 / 20)
     assert seed_permutation_p(range(5, 10), range(5)) == pytest.approx(1 / 252)
     assert seed_permutation_p([0, 1, 2], [3, 4, 5]) == pytest.approx(1.0)
-    assert seed_permutation_p([1, 2, 3], [1, 2, 3]) == pytest.approx(14 / 20)  # ties count
+    assert seed_permutation_p([1, 2, 3], [1, 2, 3]) == pytest.approx(
+        14 / 20
+    )  # ties count
     with pytest.raises(ValueError, match="at least 2"):
         seed_permutation_p([1.0], [0.0, 1.0])
     with pytest.raises(ValueError, match="non-finite"):
@@ -475,3 +477,197 @@ def test_the_pmp_rule_refuses_scores_that_do_not_match_the_seeds():
         seeds_verdict(_SCORES, {"pmp": [True] * 2, "adagvae": [True] * 3})
     with pytest.raises(ValueError, match="adagvae"):
         seeds_verdict({"pmp": _SCORES["pmp"]}, _ALL)
+
+
+def test_the_judge_adequacy_reads_a_records_judge_field():
+    from lib.pmp.measure import ADEQUACY_FRACTION, judge_adequate
+
+    good = {
+        f: {"ratio": 0.9} for f in ("shape", "scale", "orientation", "posX", "posY")
+    }
+    assert judge_adequate(good)
+    low = {**good, "orientation": {"ratio": ADEQUACY_FRACTION - 0.01}}
+    assert not judge_adequate(low)
+    assert judge_adequate({**good, "posX": {"ratio": 0.0}})  # position is not asked
+    with pytest.raises(ValueError, match="lacks the factors"):
+        judge_adequate({"shape": {"ratio": 1.0}})
+
+
+def test_judge_report_on_a_model_that_copies_its_input_is_adequate():
+    """A model whose reconstructions are the images themselves passes; one that draws
+    nothing fails: the check can come out both ways."""
+    from lib.checkpoint import load_pretrained
+    from lib.data import DSprites
+    from lib.pmp.measure import judge_report
+
+    judge, _ = load_pretrained("judges/dsprites_factor_judge")
+
+    class Copy(torch.nn.Module):
+        def encode(self, x):
+            return x
+
+        def decode(self, z):
+            return torch.logit(z.clamp(1e-4, 1 - 1e-4))
+
+    class Blank(Copy):
+        def decode(self, z):
+            return torch.full_like(z, -10.0)
+
+    data = DSprites()
+    assert judge_report(Copy(), judge, data)["judge_adequate"]
+    report = judge_report(Blank(), judge, data)
+    assert not report["judge_adequate"]
+    assert report["judge"]["orientation"]["ratio"] < 0.2
+
+
+def test_the_pmp_outcomes_are_verdicts_the_landing_page_accepts():
+    from lib.notebook import CLAIM_VERDICTS
+    from lib.pmp.measure import PMP_OUTCOMES
+
+    assert set(PMP_OUTCOMES) <= set(CLAIM_VERDICTS)
+
+
+def test_the_smallest_p_the_seeds_allow():
+    from lib.pmp.measure import seed_permutation_p, smallest_seed_p
+
+    assert smallest_seed_p(3, 3) == pytest.approx(1 / 20)
+    assert smallest_seed_p(5, 5) == pytest.approx(1 / 252)
+    assert smallest_seed_p(2, 3) == smallest_seed_p(3, 2) == pytest.approx(1 / 10)
+    # it is what the test gives when every seed of one group is above the other's
+    assert seed_permutation_p([7, 8], [1, 2, 3]) == pytest.approx(smallest_seed_p(2, 3))
+    with pytest.raises(ValueError, match="n_lower"):
+        smallest_seed_p(3, 1)
+
+
+@pytest.mark.parametrize(
+    "values, reference, outcome, side",
+    [
+        ([5.0, 6.0, 7.0], [1.0, 2.0, 3.0], "higher", "above"),
+        ([1.0, 2.0, 3.0], [5.0, 6.0, 7.0], "lower", "below"),
+        ([1.0, 5.0, 3.0], [2.0, 4.0, 6.0], "not separated", ""),
+        ([8.0, 9.0], [1.0, 2.0, 3.0], "undecidable", "above"),  # 2 + 3 seeds: p >= 0.1
+    ],
+)
+def test_compare_seeds_reaches_each_outcome(values, reference, outcome, side):
+    from lib.pmp.measure import SEED_OUTCOMES, compare_seeds
+
+    result = compare_seeds(values, reference)
+    assert result.outcome == outcome and outcome in SEED_OUTCOMES
+    assert result.separated == side
+    assert result.median == np.median(values)
+    assert result.reference_median == np.median(reference)
+    with pytest.raises(ValueError, match="alpha"):
+        compare_seeds(values, reference, alpha=0.0)
+
+
+def test_late_change_reads_the_trend_of_the_last_quarter():
+    from lib.pmp.measure import has_converged, late_change
+
+    steps = np.arange(0, 10_001, 400)
+    falling = 0.8 - 0.3 * steps / 10_000  # still falling at the end
+    flat_end = np.minimum(0.8, 0.5 + 0.3 * (1 - steps / 5_000).clip(0))  # settles at 5k
+    # the last quarter spans the snapshots 7,600 ... 10,000: a fall of 0.3 * 2,400 / 10,000
+    assert late_change(steps, falling) == pytest.approx(-0.3 * 0.24)
+    assert late_change(steps, flat_end) == pytest.approx(0.0, abs=1e-12)
+    assert not has_converged(steps, falling)
+    assert has_converged(steps, flat_end)
+    noisy = flat_end + np.where(np.arange(len(steps)) == 22, 0.05, 0.0)  # one outlier
+    assert has_converged(steps, noisy)  # a line through the quarter, not two end points
+    with pytest.raises(ValueError, match="one entry each"):
+        late_change(steps, falling[:-1])
+    with pytest.raises(ValueError, match="at least 2"):
+        late_change([0, 1], [0.5, 0.4], fraction=0.1)
+    with pytest.raises(ValueError, match="fraction"):
+        late_change(steps, falling, fraction=0.0)
+    with pytest.raises(ValueError, match="values"):
+        late_change(steps, falling * np.nan)
+
+
+def test_smooth_is_a_running_mean():
+    from lib.pmp.measure import smooth
+
+    np.testing.assert_allclose(smooth([1, 2, 3, 4], width=2), [1.5, 2.5, 3.5])
+    np.testing.assert_allclose(smooth([1, 2, 3], width=50), [2.0])  # cut to the length
+    with pytest.raises(ValueError, match="width"):
+        smooth([1, 2, 3], width=0)
+    with pytest.raises(ValueError, match="values"):
+        smooth([])
+
+
+def _snapshots(matrices, sparsity):
+    return {
+        "support_steps": list(range(0, 400 * len(matrices), 400)),
+        "support_matrices": [np.asarray(m).tolist() for m in matrices],
+        "support_sparsity": list(sparsity),
+    }
+
+
+def test_support_fall_tells_shrinking_from_separating():
+    from lib.pmp.measure import support_fall
+
+    shared = np.full((2, 3), 0.5)  # both projectors on every coordinate
+    scales = [1.0, 1.0, 0.5, 0.1]  # the same overlap, shrinking
+    shrinking = _snapshots([c * shared for c in scales], [c**2 for c in scales])
+    fall = support_fall(shrinking, start=400)
+    assert fall.on == 1 and fall.sparsity_fall == pytest.approx(100)
+    assert fall.explained == pytest.approx(1.0) and fall.route == "shrinkage"
+    np.testing.assert_allclose(fall.foreign, 0.5)
+    end = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # one owner per coordinate
+    apart = [shared, shared, np.array([[0.9, 0.1, 0.5], [0.1, 0.9, 0.5]]), end]
+    separating = _snapshots(apart, [1.0, 1.0, 0.1, 0.01])
+    fall = support_fall(separating, start=400)
+    assert fall.route == "separation" and fall.foreign[-1] == 0.0
+    assert fall.mass2_fall == pytest.approx(1.0)  # the mass did not fall at all
+    with pytest.raises(ValueError, match="support_sparsity"):
+        support_fall({"support_steps": [0]}, start=0)
+    with pytest.raises(ValueError, match="start"):
+        support_fall(shrinking, start=-1)
+
+
+def test_regularised_from_is_the_objectives_first_regularised_step():
+    from lib.pmp.losses import PMPObjective, loss_ramps, regularised_from
+
+    for steps in (7, 16, 10_000, 33_500):
+        first = regularised_from(steps)
+        epoch = PMPObjective(steps).epoch_of
+        assert loss_ramps(epoch(first), 30).regularise
+        assert not loss_ramps(epoch(first - 1), 30).regularise
+    with pytest.raises(ValueError, match="steps"):
+        regularised_from(0)
+
+
+def test_the_chapters_figures_draw_and_refuse_bad_input():
+    import matplotlib.pyplot as plt
+
+    from lib.pmp.measure import (
+        plot_reconstructions,
+        plot_subspace_information,
+        plot_support_fall,
+        plot_training_curves,
+        support_fall,
+    )
+    from lib.pmp.theory import descend_sparsity, plot_descent
+
+    history = {k: list(np.linspace(1, 0.1, 80)) for k in ("recon", "sparsity", "kl")}
+    history.update(distance=[0.0] * 80, consistency=[0.5] * 80)
+    fig = plot_training_curves(history, history, start=20, width=10)
+    assert len(fig.axes) == 3
+    with pytest.raises(ValueError, match="ada_history lacks"):
+        plot_training_curves(history, {"recon": [1.0]}, start=20)
+    model = PMPAutoencoder(PMPConfig(latent_dim=4, n_projectors=2))
+    fig = plot_reconstructions(torch.rand(3, 1, 64, 64), {"PMP": model})
+    assert len(fig.axes) == 6  # data and one model, three images each
+    with pytest.raises(ValueError, match="models"):
+        plot_reconstructions(torch.rand(3, 1, 64, 64), {})
+    meta = _snapshots([np.full((2, 3), c) for c in (1.0, 0.5, 0.2)], [1.0, 0.3, 0.1])
+    assert len(plot_support_fall(support_fall(meta, 0), 0).axes) == 2
+    info = np.random.default_rng(0).random((4, 5))
+    plot_subspace_information(info, info, ["a", "b", "c", "d", "e"])
+    with pytest.raises(ValueError, match="info_ada"):
+        plot_subspace_information(info, info[:, :3], ["a", "b", "c", "d", "e"])
+    s0 = torch.randn(3, 4)
+    run = descend_sparsity(s0, steps=5)
+    assert len(plot_descent(s0, run, run).axes) == 5  # four panels and a colour bar
+    with pytest.raises(ValueError, match="held"):
+        plot_descent(s0, "run", run)
+    plt.close("all")

@@ -149,7 +149,10 @@ def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     out = tmp_path / "runs.jsonl"
 
     def call(*argv):
-        run_script(script, *argv)
+        try:
+            run_script(script, *argv)
+        except SystemExit as done:  # the script ends with sys.exit(run_main(main))
+            assert done.code in (0, None), done.code
 
     threads = torch.get_num_threads()  # the script sets its own; restore it after
     common = ["--steps", "3", "--no-save", "--quick-sizes", "--out", str(out)]
@@ -162,6 +165,9 @@ def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     ]
     assert set(lines[0]["metrics"]) == set(lines[1]["metrics"])
     assert "product_residual" in lines[1] and "product_residual" not in lines[0]
+    for line in lines:  # every new record carries the adequacy check of the rule
+        assert line["judge_adequate"] is False  # 3 steps: nothing learnt
+        assert set(line["judge"]) >= {"shape", "scale", "orientation"}
     assert {p: p.stat().st_mtime_ns for p in shipped} == before
     call("--summary", "--out", str(out))
     torch.set_num_threads(threads)
@@ -202,69 +208,25 @@ def test_the_step_benchmark_keeps_every_tensor_on_the_data_device():
         bench.reference_step(model, optimiser, x, x, 20, 30)
 
 
-def _table(pmp, ada):
-    """A grid_table with PMP's and Ada-GVAE's (DCI D, MIG) means."""
-    return {
-        "pmp": {"DCI D": (pmp[0], 0.01, 3), "MIG": (pmp[1], 0.01, 3)},
-        "adagvae": {"DCI D": (ada[0], 0.01, 3), "MIG": (ada[1], 0.01, 3)},
-    }
-
-
-def test_the_verdict_rule_can_say_each_of_its_outcomes():
-    from lib.pmp import VERDICT_RULE, claim_verdict
-
-    ok = {"pmp": [True, True, True], "adagvae": [True, True, True]}
-    assert claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), ok)[0] == "reproduced"
-    assert claim_verdict(_table((0.1, 0.1), (0.4, 0.3)), ok)[0] == "not reproduced"
-    verdict, reason = claim_verdict(_table((0.5, 0.1), (0.4, 0.3)), ok)
-    assert verdict == "inconclusive" and "DCI D only" in reason
-    # one under-trained seed makes any score table inconclusive
-    weak = {"pmp": [True, False, True], "adagvae": [True, True, True]}
-    verdict, reason = claim_verdict(_table((0.1, 0.1), (0.4, 0.3)), weak)
-    assert verdict == "inconclusive (under-trained)" and reason.startswith("PMP failed")
-    assert claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), weak)[0].endswith(
-        "under-trained)"
-    )
-    for outcome in ("reproduced", "not reproduced", "inconclusive", "under-trained"):
-        assert outcome in VERDICT_RULE
-    with pytest.raises(ValueError, match="adequacy"):
-        claim_verdict(_table((0.5, 0.4), (0.3, 0.2)), {"pmp": [True]})
-    for verdict in ("inconclusive", "inconclusive (under-trained)"):
-        assert verdict in lib.notebook.CLAIM_VERDICTS
-
-
-def test_the_adequacy_rule_needs_every_factor_above_its_threshold():
-    from lib.pmp import AdequacyRule
-
-    rule = get_config().adequacy
-    assert rule.factors == ("shape", "orientation")
-    assert rule.passes({"shape": 0.9, "orientation": 0.3})
-    assert not rule.passes({"shape": 0.9, "orientation": 0.05})  # a blob's orientation
-    assert not rule.passes({"shape": 0.4, "orientation": 0.3})
-    with pytest.raises(ValueError, match="orientation"):
-        rule.passes({"shape": 0.9})
-    assert AdequacyRule(("shape",), (0.5,)).passes({"shape": 0.5})
-    with pytest.raises(ValueError, match="one threshold per factor"):
-        AdequacyRule(("shape", "orientation"), (0.5,))
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        AdequacyRule(("shape",), (1.5,))
-
-
-def test_adequacy_report_measures_the_rules_factors(data):
+def test_the_code_probe_measures_the_asked_factors(data):
     from lib.metrics import MetricSizes
-    from lib.pmp import adequacy_report, reconstruction_bce
+    from lib.pmp import code_probe_report, reconstruction_bce
 
     model = new_model("adagvae", 0)
     sizes = MetricSizes(120, 60, 10, 10, 8)
-    report = adequacy_report(model, data, sizes, seed=0)
+    report = code_probe_report(model, data, sizes, seed=0)
     assert set(report["factor_accuracy"]) == {"shape", "orientation"}
-    assert report["adequate"] is False  # an untrained code
+    assert set(report["factor_chance"]) == {"shape", "orientation"}
+    assert "adequate" not in report  # no verdict rests on the code probe
+    with pytest.raises(ValueError, match="factors"):
+        code_probe_report(model, data, sizes, factors=("colour",))
     probe, _ = probe_images(data, 16)
     assert 0.3 < reconstruction_bce(model, probe) < 1.0  # ~log 2 before training
 
 
-def test_ablation_table_compares_every_kind_and_leaves_missing_columns_empty():
-    from lib.pmp import ablation_table, compare_means, format_ablation
+def test_ablation_table_keeps_every_kind_and_leaves_missing_columns_empty():
+    """Chapter 04 reads DCI D and MIG of every kind from it (mean, std, seeds)."""
+    from lib.pmp import ablation_table
 
     def row(kind, seed, foreign, mig):
         r = {"kind": kind, "seed": seed, "probe_bce": 0.02}
@@ -275,31 +237,13 @@ def test_ablation_table_compares_every_kind_and_leaves_missing_columns_empty():
 
     records = [row("pmp", s, 0.5 + 0.01 * s, 0.05) for s in range(3)]
     records += [row("pmp_nospar", s, 0.8 + 0.01 * s, 0.05) for s in range(2)]
-    records += [row("adagvae", s, None, 0.4) for s in range(3)]
+    records += [row("adagvae", s, None, 0.4 + 0.1 * s) for s in range(3)]
     table = ablation_table(records)
     assert list(table) == ["pmp", "adagvae", "pmp_nospar"]
     assert np.isnan(table["adagvae"]["mean_foreign_share"][0])
     assert table["pmp_nospar"]["mean_foreign_share"][2] == 2
-    text = format_ablation(table)
-    assert "lambda_spar = 0" in text and text.count("\n") == 3
-    nospar, pmp = table["pmp_nospar"], table["pmp"]
-    assert (
-        compare_means(nospar["mean_foreign_share"], pmp["mean_foreign_share"])
-        == "higher"
-    )
-    assert compare_means(nospar["MIG"], pmp["MIG"]) == "indistinguishable"
-    assert compare_means((0.2, 0.0, 1), (0.9, 0.0, 3)) == "undecided (one seed)"
-    with pytest.raises(ValueError, match="compare"):
-        compare_means((float("nan"), 0.0, 2), (0.9, 0.0, 3))
-    assert compare_means((0.2, 0.1, 2), (0.5, 0.1, 2)) == "lower"
-    from lib.pmp import ablation_findings
-
-    findings = ablation_findings(table)
-    assert "mean foreign share 0.805" in findings["pmp_nospar"]
-    assert "higher" in findings["pmp_nospar"] and "(2 seeds)" in findings["pmp_nospar"]
-    assert "no run recorded" in findings["pmp_scalefree"]
-    with pytest.raises(ValueError, match="PMP row"):
-        ablation_findings({"adagvae": table["adagvae"]})
+    mean, std, n = table["adagvae"]["MIG"]
+    assert (mean, std, n) == (pytest.approx(0.5), pytest.approx(0.1), 3)
 
 
 def test_the_ablation_kinds_train_as_pmp_with_their_own_objective(data):
@@ -334,47 +278,6 @@ def test_the_chapters_support_player_shows_every_frame():
     assert last.max() - last.min() > 0.5  # the last frame is far from uniform
 
 
-def test_ablation_conclusion_follows_the_comparisons():
-    """The interpreting sentences turn with the numbers: each clause can come out either way."""
-    from lib.pmp import ablation_conclusion
-
-    def table(nospar_share, free_share, free_mass, free_dci):
-        def row(share, mass, dci):
-            return {
-                "mean_foreign_share": (share, 0.01, 2),
-                "support_mass": (mass, 0.1, 2),
-                "product_residual": (share, 0.2, 2),
-                "DCI D": (dci, 0.01, 2),
-                "MIG": (0.05, 0.01, 2),
-                "probe_bce": (0.02, 0.001, 2),
-            }
-
-        return {
-            "pmp": row(0.5, 1.0, 0.1),
-            "pmp_nospar": row(nospar_share, 15.0, 0.1),
-            "pmp_scalefree": row(free_share, free_mass, free_dci),
-        }
-
-    text = ablation_conclusion(table(0.8, 0.1, 15.0, 0.1))
-    assert "shared more than in PMP" in text and "L_spar separates PMP's" in text
-    assert "shared less than" in text and "separates the supports instead" in text
-    assert "cannot say whether" in text  # no model passed the adequacy check
-    assert "does not change how disentangled" in ablation_conclusion(
-        table(0.8, 0.1, 15.0, 0.1), adequate=True
-    )
-    assert "the seeds cannot tell the variant without L_spar or the scale-free" in text
-    text = ablation_conclusion(table(0.5, 0.5, 0.2, 0.4))
-    assert "no more and no less" in text and "L_spar separates" not in text
-    assert "smaller than PMP's" in text and "instead" not in text
-    assert "the scale-free variant's DCI D is higher than PMP's" in text
-    assert "cannot say whether" not in text
-    one_seed = table(0.8, 0.1, 15.0, 0.1)
-    one_seed["pmp_scalefree"]["MIG"] = (0.05, 0.0, 1)
-    assert "needs two seeds" in ablation_conclusion(one_seed)
-    with pytest.raises(ValueError, match="PMP row"):
-        ablation_conclusion({"pmp_nospar": one_seed["pmp_nospar"]})
-
-
 def test_the_grid_script_writes_the_shipped_files_only_when_asked(run_script):
     """Records and checkpoints go to the reader's cache unless --update-shipped says so."""
     import argparse
@@ -398,3 +301,225 @@ def test_the_grid_script_writes_the_shipped_files_only_when_asked(run_script):
     with pytest.raises(SystemExit) as refused:  # rewriting a record needs a target
         run_script(script, "--refresh-probe")
     assert refused.value.code == 2
+
+
+# ------------------------------------------------------------------ the records, read (record.py)
+def _judged(kind, seed, dci, mig, ratio=0.9, device="cpu", **extra):
+    """A grid record with the judge field: every factor's ratio is ``ratio``."""
+    factors = ("shape", "scale", "orientation", "posX", "posY")
+    judge = {
+        f: {"originals": 1.0, "reconstructions": ratio, "ratio": ratio, "chance": 0.1}
+        for f in factors
+    }
+    metrics = {"DCI D": dci, "MIG": mig, "DCI I": 0.5}
+    return {
+        "kind": kind,
+        "seed": seed,
+        "steps": 10_000,
+        "device": device,
+        "metrics": metrics,
+        "judge": judge,
+        **extra,
+    }
+
+
+def test_seed_scores_feed_the_verdict_and_keep_the_latest_record():
+    from lib.pmp import seed_scores, seeds_verdict
+
+    records = [_judged("pmp", s, 0.6 + 0.01 * s, 0.5) for s in range(3)]
+    records += [_judged("adagvae", s, 0.3, 0.2 + 0.01 * s) for s in range(3)]
+    scores = seed_scores(records)
+    assert scores.seeds == {"pmp": [0, 1, 2], "adagvae": [0, 1, 2]}
+    assert seeds_verdict(scores.scores, scores.adequate)[0] == "reproduced"
+    records.append(_judged("pmp", 1, 0.6, 0.5, ratio=0.5))  # seed 1 again, not adequate
+    scores = seed_scores(records)
+    assert scores.adequate["pmp"] == [True, False, True]
+    verdict, reason = seeds_verdict(scores.scores, scores.adequate)
+    assert verdict == "PMP under-trained where Ada-GVAE is not" and "2/3" in reason
+    unjudged = {k: v for k, v in records[0].items() if k != "judge"}
+    with pytest.raises(RuntimeError, match="no judge field"):
+        seed_scores([unjudged] + records[1:])
+    with pytest.raises(ValueError, match="no run of 'adagvae'"):
+        seed_scores(records[:3])
+
+
+def test_the_seed_table_shows_every_seed_and_the_medians():
+    from lib.pmp import format_seed_table
+
+    records = [_judged("pmp", s, 0.1 * (s + 1), 0.05, ratio=0.5) for s in range(3)]
+    records += [_judged("adagvae", s, 0.4, 0.3) for s in range(3)]
+    lines = format_seed_table(records).splitlines()
+    assert len(lines) == 1 + 2 * (3 + 1)  # a header, three seeds and a median each
+    median = next(line for line in lines if line.startswith("PMP") and "median" in line)
+    assert "0.200" in median and "0 of 3" in median
+    assert "3 of 3" in lines[-1]
+
+
+def test_the_judge_table_says_which_runs_were_never_judged():
+    from lib.pmp import format_code_probe, format_judge
+
+    unjudged = {k: v for k, v in _judged("pmp", 0, 0.1, 0.1).items() if k != "judge"}
+    text = format_judge([_judged("pmp", 1, 0.1, 0.1, ratio=0.8), unjudged])
+    assert "0.80" in text and "yes" in text and "weights not kept" in text
+    probed = dict(
+        unjudged,
+        factor_accuracy={"shape": 0.6, "orientation": 0.03},
+        factor_chance={"shape": 0.34, "orientation": 0.02},
+    )
+    assert "0.600 (0.340)" in format_code_probe([probed, unjudged])
+    assert format_code_probe([unjudged]) == "no record holds the code probe"
+
+
+def test_the_demonstration_record_is_read_and_its_first_pass_found(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from lib.pmp import first_adequate_step, load_judge_demo, plot_adequacy
+
+    path = tmp_path / "demo.jsonl"
+    rows = [
+        {"step": s, "seconds": s / 10, "judge": _judged("pmp", 0, 0, 0, r)["judge"]}
+        for s, r in ((10, 0.9), (5, 0.4), (15, 0.95))
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    demo = load_judge_demo(path)
+    assert [r["step"] for r in demo] == [5, 10, 15]  # sorted by step
+    assert first_adequate_step(demo) == 10
+    assert first_adequate_step(demo[:1]) is None
+    fig = plot_adequacy([_judged("pmp", 0, 0.1, 0.1, ratio=0.3)], demo)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    with pytest.raises(FileNotFoundError, match="judge_demo.py"):
+        load_judge_demo(tmp_path / "none.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(RuntimeError, match="no evaluation"):
+        load_judge_demo(tmp_path / "empty.jsonl")
+    with pytest.raises(ValueError, match="judged"):
+        plot_adequacy([], demo)
+
+
+def test_the_ablation_tests_cannot_decide_with_two_seeds_and_can_with_three():
+    from lib.pmp import ablation_tests, ablation_values, format_ablation_tests
+
+    def row(kind, seed, foreign):
+        return _judged(
+            kind,
+            seed,
+            0.1,
+            0.05 + 0.01 * seed,
+            mean_foreign_share=foreign + 0.01 * seed,
+            product_residual=0.5,
+            support_matrix=[[1.0, 0.0], [0.0, 1.0]],
+            probe_bce=0.02,
+        )
+
+    records = [row("pmp", s, 0.5) for s in range(3)]
+    records += [row("pmp_nospar", s, 0.8) for s in range(2)]
+    values = ablation_values(records)
+    assert list(values) == ["pmp", "pmp_nospar"]  # a kind with no record is left out
+    assert values["pmp"]["support_mass"] == [2.0, 2.0, 2.0]
+    tests = ablation_tests(values)
+    share = tests["pmp_nospar"]["mean_foreign_share"]
+    assert share.outcome == "undecidable" and share.separated == "above"
+    assert share.smallest_p == pytest.approx(0.1)
+    assert "undecidable" in format_ablation_tests(tests)
+    records.append(row("pmp_nospar", 2, 0.8))  # a third seed: the test can decide
+    tests = ablation_tests(ablation_values(records))
+    assert tests["pmp_nospar"]["mean_foreign_share"].outcome == "higher"
+    assert tests["pmp_nospar"]["MIG"].outcome == "not separated"
+    with pytest.raises(ValueError, match="PMP row"):
+        ablation_tests({"pmp_nospar": values["pmp_nospar"]})
+
+
+def test_the_device_check_places_a_gpu_run_among_the_cpu_seeds():
+    from lib.pmp import device_check
+
+    records = [_judged("pmp", s, 0.1 * (s + 1), 0.05) for s in range(3)]
+    gpu = _judged("pmp", 0, 0.25, 0.05, device="cuda", gpu="NVIDIA H200")
+    check = device_check(records, gpu, keys=("DCI D",))["DCI D"]
+    assert (check.gpu, check.same_seed, check.low, check.high) == pytest.approx(
+        (0.25, 0.1, 0.1, 0.3)
+    )
+    assert check.spread == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="at least one more CPU seed"):
+        device_check(records[:1], gpu)
+
+
+def test_budget_labels_name_each_models_own_budget():
+    from lib.pmp import PAPER_STEPS, budget_label, format_ladder
+
+    assert PAPER_STEPS == 691_200 == get_config().paper_steps
+    pmp = _judged("pmp", 0, 0.1, 0.05, device="cuda", gpu="NVIDIA H200")
+    pmp.update(steps=22_000, steps_planned=33_500)
+    ada = dict(pmp, kind="adagvae", steps=28_500)
+    assert budget_label(pmp) == (
+        "PMP 22,000 steps (3.2 %) on the H200, stopped at 66 % of its schedule"
+    )
+    assert budget_label(ada) == "Ada-GVAE 28,500 steps (4.1 %) on the H200"
+    assert budget_label(ada, device=False) == "Ada-GVAE 28,500 steps (4.1 %)"
+    short = {k: v for k, v in _judged("pmp", 0, 0.1, 0.05).items() if k != "judge"}
+    short["steps"] = 2_500
+    assert budget_label(short) == "PMP 2,500 steps (0.4 %) on the CPU"
+    lines = format_ladder([pmp, ada, short]).splitlines()
+    assert lines[1].startswith("Ada-GVAE") and lines[1].split()[-1] == "yes"
+    assert " 66%" in lines[3] and lines[2].split()[-1] == "-"  # never judged
+
+
+def test_the_shipped_foreign_share_curves_and_their_figure():
+    import matplotlib.pyplot as plt
+
+    from lib.pmp import foreign_share_curves, plot_foreign_share_curves
+
+    curves = foreign_share_curves(("pmp",), seeds=(0, 99))  # seed 99 is not shipped
+    assert list(curves) == [("pmp", 0)]
+    steps, foreign = curves[("pmp", 0)]
+    assert steps[0] == 0 and len(steps) == len(foreign)
+    assert 0.0 <= foreign.min() and foreign.max() <= 0.9
+    assert len(plot_foreign_share_curves(curves, 2667).axes) == 1
+    plt.close("all")
+    with pytest.raises(ValueError, match="PMP kinds"):
+        foreign_share_curves(("adagvae",))
+    with pytest.raises(ValueError, match="no run"):
+        plot_foreign_share_curves({}, 0)
+
+
+def test_the_seed_score_figure_has_a_bar_per_kind_and_metric():
+    import matplotlib.pyplot as plt
+
+    from lib.pmp import plot_seed_scores
+
+    records = [_judged(k, s, 0.2, 0.1) for k in ("pmp", "adagvae") for s in range(3)]
+    fig = plot_seed_scores(records, metrics=("DCI D", "MIG"))
+    assert len(fig.axes[0].patches) == 4
+    plt.close(fig)
+
+
+def test_the_record_readers_refuse_what_is_not_a_record():
+    from lib.pmp import (
+        budget_label,
+        device_check,
+        first_adequate_step,
+        format_ablation,
+        format_ablation_tests,
+        format_judge,
+        format_ladder,
+        plot_support_fall,
+        seed_scores,
+    )
+
+    good = [_judged("pmp", s, 0.1, 0.1) for s in range(2)]
+    cases = [
+        (lambda: seed_scores("grid.jsonl"), "records"),
+        (lambda: format_judge([1, 2]), "records"),
+        (lambda: format_ladder({"kind": "pmp"}), "records"),
+        (lambda: first_adequate_step(None), "rows"),
+        (lambda: format_ablation({}), "values"),
+        (lambda: format_ablation_tests([]), "tests"),
+        (lambda: device_check(good, "pmp seed 0"), "gpu_run"),
+        (lambda: budget_label({"kind": "pmp"}), "record"),
+        (lambda: budget_label(good[0], paper_steps=0), "paper_steps"),
+        (lambda: plot_support_fall("fall", 0), "fall"),
+    ]
+    for call, name in cases:
+        with pytest.raises(ValueError, match=name) as raised:
+            call()
+        assert "\n" not in str(raised.value)  # one line

@@ -224,6 +224,19 @@ def loss_ramps(epoch: int, max_epochs: int) -> LossRamps:
     return LossRamps(beta1, beta2, 1.0 - beta1, epoch > 0.25 * max_epochs)
 
 
+def regularised_from(steps: int, max_epochs: int = 30) -> int:
+    """The first optimiser step of a ``steps``-step run whose loss has the regularising
+    terms on (:class:`PMPObjective`'s clock: step s lies in virtual epoch
+    floor(s E / steps); reconstruction only while that epoch is <= E/4)."""
+    steps = check_integer("steps", steps, 1)
+    max_epochs = check_integer("max_epochs", max_epochs, 1)
+    first = next(
+        (e for e in range(max_epochs) if loss_ramps(e, max_epochs).regularise),
+        max_epochs,
+    )
+    return -(-first * steps // max_epochs)  # ceil(first * steps / max_epochs)
+
+
 @dataclass
 class PMPLossWeights(BaseConfig):
     """Supplementary Table 4 (beta_1 = 0.1, beta_2 = 100, beta_3 = 1e-4) as the code splits it.

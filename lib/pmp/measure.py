@@ -1,4 +1,4 @@
-"""What a trained PMP model's subspaces are: supports, their overlap, the product check, factors.
+"""What a trained PMP model's subspaces are, whether a model learnt dSprites, and the verdict.
 
 - :func:`support_matrix`: M[i, r] = mean over images of |s_i[r]|, (k, d);
 - :func:`support_shares`: each coordinate's mass split between the projectors (columns of M
@@ -9,18 +9,26 @@
   "concatenation" keeps, on every coordinate, only the projector that owns it;
 - :func:`subspace_factor_information`: per projector, the normalised mutual information of its
   first principal coordinate with every factor;
-- :func:`subspace_decoder`: a decoder of moves along projectors' principal directions (sliders).
+- :func:`subspace_decoder`: a decoder of moves along projectors' principal directions (sliders);
+- :func:`evaluate_pmp_model`: every metric, the code probe, the supports and the adequacy check
+  (:func:`judge_report`: the shipped dSprites factor judge on the reconstructions);
+- :data:`PMP_VERDICT_RULE` and :func:`seeds_verdict`: the chapter's rule over seeds, with the
+  exact permutation test :func:`seed_permutation_p` (also :func:`compare_seeds`, the
+  ablation's reading);
+- training curves: :func:`smooth`, :func:`support_fall`, :func:`late_change` and
+  :func:`has_converged`; and the chapter's figures of them (``plot_*``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from lib.data.dsprites import DSprites
+from lib.errors import ParameterError, check_integer, check_real
 from lib.metrics import (
     MetricSizes,
     discrete_entropy,
@@ -29,14 +37,11 @@ from lib.metrics import (
     histogram_discretize,
     score_all,
 )
-from lib.errors import ParameterError
 from lib.nets import encode_images
 from lib.pmp.losses import (
     sparsity_loss,
 )
 from lib.pmp.model import (
-    ABLATION_KINDS,
-    KIND_LABELS,
     MODEL_KINDS,
     AdaGVAE,
     PMPAutoencoder,
@@ -181,40 +186,8 @@ def subspace_decoder(
 N_PROBE = 512  # probe images: the snapshots, the final sparsity, the reconstruction
 
 
-@dataclass(frozen=True)
-class AdequacyRule:
-    """When a model counts as trained enough for its scores to decide the claim.
-
-    A code that has learnt dSprites must tell the sprites' shape and orientation apart, the two
-    factors a blurred round blob loses. DCI's per-factor classifier
-    (:func:`lib.metrics.factor_accuracies`, boosted trees on the code, the chapter's metric
-    sizes) must beat each threshold on every seed. Shape has 3 values (chance 1/3): 0.6 asks
-    for most sprites' shape. Orientation has 40 values (chance 1/40) but the square repeats
-    every 10 and the ellipse every 20, so even a perfect code reaches only about
-    (1/4 + 1/2 + 1) / 3 = 0.58: 0.1 asks for four times chance. Chosen before any model was
-    measured with it.
-    """
-
-    factors: tuple[str, ...] = ("shape", "orientation")
-    thresholds: tuple[float, ...] = (0.6, 0.1)
-
-    def __post_init__(self) -> None:
-        if not self.factors or len(self.factors) != len(self.thresholds):
-            raise ValueError(
-                f"need one threshold per factor, got factors {self.factors} and "
-                f"thresholds {self.thresholds}"
-            )
-        if not all(0.0 <= t <= 1.0 for t in self.thresholds):
-            raise ValueError(
-                f"thresholds are accuracies in [0, 1], got {self.thresholds}"
-            )
-
-    def passes(self, accuracy: dict[str, float]) -> bool:
-        """Whether one model's per-factor accuracies meet every threshold."""
-        missing = [f for f in self.factors if f not in accuracy]
-        if missing:
-            raise ValueError(f"no accuracy for factor(s) {missing}")
-        return all(accuracy[f] >= t for f, t in zip(self.factors, self.thresholds))
+# The code probe: DCI's per-factor classifier on the code (a secondary measure, no verdict).
+CODE_PROBE_FACTORS = ("shape", "orientation")
 
 
 def probe_images(data: DSprites, n: int, device: str | torch.device = "cpu"):
@@ -259,31 +232,33 @@ def reconstruction_bce(model: PMPAutoencoder | AdaGVAE, images: torch.Tensor) ->
     return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, images))
 
 
-def adequacy_report(
+def code_probe_report(
     model: PMPAutoencoder | AdaGVAE,
     data: DSprites,
     sizes: MetricSizes,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    rule: AdequacyRule | None = None,
+    factors: tuple[str, ...] = CODE_PROBE_FACTORS,
 ) -> dict[str, Any]:
-    """The adequacy check's inputs: per-factor accuracy and chance, and whether ``rule`` passes.
+    """What the *code* holds of ``factors``: DCI's per-factor classifier (boosted trees,
+    :func:`lib.metrics.factor_accuracies`) on :func:`lib.metrics.score_all`'s split.
 
-    ``{"factor_accuracy": {factor: acc}, "factor_chance": {factor: chance}, "adequate": bool}``
-    for the rule's factors, on :func:`lib.metrics.score_all`'s split.
+    ``{"factor_accuracy": {factor: acc}, "factor_chance": {factor: chance}}``. A secondary
+    measure: the chapter's adequacy check reads the reconstructions (:func:`judge_report`).
     """
-    rule = rule or AdequacyRule()  # the chapter's (PMPChapterConfig.adequacy)
-    index = [data.factor_names.index(f) for f in rule.factors]
+    unknown = [f for f in factors if f not in data.factor_names]
+    if not factors or unknown:
+        raise ParameterError(
+            f"factors must name factors of {data.factor_names}, got {factors!r}"
+        )
+    index = [data.factor_names.index(f) for f in factors]
     model.eval()
     result = factor_accuracies(
         data, encode_images(model, device), sizes, seed, tuple(index)
     )
-    accuracy = dict(zip(rule.factors, map(float, result["accuracy"])))
-    chance = dict(zip(rule.factors, map(float, result["chance"])))
     return {
-        "factor_accuracy": accuracy,
-        "factor_chance": chance,
-        "adequate": rule.passes(accuracy),
+        "factor_accuracy": dict(zip(factors, map(float, result["accuracy"]))),
+        "factor_chance": dict(zip(factors, map(float, result["chance"]))),
     }
 
 
@@ -294,10 +269,11 @@ def probe_report(
     seed: int = 0,
     device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
-    """What the record keeps beside the metrics: the adequacy check, the reconstruction BCE
-    per pixel on the probe images, and for PMP (any variant) :func:`support_report`."""
+    """What the record keeps beside the metrics: the code probe (:func:`code_probe_report`),
+    the reconstruction BCE per pixel on the probe images, and for PMP (any variant)
+    :func:`support_report`."""
     probe, _ = probe_images(data, N_PROBE, device)
-    record = adequacy_report(model, data, sizes, seed, device)
+    record = code_probe_report(model, data, sizes, seed, device)
     record["probe_bce"] = reconstruction_bce(model, probe)
     if isinstance(model, PMPAutoencoder):
         record.update(support_report(model, probe))
@@ -310,188 +286,21 @@ def evaluate_pmp_model(
     sizes: MetricSizes,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    judge: torch.nn.Module | None = None,
 ) -> dict[str, Any]:
-    """Every metric (:func:`lib.metrics.score_all` on ``model.encode``, the code z) and
-    :func:`probe_report` (adequacy, reconstruction, and for PMP the supports)."""
+    """Every metric (:func:`lib.metrics.score_all` on ``model.encode``, the code z),
+    :func:`probe_report` (code probe, reconstruction, and for PMP the supports) and the
+    adequacy check of :data:`PMP_VERDICT_RULE` (:func:`judge_report`; ``judge`` defaults to
+    the shipped :data:`JUDGE_NAME`), so that every new record can be judged by the rule."""
+    if judge is None:
+        from lib.checkpoint import load_pretrained
+
+        judge, _ = load_pretrained(JUDGE_NAME)
     model.eval()
     record: dict[str, Any] = score_all(data, encode_images(model, device), sizes, seed)
     record.update(probe_report(model, data, sizes, seed, device))
+    record.update(judge_report(model, judge, data, device))
     return record
-
-
-VERDICT_RULE = """\
-The rule, fixed before the numbers are read:
-1. Adequacy. Every seed of both PMP and Ada-GVAE must pass the adequacy check (its code
-   predicts shape and orientation above the thresholds). If one does not, the verdict is
-   "inconclusive (under-trained)", whatever the scores say.
-2. Otherwise compare the means over seeds of DCI D and MIG:
-   PMP higher on both -> "reproduced"; PMP lower on both -> "not reproduced";
-   one each -> "inconclusive"."""
-
-
-def claim_verdict(
-    table: dict[str, dict[str, tuple[float, float, int]]],
-    adequate: dict[str, list[bool]],
-    metrics: tuple[str, ...] = ("DCI D", "MIG"),
-) -> tuple[str, str]:
-    """Apply :data:`VERDICT_RULE`: ``(verdict, reason)``.
-
-    ``table``: :func:`grid_table` (needs "pmp" and "adagvae"); ``adequate``: per kind, one
-    adequacy outcome per seed.
-    """
-    for kind in MODEL_KINDS:
-        if kind not in table:
-            raise ValueError(f"the table has no {kind!r} row")
-        if not adequate.get(kind):
-            raise ValueError(f"no adequacy outcome for {kind!r}")
-    failed = [KIND_LABELS[k] for k in MODEL_KINDS if not all(adequate[k])]
-    if failed:
-        return (
-            "inconclusive (under-trained)",
-            f"{' and '.join(failed)} failed the adequacy check",
-        )
-    higher = [m for m in metrics if table["pmp"][m][0] > table["adagvae"][m][0]]
-    if len(higher) == len(metrics):
-        return "reproduced", "PMP higher on " + " and ".join(metrics)
-    if not higher:
-        return "not reproduced", "PMP lower on " + " and ".join(metrics)
-    return "inconclusive", "PMP higher on " + " and ".join(higher) + " only"
-
-
-def compare_means(
-    a: tuple[float, float, int], b: tuple[float, float, int], spreads: float = 2.0
-) -> str:
-    """``a`` against ``b``, each (mean, std, n): "higher", "lower", "indistinguishable" or
-    "undecided (one seed)".
-
-    The rule of the ablation: the means differ when they are further apart than ``spreads``
-    times the larger of the two seed standard deviations. It needs at least two seeds on each
-    side (one seed has no spread to compare with).
-    """
-    (mean_a, std_a, n_a), (mean_b, std_b, n_b) = a, b
-    if not np.isfinite([mean_a, mean_b]).all():
-        raise ValueError(f"cannot compare means {mean_a} and {mean_b}")
-    if min(n_a, n_b) < 2:
-        return "undecided (one seed)"
-    if abs(mean_a - mean_b) <= spreads * max(std_a, std_b):
-        return "indistinguishable"
-    return "higher" if mean_a > mean_b else "lower"
-
-
-def ablation_conclusion(
-    table: dict[str, dict[str, tuple[float, float, int]]], adequate: bool = False
-) -> str:
-    """What the ablation table says about L_spar, in sentences that follow its numbers.
-
-    Four questions, each answered by :func:`compare_means` against PMP: does removing L_spar
-    leave the supports more shared (mean foreign share) and larger (support mass)? Does the
-    scale-free penalty separate them without shrinking them? Does the product residual, the
-    supplementary's own conclusion, tell either variant from PMP? Does either change DCI D,
-    MIG or the reconstruction? Every clause states the direction the rule gives, so the text
-    turns with the record. ``adequate``: whether the models passed the adequacy check; without
-    it, scores the seeds cannot separate are not read as "no effect".
-    """
-    if "pmp" not in table:
-        raise ValueError("the ablation table has no PMP row to compare with")
-    ref = table["pmp"]
-    missing = [
-        KIND_LABELS[k]
-        for k in ABLATION_KINDS
-        if table.get(k, {}).get("MIG", (0, 0, 0))[2] < 2
-    ]
-    if missing or ref["MIG"][2] < 2:
-        return (
-            "The ablation needs two seeds of PMP and of each variant before it can say "
-            "anything; missing: " + ", ".join(missing or ["PMP"])
-        )
-
-    def cell(kind: str, key: str) -> str:
-        return f"{table[kind][key][0]:.3g}"
-
-    def said(kind: str, key: str) -> str:
-        return compare_means(table[kind][key], ref[key])
-
-    words = {
-        "higher": "more",
-        "lower": "less",
-        "indistinguishable": "no more and no less",
-    }
-    sizes = {
-        "higher": "larger than",
-        "lower": "smaller than",
-        "indistinguishable": "indistinguishable from",
-    }
-    nospar_share, nospar_mass = (
-        said("pmp_nospar", k) for k in ("mean_foreign_share", "support_mass")
-    )
-    sentences = [
-        f"Without L_spar the supports are shared {words[nospar_share]} than in PMP (mean "
-        f"foreign share {cell('pmp_nospar', 'mean_foreign_share')} against "
-        f"{cell('pmp', 'mean_foreign_share')}) and their total mass is "
-        f"{sizes[nospar_mass]} PMP's ({cell('pmp_nospar', 'support_mass')} against "
-        f"{cell('pmp', 'support_mass')})"
-        + (
-            ": by the foreign share, L_spar separates PMP's supports part of the way, and "
-            "it shrinks them"
-            if (nospar_share, nospar_mass) == ("higher", "higher")
-            else ""
-        )
-    ]
-    free_share, free_mass = (
-        said("pmp_scalefree", k) for k in ("mean_foreign_share", "support_mass")
-    )
-    sentences.append(
-        f"The scale-free penalty leaves the supports shared {words[free_share]} than "
-        f"the paper's L_spar does (mean foreign share "
-        f"{cell('pmp_scalefree', 'mean_foreign_share')}) with a total mass "
-        f"{sizes[free_mass]} PMP's ({cell('pmp_scalefree', 'support_mass')})"
-        + (
-            ": a penalty that shrinking cannot satisfy separates the supports instead "
-            "(on the probe images, by nearly the quantity it penalises)"
-            if free_share == "lower" and free_mass != "lower"
-            else ""
-        )
-    )
-    short = {
-        "pmp_nospar": "the variant without L_spar",
-        "pmp_scalefree": "the scale-free variant",
-    }
-    residual = {k: said(k, "product_residual") for k in ABLATION_KINDS}
-    same = [short[k] for k, v in residual.items() if v == "indistinguishable"]
-    differ = [
-        f"{v} for {short[k]}" for k, v in residual.items() if v != "indistinguishable"
-    ]
-    clause = "By the product residual"
-    if same:
-        clause += f", the seeds cannot tell {' or '.join(same)} from PMP"
-    if differ:
-        clause += (", and" if same else ",") + " it is " + ", ".join(differ)
-    sentences.append(clause)
-    moved = [
-        f"{short[kind]}'s {metric} is {said(kind, key)}"
-        for kind in ABLATION_KINDS
-        for key, metric in (("DCI D", "DCI D"), ("MIG", "MIG"), ("probe_bce", "BCE"))
-        if said(kind, key) != "indistinguishable"
-    ]
-    if moved:
-        sentences.append(
-            "Beyond twice the seeds' spread, " + ", and ".join(moved) + " than PMP's"
-        )
-    scores_moved = any("BCE" not in m for m in moved)
-    if not scores_moved and adequate:
-        sentences.append(
-            "Neither variant moves DCI D or MIG beyond the seeds' spread: at this budget, "
-            "how the projectors share the coordinates does not change how disentangled "
-            "the code is"
-        )
-    elif not scores_moved:
-        sentences.append(
-            "Neither variant's DCI D or MIG differs from PMP's by more than twice the "
-            "seeds' spread; with two seeds, and no model passing the adequacy check, the "
-            "ablation cannot say whether how the supports are shared affects "
-            "disentanglement"
-        )
-    return ". ".join(sentences) + "."
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,6 +311,9 @@ ALPHA = 0.05
 # recover each from a model's reconstructions at this fraction of its accuracy on originals.
 ADEQUACY_FACTORS = ("shape", "scale", "orientation")
 ADEQUACY_FRACTION = 0.75
+JUDGE_NAME = (
+    "judges/dsprites_factor_judge"  # the shipped judge (lib/pretrained/judges/)
+)
 
 PMP_VERDICT_RULE = f"""\
 The rule (written on 2026-12-07, before the reconstruction judge scored any model; it
@@ -559,6 +371,72 @@ def seed_permutation_p(higher, lower) -> float:
     return float(result.pvalue)
 
 
+def smallest_seed_p(n_higher: int, n_lower: int) -> float:
+    """The smallest p-value :func:`seed_permutation_p` can reach with these numbers of seeds,
+    1 / C(n_higher + n_lower, n_higher): every seed of one group above every seed of the
+    other. 3 + 3 seeds: 1/20 = 0.05; 5 + 5: 1/252; 2 + 3: 1/10, above alpha = 0.05."""
+    a = check_integer("n_higher", n_higher, 2)
+    b = check_integer("n_lower", n_lower, 2)
+    return 1.0 / math.comb(a + b, a)
+
+
+class SeedComparison(NamedTuple):
+    """One column of one model against another, seed by seed (:func:`compare_seeds`)."""
+
+    median: float  # the model's median over its seeds
+    reference_median: float
+    n: int  # seeds of the model
+    n_reference: int
+    p_higher: float  # exact one-sided p that the model is above the reference
+    p_lower: float  # ... below it
+    smallest_p: float  # the smallest p these numbers of seeds allow
+    outcome: str  # "higher", "lower", "not separated" or "undecidable"
+
+    @property
+    def separated(self) -> str:
+        """The side of every reference seed on which every seed lies, "above" or "below"
+        (its p is the smallest the seeds allow), else "": the most the seeds can show,
+        which decides only when that smallest p is <= alpha."""
+        if self.p_higher <= self.smallest_p + 1e-12:
+            return "above"
+        if self.p_lower <= self.smallest_p + 1e-12:
+            return "below"
+        return ""
+
+
+SEED_OUTCOMES = ("higher", "lower", "not separated", "undecidable")
+
+
+def compare_seeds(values, reference, alpha: float = ALPHA) -> SeedComparison:
+    """``values`` (one per seed) against ``reference`` (one per seed) by the test of
+    :data:`PMP_VERDICT_RULE`: "higher" or "lower" when the exact one-sided permutation test
+    gives p <= ``alpha``; "not separated" when neither does; "undecidable" when the numbers
+    of seeds cannot reach ``alpha`` at all (:func:`smallest_seed_p` > ``alpha``)."""
+    alpha = check_real("alpha", alpha, 0.0, strict=True, maximum=1.0)
+    up = seed_permutation_p(values, reference)
+    down = seed_permutation_p(reference, values)
+    n, n_ref = len(values), len(reference)
+    smallest = smallest_seed_p(n, n_ref)
+    if smallest > alpha + 1e-12:
+        outcome = "undecidable"
+    elif up <= alpha + 1e-12:
+        outcome = "higher"
+    elif down <= alpha + 1e-12:
+        outcome = "lower"
+    else:
+        outcome = "not separated"
+    return SeedComparison(
+        float(np.median(values)),
+        float(np.median(reference)),
+        n,
+        n_ref,
+        up,
+        down,
+        smallest,
+        outcome,
+    )
+
+
 def seeds_verdict(
     scores: dict[str, dict[str, list[float]]],
     adequate: dict[str, list[bool]],
@@ -610,3 +488,284 @@ def seeds_verdict(
         "inconclusive",
         f"the seeds do not separate the models (PMP above / below: {tests}); {medians}",
     )
+
+
+N_JUDGE = 2000  # images the judge reads, drawn once (seed 2**31 - 2)
+
+
+def judge_images(data: DSprites, n: int = N_JUDGE, device: str | torch.device = "cpu"):
+    """``(images, factors)``: the fixed sample the adequacy check reads (seed 2**31 - 2;
+    from the finite grid the training pairs come from, so fixed, not held out)."""
+    factors = data.sample_factors(n, np.random.default_rng(2**31 - 2))
+    return torch.from_numpy(data.render(factors)).to(device), factors
+
+
+@torch.no_grad()
+def judge_report(
+    model: PMPAutoencoder | AdaGVAE,
+    judge: torch.nn.Module,
+    data: DSprites,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """The adequacy check of :data:`PMP_VERDICT_RULE` on one model: the shipped factor
+    judge on :func:`judge_images` and on the model's reconstructions of them (its decoder's
+    logits through a sigmoid; PMP decodes the sum of its subspaces, Ada-GVAE its posterior
+    mean). ``{"judge": {factor: {originals, reconstructions, ratio, chance}}, "judge_adequate":
+    bool}``."""
+    from lib.judge import reconstruction_adequacy
+
+    images, factors = judge_images(data, N_JUDGE, device)
+    model.eval()
+    recon = torch.cat(
+        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
+    )
+    result = reconstruction_adequacy(
+        judge.to(device), images, recon, torch.as_tensor(factors)
+    )
+    rounded = {f: {k: round(v, 4) for k, v in r.items()} for f, r in result.items()}
+    return {"judge": rounded, "judge_adequate": judge_adequate(rounded)}
+
+
+def judge_adequate(judge: dict[str, dict[str, float]]) -> bool:
+    """Step 1 of :data:`PMP_VERDICT_RULE` on a record's ``judge`` field."""
+    missing = [f for f in ADEQUACY_FACTORS if f not in judge]
+    if missing:
+        raise ParameterError(f"the judge field lacks the factors {missing}")
+    return all(judge[f]["ratio"] >= ADEQUACY_FRACTION for f in ADEQUACY_FACTORS)
+
+
+# --------------------------------------------------------------------------------------------
+# Training curves: smoothing, the fall of L_spar, whether a curve has settled
+# --------------------------------------------------------------------------------------------
+LATE_FRACTION = (
+    0.25  # the part of training whose trend says whether a curve has settled
+)
+# A curve "has not converged" when its trend over the last quarter of training moves it by
+# more than this: four times the drift of the flat foreign-share curves without L_spar.
+CONVERGENCE_TOLERANCE = 0.02
+SHRINKAGE_SHARE = (
+    0.8  # L_spar fell "by shrinkage" when the mass explains this much of it
+)
+
+
+def _series(name: str, values) -> np.ndarray:
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim != 1 or len(a) == 0 or not np.isfinite(a).all():
+        raise ParameterError(
+            f"{name} must be a non-empty 1-d sequence of finite numbers, got shape "
+            f"{a.shape}"
+        )
+    return a
+
+
+def smooth(values, width: int = 50) -> np.ndarray:
+    """The running mean of ``values`` over ``width`` consecutive entries (the "valid" part:
+    ``len(values) - width + 1`` entries; ``width`` is cut to the length)."""
+    v = _series("values", values)
+    width = min(check_integer("width", width, 1), len(v))
+    return np.convolve(v, np.ones(width) / width, mode="valid")
+
+
+def late_change(steps, values, fraction: float = LATE_FRACTION) -> float:
+    """How far ``values`` moved over the last ``fraction`` of training: the slope of the
+    least-squares line through the snapshots in that part, times the steps it spans (a line,
+    so one noisy snapshot does not decide)."""
+    s, v = _series("steps", steps), _series("values", values)
+    if len(s) != len(v):
+        raise ParameterError(
+            f"steps and values need one entry each per snapshot, got {len(s)} and {len(v)}"
+        )
+    fraction = check_real("fraction", fraction, 0.0, strict=True, maximum=1.0)
+    tail = s >= s[-1] - fraction * (s[-1] - s[0])
+    if tail.sum() < 2:
+        raise ParameterError(
+            f"the last {fraction:.0%} of the steps holds {int(tail.sum())} snapshot(s); "
+            "need at least 2 for a trend"
+        )
+    slope = np.polyfit(s[tail], v[tail], 1)[0]
+    return float(slope * (s[tail][-1] - s[tail][0]))
+
+
+def has_converged(
+    steps, values, tolerance: float = CONVERGENCE_TOLERANCE, fraction=LATE_FRACTION
+) -> bool:
+    """Whether ``values`` settled: :func:`late_change` within +- ``tolerance``."""
+    tolerance = check_real("tolerance", tolerance, 0.0)
+    return abs(late_change(steps, values, fraction)) <= tolerance
+
+
+class SupportFall(NamedTuple):
+    """How L_spar fell during training (:func:`support_fall`)."""
+
+    steps: np.ndarray  # (T,) snapshot steps
+    sparsity: np.ndarray  # (T,) L_spar (Eq. 1) on the probe images
+    mass: np.ndarray  # (T,) support mass, the sum of M
+    foreign: np.ndarray  # (T,) mean foreign share
+    on: int  # index of the first snapshot with L_spar in the loss
+    sparsity_fall: float  # L_spar[on] / L_spar[-1]
+    mass2_fall: float  # (mass[on] / mass[-1]) ** 2
+    explained: float  # log mass2_fall / log sparsity_fall; NaN when L_spar did not fall
+
+    @property
+    def route(self) -> str:
+        """Shrinkage when the mass explains >= :data:`SHRINKAGE_SHARE` of the fall."""
+        return "shrinkage" if self.explained >= SHRINKAGE_SHARE else "separation"
+
+
+def support_fall(meta: dict[str, Any], start: int) -> SupportFall:
+    """L_spar, the support mass and the mean foreign share over a PMP run's snapshots
+    (``meta``: a fitted PMP's ``support_steps``, ``support_matrices``,
+    ``support_sparsity``), from the first snapshot at or after ``start`` (the step L_spar
+    enters the loss) to the end.
+
+    Scaling every output by c scales L_spar by c^2, so the part of its fall that shrinking
+    explains is the fall of the squared mass (on a log scale).
+    """
+    missing = [
+        k
+        for k in ("support_steps", "support_matrices", "support_sparsity")
+        if k not in meta
+    ]
+    if missing:
+        raise ParameterError(f"meta lacks {missing}: not a PMP run's metadata")
+    start = check_integer("start", start, 0)
+    steps = np.asarray(meta["support_steps"])
+    matrices = np.asarray(meta["support_matrices"], dtype=np.float64)
+    sparsity = np.asarray(meta["support_sparsity"], dtype=np.float64)
+    mass = matrices.sum((1, 2))
+    foreign = np.array([support_overlap(m).mean_foreign_share for m in matrices])
+    on = min(int(np.searchsorted(steps, start)), len(steps) - 1)
+    fall = sparsity[on] / sparsity[-1]
+    mass2 = (mass[on] / mass[-1]) ** 2
+    explained = np.log(mass2) / np.log(fall) if fall > 1 else float("nan")
+    return SupportFall(
+        steps, sparsity, mass, foreign, on, float(fall), float(mass2), float(explained)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Figures (pyplot is imported when one is drawn: a training script never pays for it)
+# --------------------------------------------------------------------------------------------
+def plot_training_curves(
+    pmp_history: dict[str, list[float]],
+    ada_history: dict[str, list[float]],
+    start: int,
+    pixels: int = 64 * 64,
+    width: int = 50,
+):
+    """PMP's loss terms, both models' reconstruction (BCE per pixel) and Ada-GVAE's KL,
+    each a running mean over ``width`` steps; a dotted line where PMP's reconstruction-only
+    phase ends (``start``). Ada-GVAE's BCE is summed over ``pixels`` in its loss."""
+    import matplotlib.pyplot as plt
+
+    for name, history, keys in (
+        ("pmp_history", pmp_history, ("recon", "sparsity", "distance", "consistency")),
+        ("ada_history", ada_history, ("recon", "kl")),
+    ):
+        missing = [k for k in keys if k not in history]
+        if missing:
+            raise ParameterError(f"{name} lacks the loss terms {missing}")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+
+    def curve(values):  # drawn at the last step of each window
+        mean = smooth(values, width)
+        return np.arange(len(mean)) + len(values) - len(mean), mean
+
+    for name in ("recon", "sparsity", "distance", "consistency"):
+        x, mean = curve(pmp_history[name])
+        axes[0].semilogy(x, np.where(mean > 0, mean, np.nan), label=name)  # 0: off
+    axes[0].set_title("PMP: loss terms (unweighted)", fontsize=10)
+    axes[1].semilogy(*curve(pmp_history["recon"]), label="PMP (code z)")
+    ada_rec = np.asarray(ada_history["recon"]) / pixels
+    axes[1].semilogy(*curve(ada_rec), label="Ada-GVAE (sampled z)")
+    axes[1].set_title("reconstruction: BCE per pixel", fontsize=10)
+    axes[2].plot(*curve(ada_history["kl"]), "C2")
+    axes[2].set_title("Ada-GVAE: KL to the prior (nats)", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel(f"step (running mean of {width})")
+    for ax in axes[:2]:
+        ax.axvline(start, color="0.5", ls=":", lw=1)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def plot_reconstructions(images: torch.Tensor, models: dict[str, Any]):
+    """One row of ``images`` (n, 1, 64, 64), then one row per model of ``models`` (label ->
+    a model with ``encode`` and ``decode``): its reconstruction from the code."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) == 0:
+        raise ParameterError("images must be a tensor (n >= 1, 1, 64, 64)")
+    if not models:
+        raise ParameterError("models must name at least one model")
+    rows = [("data", images)]
+    for label, model in models.items():
+        model.eval()
+        rows.append((label, torch.sigmoid(model.decode(model.encode(images)))))
+    n = len(images)
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.2 * len(rows)))
+    axes = np.asarray(axes).reshape(len(rows), n)
+    for r, (label, shown) in enumerate(rows):
+        for j in range(n):
+            axes[r, j].imshow(shown[j, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+            axes[r, j].set_xticks([])
+            axes[r, j].set_yticks([])
+        axes[r, 0].set_ylabel(label)
+    fig.tight_layout()
+    return fig
+
+
+def plot_support_fall(fall: SupportFall, start: int):
+    """Left: L_spar and the squared support mass (log scale); right: the scale-free ratio
+    L_spar / mass^2 and the mean foreign share; a dotted line where L_spar enters."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(fall, SupportFall):
+        raise ParameterError(f"fall must be a SupportFall (support_fall), got {fall!r}")
+    start = check_integer("start", start, 0)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+    axes[0].semilogy(
+        fall.steps, fall.sparsity, "k-", label=r"$\mathcal{L}_{spar}$ (Eq. 1)"
+    )
+    axes[0].semilogy(
+        fall.steps, fall.mass**2, "C0-", label=r"(support mass $\sum M$)$^2$"
+    )
+    ratio = fall.sparsity / fall.mass**2
+    axes[1].plot(fall.steps, ratio, "k--", label=r"$\mathcal{L}_{spar}$ / mass$^2$")
+    axes[1].plot(fall.steps, fall.foreign, "C1-", label="mean foreign share")
+    axes[1].set_ylim(0, 1)
+    axes[1].set_ylabel("scale-free")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.axvline(start, color="0.5", ls=":", lw=1)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_subspace_information(info_pmp: np.ndarray, info_ada: np.ndarray, factor_names):
+    """Two heat maps of normalised mutual information (rows: PMP's projectors, Ada-GVAE's
+    latents; columns: ``factor_names``), one colour scale 0-1."""
+    import matplotlib.pyplot as plt
+
+    names = list(factor_names)
+    for label, info in (("info_pmp", info_pmp), ("info_ada", info_ada)):
+        if np.ndim(info) != 2 or np.shape(info)[1] != len(names):
+            raise ParameterError(
+                f"{label} must be (rows, {len(names)}), one column per factor, got "
+                f"shape {np.shape(info)}"
+            )
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, info, label in (
+        (axes[0], info_pmp, "PMP projector i"),
+        (axes[1], info_ada, "Ada-GVAE latent j"),
+    ):
+        shown = ax.imshow(info, cmap="magma", vmin=0, vmax=1)
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+        ax.set_yticks(range(len(info)))
+        ax.set_ylabel(label)
+        ax.set_title(label.split()[0], fontsize=10)
+    fig.colorbar(shown, ax=axes, fraction=0.03, label="MI / H(factor)")
+    return fig

@@ -5,11 +5,11 @@ notebook, ``bench/pmp_step.py`` and ``experiments/pmp_grid.py`` read it. :func:`
 PMP or Ada-GVAE on fresh dSprites pairs or loads the shipped checkpoint ``pmp/<kind>_seed<s>``
 (the notebook contract); besides PMP and Ada-GVAE it trains the loss ablation's two PMP
 variants (:data:`ABLATION_KINDS`, :func:`pmp_objective`). :func:`evaluate_pmp_model` scores a model
-with every metric of :mod:`lib.metrics` and :func:`probe_report` (the adequacy check, the
-reconstruction, and for PMP the supports); the grid script writes one JSON line per model to
-``lib/pretrained/pmp/grid.jsonl``, which :func:`load_grid` reads back. :data:`VERDICT_RULE`
-and :func:`claim_verdict` turn the record into the chapter's verdict; :func:`ablation_table`
-and :func:`compare_means` read the ablation.
+with every metric of :mod:`lib.metrics`, :func:`probe_report` (the code probe, the
+reconstruction, and for PMP the supports) and the adequacy check (:func:`judge_report`); the
+grid script writes one JSON line per model to ``lib/pretrained/pmp/grid.jsonl``, which
+:func:`load_grid` reads back. :data:`PMP_VERDICT_RULE` and :func:`seeds_verdict` turn the
+record into the chapter's verdict; :func:`ablation_tests` reads the ablation.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch
 
 from lib.config import check_field_types
 from lib.data.dsprites import (
+    FACTOR_SIZES,
     DSprites,
     check_dataset,
     sample_pair_factors,
@@ -43,7 +44,7 @@ from lib.pmp.losses import (
     draw_hybrids,
     sparsity_loss,
 )
-from lib.pmp.measure import N_PROBE, AdequacyRule, probe_images, support_matrix
+from lib.pmp.measure import N_PROBE, probe_images, support_matrix
 from lib.pmp.model import (
     AdaGVAE,
     AdaGVAEConfig,
@@ -101,11 +102,16 @@ class PMPChapterConfig:
     quick_sizes: MetricSizes = field(
         default_factory=lambda: MetricSizes(300, 150, 60, 30, 16)
     )
-    adequacy: AdequacyRule = field(default_factory=AdequacyRule)
     verdict_metrics: tuple[str, ...] = ("DCI D", "MIG")  # the paper's claim
 
     def __post_init__(self) -> None:
         check_field_types(self)
+
+    @property
+    def paper_steps(self) -> int:
+        """The paper's budget in steps: ``max_epochs`` epochs of the 737,280 dSprites pairs,
+        ``batch_size`` pairs a step (691,200)."""
+        return self.max_epochs * int(np.prod(FACTOR_SIZES)) // self.batch_size
 
 
 def get_config() -> PMPChapterConfig:

@@ -5,7 +5,8 @@
 - :func:`own_term_gradient`: the derivative of projector i's own term of L_spar (Eq. 3), the
   quantity the proof's case analysis is about; autograd of L_spar gives the full gradient,
   which adds the other terms' derivatives (projector i also sits inside their sums);
-- :func:`descend_sparsity`: gradient descent on L_spar alone, from random projector outputs.
+- :func:`descend_sparsity`: gradient descent on L_spar alone, from random projector outputs
+  (:func:`plot_descent` draws it).
   With each s_i held at unit norm (a stand-in for the terms that keep the subspaces alive:
   reconstruction, consistency, the distance term's push) the supports become disjoint and the
   sum becomes a concatenation; without it, L_spar can also fall by shrinking the outputs, the
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 import torch
 
+from lib.errors import ParameterError
 from lib.pmp.losses import sparsity_loss
 
 
@@ -80,3 +82,35 @@ def descend_sparsity(
             with torch.no_grad():
                 s.mul_(norms / s.norm(dim=1, keepdim=True).clamp_min(1e-12))
     return SparsityDescent(rec_steps, losses, torch.stack(snaps))
+
+
+def plot_descent(s0: torch.Tensor, held: SparsityDescent, free: SparsityDescent):
+    """L_spar along both descents (log scale), then |s_i[r]| at the start and at the end of
+    each, on one colour scale so that shrinking shows."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(s0, torch.Tensor) or s0.dim() != 2:
+        raise ParameterError("s0 must be the starting outputs, a tensor (k, d)")
+    for name, run in (("held", held), ("free", free)):
+        if not isinstance(run, SparsityDescent):
+            raise ParameterError(f"{name} must be a SparsityDescent (descend_sparsity)")
+    fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
+    axes[0].semilogy(held.steps, held.losses, label="norms held")
+    axes[0].semilogy(free.steps, free.losses, label="free")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel(r"$\mathcal{L}_{spar}$")
+    axes[0].legend(fontsize=8)
+    panels = (
+        (s0, "start"),
+        (held.snapshots[-1], "end, norms held"),
+        (free.snapshots[-1], "end, free"),
+    )
+    top = float(s0.abs().max())
+    for ax, (matrix, title) in zip(axes[1:], panels):
+        shown = ax.imshow(matrix.abs(), cmap="viridis", vmin=0, vmax=top)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("coordinate r")
+        ax.set_ylabel("projector i")
+    fig.tight_layout()
+    fig.colorbar(shown, ax=axes[1:], label=r"$|s_i[r]|$", shrink=0.9)
+    return fig

@@ -54,7 +54,7 @@ def load_sweep(
     rows = read_records(
         path, made_by="experiments/torus_sweep.py", required=("name", "step")
     )
-    return rows if not last_only else load_sweep_rows_last(rows)
+    return rows if not last_only else _last_rows(rows)
 
 
 def format_sweep(rows: list[dict[str, Any]]) -> str:
@@ -98,7 +98,7 @@ def sweep_findings(rows: list[dict[str, Any]]) -> dict[str, float]:
     """The numbers chapter 02 quotes from the sweep record (all its evaluation points, as
     :func:`load_sweep` with ``last_only=False`` reads them), by the names it glues them under.
     """
-    last = {r["name"]: r for r in load_sweep_rows_last(rows)}
+    last = {r["name"]: r for r in _last_rows(rows)}
     needed = {"s1k", "s30k", "s10k_seed0", "s10k_seed1", "s10k_seed2", "s10k_2000"}
     missing = sorted(needed - set(last))
     if missing:
@@ -153,7 +153,7 @@ def sweep_findings(rows: list[dict[str, Any]]) -> dict[str, float]:
     return found
 
 
-def load_sweep_rows_last(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _last_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The last evaluation point of each run among ``rows``, at its first row's position."""
     last: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -165,7 +165,7 @@ def load_sweep_rows_last(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def gpu_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The numbers chapter 02 quotes from the H200 record (:data:`TORUS_GPU_RECORD`, every
     evaluation point), by the names it glues them under."""
-    final = {r["name"]: r for r in load_sweep_rows_last(rows)}
+    final = {r["name"]: r for r in _last_rows(rows)}
     needed = {"gpu-long-faithful", "gpu-long-faithful-s1", "gpu-long-decorrelated"}
     if needed - set(final):
         raise ParameterError(
