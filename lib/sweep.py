@@ -488,18 +488,19 @@ def run_sweep(
     )  # checks at the door
     resources = resources or Resources()
     out = Path(out).resolve()  # Tune runs each trial in a folder of its own
+    # "local": a new Ray on this machine, never one another program started here
+    address = address or os.environ.get("RAY_ADDRESS") or "local"
+    if address == "local":
+        # Ray's services listen on every network interface of this machine (Ray 2.60
+        # does not bind them to loopback: seen with `ss -ltnp`), and whoever reaches
+        # them can run code: a local Ray therefore always authenticates with a token
+        # (Ray >= 2.52 writes one to ~/.ray/auth_token when there is none). Ray reads
+        # the mode when it is imported, so it is set before the import.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray = import_ray()
     from ray import tune
 
     if not ray.is_initialized():
-        # "local": a new Ray on this machine, never one another program started here
-        address = address or os.environ.get("RAY_ADDRESS") or "local"
-        if address == "local":
-            # Ray's services listen on every network interface of this machine (Ray 2.60
-            # does not bind them to loopback: seen with `ss -ltnp`), and whoever reaches
-            # them can run code: a local Ray therefore always authenticates with a token
-            # it generates (Ray >= 2.52), whatever this Ray's default is.
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
         ray.init(
             address=address,
             include_dashboard=False,
