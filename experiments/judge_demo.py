@@ -5,30 +5,107 @@ Chapter 05's rule calls a model adequate when the shipped dSprites factor judge
 >= 75 % of its accuracy on the originals. A check that no model can pass decides nothing, so
 this script trains chapter 04's plain dSprites autoencoder (the same conv64 network, loss and
 optimiser as :func:`lib.measuring.fit_dsprites_ae`, fresh images every step) for ``--steps``
-and appends, every ``--every`` steps, the judge's accuracy and ratio per factor on 2,000
-held-out images (seed 7) to ``--out``:
+and appends, every ``--every`` steps, the judge's accuracy and ratio per factor to ``--out``:
 
-    python experiments/judge_demo.py --steps 40000 --every 5000 --out runs/judge_demo.jsonl
+    python experiments/judge_demo.py --steps 40000 --every 5000 --out runs/judge_demo.jsonl \
+        --save runs/judge_demo_ae
+
+``--images`` picks the images the judge reads: ``seed7`` (the default, as the shipped
+record's training series: 2,000 images drawn with seed 7) or ``judge`` (the 2,000 fixed
+images of :func:`lib.pmp.judge_images`, which chapter 05's models were judged on). Every line
+names them in its ``images`` field. ``--score CHECKPOINT`` trains nothing: it judges a saved
+model (``--save`` of an earlier run) once and appends one line. The shipped record's last
+line was made so:
+
+    python experiments/judge_demo.py --score runs/judge_demo_ae --images judge \
+        --out lib/pretrained/judges/judge_demo.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
 import numpy as np
 import torch
 
-from lib.checkpoint import load_pretrained, save_checkpoint
+from lib.checkpoint import (
+    checkpoint_paths,
+    load_checkpoint,
+    load_pretrained,
+    save_checkpoint,
+)
 from lib.cli import int_at_least, run_main, threads
 from lib.data import DSprites
-from lib.judge import reconstruction_adequacy
+from lib.errors import ParameterError
 from lib.measuring.recipes import dsprites_batches, get_config
 from lib.nets import Conv64Autoencoder, bce_ae_loss
-from lib.pmp.measure import ADEQUACY_FACTORS, ADEQUACY_FRACTION
+from lib.pmp.measure import judge_adequate, judge_images
+from lib.pmp.record import DEMO_IMAGES, JUDGE_IMAGES
 from lib.records import append_record
 from lib.trainer import Trainer, TrainerConfig
+
+MODEL = "measuring Conv64Autoencoder (chapter 04's recipe)"
+# --images: the record's name for the images, and how to draw them
+IMAGES = {"seed7": DEMO_IMAGES, "judge": JUDGE_IMAGES}
+
+
+def demo_images(data: DSprites, which: str) -> tuple[torch.Tensor, np.ndarray]:
+    """The 2,000 images the judge reads: ``"seed7"`` or ``"judge"`` (:data:`IMAGES`)."""
+    if which not in IMAGES:
+        raise ParameterError(f"which must be one of {sorted(IMAGES)}, got {which!r}")
+    if which == "judge":
+        return judge_images(data)
+    factors = data.sample_factors(2000, np.random.default_rng(7))
+    return torch.from_numpy(data.render(factors)), factors
+
+
+@torch.no_grad()
+def judge_line(model, judge, data: DSprites, which: str) -> dict:
+    """The judge's fields of one record line: the images' name, per factor the judge's
+    accuracy on the originals and on the reconstructions, their ratio and chance, and
+    whether the model is adequate (the reconstructions are sigmoid(decode(encode(x))), as
+    :func:`lib.pmp.judge_report` makes them for chapter 05's models)."""
+    from lib.judge import reconstruction_adequacy
+
+    images, factors = demo_images(data, which)
+    model.eval()
+    recon = torch.cat(
+        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
+    )
+    model.train()
+    result = reconstruction_adequacy(judge, images, recon, torch.as_tensor(factors))
+    rounded = {f: {k: round(v, 4) for k, v in r.items()} for f, r in result.items()}
+    return {
+        "images": IMAGES[which],
+        "judge": rounded,
+        "adequate": judge_adequate(rounded),
+    }
+
+
+def score_checkpoint(path: str, which: str, out: str, n_threads: int) -> dict:
+    """Judge the model saved at ``path`` once and append the line to ``out``."""
+    checkpoint_model = Conv64Autoencoder(get_config().model)
+    saved = load_checkpoint(path, checkpoint_model)
+    weights, meta = checkpoint_paths(path)
+    sha256 = json.loads(meta.read_text()).get("sha256", "")
+    data = DSprites()
+    judge, _ = load_pretrained("judges/dsprites_factor_judge")
+    loss = saved.history.get("loss", [])
+    line = {
+        "model": MODEL,
+        "seed": saved.meta.get("seed"),
+        "step": saved.step,
+        "threads": n_threads,
+        "scored_from": f"{weights.name}, sha256 {sha256}",
+        "recon_loss_last100": float(np.mean(loss[-100:])) if loss else None,
+        **judge_line(checkpoint_model, judge, data, which),
+        "made_by": "experiments/judge_demo.py",
+    }
+    append_record(out, line)
+    return line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,15 +116,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=threads, default=1)
     parser.add_argument("--out", required=True, help="JSON-lines record to append to")
     parser.add_argument(
+        "--images",
+        choices=sorted(IMAGES),
+        default="seed7",
+        help="the images the judge reads (seed7: the demo's own; judge: chapter 05's)",
+    )
+    parser.add_argument(
         "--save", default=None, help="checkpoint path for the final model"
+    )
+    parser.add_argument(
+        "--score",
+        default=None,
+        metavar="CHECKPOINT",
+        help="judge this saved model once (train nothing)",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.score:
+        line = score_checkpoint(args.score, args.images, args.out, args.threads)
+        ratios = {f: line["judge"][f]["ratio"] for f in line["judge"]}
+        print(f"step {line['step']}: ratios {ratios} adequate {line['adequate']}")
+        return 0
     chapter = get_config()
     data = DSprites()
     judge, _ = load_pretrained("judges/dsprites_factor_judge")
-    factors = data.sample_factors(2000, np.random.default_rng(7))
-    images = torch.from_numpy(data.render(factors))
     torch.manual_seed(args.seed)
     model = Conv64Autoencoder(chapter.model)
     batches = dsprites_batches(data, chapter.batch_size, args.seed)
@@ -57,30 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     while trainer.step < args.steps:
         trainer.fit(min(args.steps, trainer.step + args.every))
-        model.eval()
-        with torch.no_grad():
-            recon = torch.sigmoid(model.decode(model.encode(images)))
-        model.train()
-        result = reconstruction_adequacy(judge, images, recon, torch.as_tensor(factors))
-        adequate = all(
-            result[f]["ratio"] >= ADEQUACY_FRACTION for f in ADEQUACY_FACTORS
-        )
+        judged = judge_line(model, judge, data, args.images)
         line = {
-            "model": "measuring Conv64Autoencoder (chapter 04's recipe)",
+            "model": MODEL,
             "seed": args.seed,
             "step": trainer.step,
             "threads": args.threads,
             "seconds": round(time.perf_counter() - start, 1),
             "recon_loss_last100": float(np.mean(trainer.history["loss"][-100:])),
-            "judge": {
-                f: {k: round(v, 4) for k, v in r.items()} for f, r in result.items()
-            },
-            "adequate": adequate,
+            **judged,
             "made_by": "experiments/judge_demo.py",
         }
         append_record(args.out, line)
-        ratios = {f: round(result[f]["ratio"], 3) for f in result}
-        print(f"step {trainer.step}: ratios {ratios} adequate {adequate}", flush=True)
+        ratios = {f: round(r["ratio"], 3) for f, r in judged["judge"].items()}
+        print(f"step {trainer.step}: ratios {ratios} adequate {judged['adequate']}")
     if args.save:
         save_checkpoint(
             args.save,

@@ -395,6 +395,16 @@ def test_the_demonstration_record_is_read_and_its_first_pass_found(tmp_path):
         load_judge_demo(tmp_path / "empty.jsonl")
     with pytest.raises(ValueError, match="judged"):
         plot_adequacy([], demo)
+    # the final model scored on chapter 05's judge images is kept apart from the series
+    scored = {"step": 15, "images": "lib.pmp.judge_images", "judge": rows[0]["judge"]}
+    with path.open("a") as f:
+        f.write(json.dumps(scored) + "\n")
+    assert [r["step"] for r in load_judge_demo(path)] == [5, 10, 15]
+    assert load_judge_demo(path, images="lib.pmp.judge_images") == [scored]
+    with pytest.raises(ValueError, match="images must be"):
+        load_judge_demo(path, images="seed7")
+    with pytest.raises(RuntimeError, match="no evaluation"):
+        load_judge_demo(tmp_path / "empty.jsonl", images="lib.pmp.judge_images")
 
 
 def test_the_ablation_tests_cannot_decide_with_two_seeds_and_can_with_three():
@@ -523,3 +533,26 @@ def test_the_record_readers_refuse_what_is_not_a_record():
         with pytest.raises(ValueError, match=name) as raised:
             call()
         assert "\n" not in str(raised.value)  # one line
+
+
+def test_the_demonstration_script_trains_saves_and_scores_a_saved_model(
+    tmp_path, run_script, capsys
+):
+    from pathlib import Path
+
+    from lib.pmp import load_judge_demo
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "judge_demo.py"
+    out, saved = tmp_path / "demo.jsonl", tmp_path / "ae"
+    run_script(script, "--steps", 4, "--every", 2, "--out", out, "--save", saved)
+    series = load_judge_demo(out)
+    assert [r["step"] for r in series] == [2, 4]
+    run_script(script, "--score", saved, "--images", "judge", "--out", out)
+    (scored,) = load_judge_demo(out, images="lib.pmp.judge_images")
+    assert scored["step"] == 4 and scored["scored_from"].startswith("ae.pt, sha256 ")
+    assert scored["adequate"] is False  # four steps of training reconstruct nothing
+    assert len(load_judge_demo(out)) == 2  # the series is unchanged
+    with pytest.raises(SystemExit) as stop:
+        run_script(script, "--score", tmp_path / "none", "--out", out)
+    assert stop.value.code == 2
+    assert "none" in capsys.readouterr().err

@@ -285,15 +285,29 @@ def format_code_probe(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def load_judge_demo(path: str | Path | None = None) -> list[dict[str, Any]]:
+DEMO_IMAGES = "seed 7"  # the training series' images: 2,000 drawn with seed 7
+JUDGE_IMAGES = "lib.pmp.judge_images"  # the images chapter 05's models were judged on
+
+
+def load_judge_demo(
+    path: str | Path | None = None, images: str = DEMO_IMAGES
+) -> list[dict[str, Any]]:
     """The demonstration record (``experiments/judge_demo.py``): one line per evaluation of
-    chapter 04's plain autoencoder, with its ``step`` and the judge's ``judge`` field."""
+    chapter 04's plain autoencoder, with its ``step`` and the judge's ``judge`` field, on the
+    judge images named ``images``: :data:`DEMO_IMAGES` (the series made while it trained;
+    lines without an ``images`` field are these) or :data:`JUDGE_IMAGES` (the final model
+    scored on the images chapter 05's models were judged on)."""
+    if images not in (DEMO_IMAGES, JUDGE_IMAGES):
+        raise ParameterError(
+            f"images must be {DEMO_IMAGES!r} or {JUDGE_IMAGES!r}, got {images!r}"
+        )
     path = Path(path) if path is not None else pretrained_path(JUDGE_DEMO_RECORD)
     rows = read_records(
         path, made_by="experiments/judge_demo.py", required=("step", "judge")
     )
+    rows = [r for r in rows if r.get("images", DEMO_IMAGES) == images]
     if not rows:
-        raise DataError(f"{path} holds no evaluation")
+        raise DataError(f"{path} holds no evaluation on the images {images!r}")
     return sorted(rows, key=lambda r: r["step"])
 
 
