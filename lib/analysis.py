@@ -2,6 +2,7 @@
 
 - fits: :func:`linear_fit` (with R²), :func:`fit_scale`, :func:`relative_l2_error`;
 - images: :func:`per_image_sse`, :func:`radial_profile` (ring means around a centre);
+- training curves: :func:`relative_late_change` (has a loss curve settled?);
 - circular statistics of latent angles: :func:`angle_ks_statistic` (the KS distance to the
   uniform law, which depends on where the circle is cut), :func:`kuiper_uniformity` (a test
   of uniformity that does not), :func:`circular_correlation_matrix` (Fisher-Lee correlation
@@ -140,6 +141,34 @@ def relative_l2_error(a: np.ndarray, b: np.ndarray) -> float:
     if nb == 0.0:
         raise ValueError("reference b is identically zero")
     return float(np.linalg.norm(a - b)) / nb
+
+
+def relative_late_change(losses, fraction: float = 0.1) -> float:
+    """How much a training curve still moved near its end: the mean of the per-step
+    ``losses`` over the last ``fraction`` of the steps, relative to their mean over the
+    ``fraction`` before, minus one (window means, so the noise of single minibatches averages
+    out). Negative while the loss still falls; a curve "has settled" when the absolute value
+    is small (chapter 01 asks for < 0.02)."""
+    v = np.asarray(losses, dtype=np.float64)
+    if v.ndim != 1 or not np.isfinite(v).all():
+        raise ValueError(
+            f"losses must be a 1-d sequence of finite numbers, got shape {v.shape}"
+        )
+    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 0.5):
+        raise ValueError(f"fraction must be in (0, 0.5], got {fraction!r}")
+    width = int(round(fraction * len(v)))
+    if width < 10:
+        raise ValueError(
+            f"the last {fraction:.0%} of {len(v)} steps holds {width} losses; "
+            "need at least 10 per window"
+        )
+    last, before = (
+        v[len(v) - width :].mean(),
+        v[len(v) - 2 * width : len(v) - width].mean(),
+    )
+    if before <= 0:
+        raise ValueError(f"losses must be positive near the end, mean {before:g}")
+    return float(last / before - 1)
 
 
 def _as_float64(a: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -238,3 +238,23 @@ def test_empty_cells_and_nearest_distances():
     assert torch.allclose(nearest_distance(images, reference), torch.full((2,), 0.01))
     with pytest.raises(ValueError, match="image shape"):
         nearest_distance(torch.rand(2, 1, 4, 5), reference)
+
+
+def test_relative_late_change_sees_a_falling_curve_and_a_flat_one():
+    from lib.analysis import relative_late_change
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(2000)
+    flat = 10 + rng.normal(0, 1, 2000)  # noisy but settled: no trend
+    falling = 10 + 5 * np.exp(-steps / 1000) + rng.normal(0, 0.1, 2000)
+    assert abs(relative_late_change(flat)) < 0.02
+    # the last 200 steps against the 200 before: 5 (e^-1.9 - e^-1.7) / 10.9 = -0.0147
+    assert relative_late_change(falling) == pytest.approx(-0.0147, abs=0.003)
+    assert relative_late_change(falling, fraction=0.5) < -0.1
+    for bad in ([1.0] * 5, [[1.0] * 20], [1.0] * 19 + [float("nan")]):
+        with pytest.raises(ValueError):
+            relative_late_change(bad)
+    with pytest.raises(ValueError, match="fraction"):
+        relative_late_change(flat, fraction=0.6)
+    with pytest.raises(ValueError, match="positive"):
+        relative_late_change(-flat)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -214,3 +215,88 @@ def test_disk_panels_show_the_input_beside_each_model():
         for i, model in enumerate(models, start=1):
             want = model(disks)[0].clamp(0, 1)
             assert torch.allclose(panels[..., 64 * i : 64 * (i + 1)], want, atol=1e-3)
+
+
+def test_homogeneity_error_is_rounding_without_biases_and_large_with():
+    from lib.taking_apart import homogeneity_error
+
+    torch.manual_seed(0)
+    x = make_disks(
+        8, radius_range=(4.0, 20.0), generator=torch.Generator().manual_seed(0)
+    )[0]
+    assert homogeneity_error(DiskAutoencoder(DiskAEConfig(bias=False)), x) < 1e-5
+    biased = DiskAutoencoder(DiskAEConfig(bias=True))
+    assert homogeneity_error(biased, x) < 1e-5  # biases start at zero
+    with torch.no_grad():
+        for name, parameter in biased.named_parameters():
+            if name.endswith("bias"):
+                parameter.fill_(0.1)
+    assert homogeneity_error(biased, x) > 1e-2
+    with pytest.raises(ValueError, match="lambdas"):
+        homogeneity_error(DiskAutoencoder(DiskAEConfig(bias=False)), x, lambdas=(-1.0,))
+
+
+def test_the_hole_verdict_reaches_every_outcome():
+    from lib.taking_apart import HOLE_GOAL, hole_errors, hole_verdict, loss_settled
+
+    good = {"none": True, "type3": True}
+    assert hole_verdict([4.0, 3.0, 5.5], good) == "reproduced"
+    assert hole_verdict([4.0, 1.2, 1.0], good) == "partly reproduced"
+    assert hole_verdict([1.4, 1.0, 2.9], good) == "not reproduced"
+    assert (
+        hole_verdict([4.0, 4.0, 4.0], [True, False]) == "inconclusive (under-trained)"
+    )
+    assert hole_verdict([HOLE_GOAL], [True]) == "reproduced"  # the goal itself counts
+    for bad in ([], [0.0], [float("inf")]):
+        with pytest.raises(ValueError, match="ratios"):
+            hole_verdict(bad, good)
+    with pytest.raises(ValueError, match="settled"):
+        hole_verdict([4.0], [])
+    sse = torch.tensor([1.0, 2.0, 6.0, 8.0])
+    assert hole_errors(sse, torch.tensor([False, False, True, True])) == (7.0, 1.5)
+    with pytest.raises(ValueError, match="some images inside"):
+        hole_errors(sse, torch.zeros(4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="boolean mask"):
+        hole_errors(sse, torch.tensor([0, 0, 1, 1]))
+    flat, falling = [5.0, 5.1] * 500, list(np.linspace(10.0, 5.0, 1000))
+    assert loss_settled({"loss": flat}) and not loss_settled({"loss": falling})
+    with pytest.raises(ValueError, match="no 'recon' curve"):
+        loss_settled({"loss": flat}, key="recon")
+
+
+def test_in_out_figure_colours_seen_and_unseen_radii():
+    import matplotlib.pyplot as plt
+
+    from lib.taking_apart import in_out_figure
+
+    x, radii = make_disks(8, radius_range=(0.0, 32.0), generator=torch.Generator())
+    seen = radii < 16
+    fig = in_out_figure(x, x, radii, seen, "test", every=2)
+    colours = [ax.title.get_color() for ax in fig.axes]
+    assert len(colours) == 8 and colours[:4] == colours[4:]
+    assert colours[:4] == ["green" if s else "red" for s in seen[::2].tolist()]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one entry per"):
+        in_out_figure(x, x[:3], radii, seen, "test")
+
+
+def test_the_hole_summary_measures_every_model_and_flags_the_unsettled():
+    from types import SimpleNamespace
+
+    from lib.taking_apart import format_hole_table, hole_summary
+
+    x, radii = make_disks(12, radius_range=(0.0, 32.0), generator=torch.Generator())
+    in_hole = (radii > 11) & (radii < 18)
+    in_hole[0], in_hole[1] = True, False  # both sides present whatever the draw
+    net = DiskAutoencoder(DiskAEConfig(bias=True))
+    settled = SimpleNamespace(model=net, history={"loss": [5.0, 5.1] * 50})
+    falling = SimpleNamespace(model=net, history={"loss": list(np.linspace(9, 5, 100))})
+    results = hole_summary({("none", 0): settled, ("type3", 0): falling}, x, in_hole)
+    assert results["none", 0].settled and not results["type3", 0].settled
+    assert results["none", 0].inside == pytest.approx(
+        results["none", 0].sse[in_hole].mean().item()
+    )
+    table = format_hole_table(results).splitlines()
+    assert len(table) == 3 and table[1].endswith("yes") and table[2].endswith("NO")
+    with pytest.raises(ValueError, match="at least one"):
+        hole_summary({}, x, in_hole)

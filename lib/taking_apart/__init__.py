@@ -9,7 +9,9 @@ A. Newson, A. Almansa, Y. Gousseau, S. Ladjal, 2018 (HAL hal-01676326).
   form (Airy functions, Appendix A) and numerically (:func:`airy_profile`);
 - :mod:`~lib.taking_apart.recipes`: the chapter's settings (:func:`get_config`) and training recipe;
 - :mod:`~lib.taking_apart.measure`: each image's code and reconstruction error
-  (:func:`codes_and_errors`), and the verdict on the profile (:func:`profile_verdict`).
+  (:func:`codes_and_errors`), the homogeneity test of Proposition 1
+  (:func:`homogeneity_error`), the verdicts on the profile (:func:`profile_verdict`) and on
+  the hole experiment (:func:`hole_verdict`), and its figure (:func:`in_out_figure`).
 
 The data (centred disks) are :mod:`lib.data.disks`; the DCGAN-style baseline is
 :class:`DCGANAutoencoder` (:mod:`lib.taking_apart.model`).
@@ -26,9 +28,21 @@ from lib.taking_apart.losses import (
     weight_l2,
 )
 from lib.taking_apart.measure import (
+    HOLE_GOAL,
+    HOLE_VERDICT_RULE,
     PROFILE_GOAL,
     PROFILE_VERDICT_RULE,
+    SETTLED_FRACTION,
+    SETTLED_TOLERANCE,
+    HoleResult,
     codes_and_errors,
+    format_hole_table,
+    hole_errors,
+    hole_summary,
+    hole_verdict,
+    homogeneity_error,
+    in_out_figure,
+    loss_settled,
     profile_verdict,
 )
 from lib.taking_apart.model import (
@@ -44,6 +58,7 @@ from lib.taking_apart.recipes import (
     TakingApartChapterConfig,
     disk_trainer,
     fit_disk_ae,
+    fit_hole_models,
     get_config,
     training_disks,
 )
@@ -66,6 +81,19 @@ __all__ = [
     "PROFILE_GOAL",
     "PROFILE_VERDICT_RULE",
     "profile_verdict",
+    "HOLE_GOAL",
+    "HOLE_VERDICT_RULE",
+    "SETTLED_FRACTION",
+    "SETTLED_TOLERANCE",
+    "hole_errors",
+    "HoleResult",
+    "hole_summary",
+    "format_hole_table",
+    "hole_verdict",
+    "homogeneity_error",
+    "in_out_figure",
+    "loss_settled",
+    "fit_hole_models",
     "DEFAULT_REG_WEIGHTS",
     "REG_CHOICES",
     "DiskAEConfig",
