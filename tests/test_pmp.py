@@ -470,6 +470,15 @@ def test_the_pmp_rule_can_come_out_every_way(scores, adequate, outcome):
     )
 
 
+def test_the_rule_says_which_images_the_judge_reads_and_that_its_wording_was_corrected():
+    from lib.pmp.measure import N_JUDGE, PMP_VERDICT_RULE
+
+    rule, note = PMP_VERDICT_RULE.split("(Wording of step 1 corrected after review")
+    assert "held-out" not in rule and "not held out" in rule
+    assert f"{N_JUDGE:,} fixed images" in rule and "lib.pmp.judge_images" in rule
+    assert "substance is unchanged" in note
+
+
 def test_the_pmp_rule_refuses_scores_that_do_not_match_the_seeds():
     from lib.pmp.measure import seeds_verdict
 
@@ -657,6 +666,10 @@ def test_the_chapters_figures_draw_and_refuse_bad_input():
     model = PMPAutoencoder(PMPConfig(latent_dim=4, n_projectors=2))
     fig = plot_reconstructions(torch.rand(3, 1, 64, 64), {"PMP": model})
     assert len(fig.axes) == 6  # data and one model, three images each
+    sharp = plot_reconstructions(torch.rand(3, 1, 64, 64), {"PMP": model}, dpi=150)
+    assert sharp.dpi == 150
+    with pytest.raises(ValueError, match="dpi"):
+        plot_reconstructions(torch.rand(3, 1, 64, 64), {"PMP": model}, dpi=0)
     with pytest.raises(ValueError, match="models"):
         plot_reconstructions(torch.rand(3, 1, 64, 64), {})
     meta = _snapshots([np.full((2, 3), c) for c in (1.0, 0.5, 0.2)], [1.0, 0.3, 0.1])
@@ -671,3 +684,147 @@ def test_the_chapters_figures_draw_and_refuse_bad_input():
     with pytest.raises(ValueError, match="held"):
         plot_descent(s0, "run", run)
     plt.close("all")
+
+
+# ------------------------------------------------------------- the review's measures
+def test_the_information_bias_of_an_independent_code_grows_with_the_factors_values():
+    from lib.pmp import information_bias
+
+    rng = np.random.default_rng(0)
+    factors = np.stack([rng.integers(0, 3, 512), rng.integers(0, 32, 512)], 1)
+    bias = information_bias(factors, seed=1)
+    assert bias.mean.shape == bias.high.shape == (10, 2)
+    assert (bias.high >= bias.mean).all() and (bias.mean > 0).all()
+    assert bias.mean[:, 1].mean() > 2 * bias.mean[:, 0].mean()  # 32 values vs 3
+    np.testing.assert_array_equal(
+        information_bias(factors, seed=1).mean, bias.mean
+    )  # seeded
+    # the permutation baseline of a code that copies factor 0: far below its own value
+    codes = np.stack([factors[:, 0] + 0.01 * rng.normal(size=512)], 1)
+    shuffled = information_bias(factors, codes=codes, repeats=30)
+    assert shuffled.mean.shape == (1, 2) and shuffled.high[0, 0] < 0.1
+    assert subspace_factor_information(codes[:, :, None], factors)[0, 0] > 0.9
+    from lib.pmp import carried_factors
+
+    info = subspace_factor_information(codes[:, :, None], factors)
+    name, value, chance = carried_factors(info, shuffled, ["a", "b"])[0][0]
+    assert name == "a" and value > 0.9 and chance < 0.1  # first: the largest excess
+    nothing = shuffled._replace(high=np.ones((1, 2)))
+    assert carried_factors(info, nothing, ["a", "b"]) == [[]]
+    with pytest.raises(ValueError, match="InformationBias"):
+        carried_factors(info, bias, ["a", "b"])  # a (10, 2) bias for one row
+    with pytest.raises(ValueError, match="codes"):
+        information_bias(factors, codes=codes[:10])
+    with pytest.raises(ValueError, match="factors"):
+        information_bias(factors[:, 0])
+    with pytest.raises(ValueError, match="repeats"):
+        information_bias(factors, repeats=0)
+
+
+def test_seeds_needed_is_the_fewest_seeds_whose_smallest_p_reaches_alpha():
+    from lib.pmp.measure import seeds_needed, smallest_seed_p
+
+    assert seeds_needed(2) == 5 and smallest_seed_p(5, 2) == pytest.approx(1 / 21)
+    assert smallest_seed_p(4, 2) > 0.05  # one fewer is not enough
+    assert seeds_needed(3) == 3  # 1/20 = 0.05: p <= alpha admits it
+    assert seeds_needed(3, strict=True) == 4  # 1/35
+    assert seeds_needed(5, alpha=0.01) == 4  # 1/126; 3 + 5 give only 1/56
+    with pytest.raises(ValueError, match="n_other"):
+        seeds_needed(1)
+    with pytest.raises(ValueError, match="no group"):
+        seeds_needed(2, alpha=1e-9, most=10)
+
+
+def _blob(t: torch.Tensor) -> torch.Tensor:
+    """A square sprite moved right by t[:, 0] pixels and grown by t[:, 1]: a decoder."""
+    images = torch.zeros(len(t), 1, 64, 64)
+    for n, (dx, grow) in enumerate(t.tolist()):
+        half = int(4 + grow)
+        x = int(32 + dx)
+        images[n, 0, 32 - half : 32 + half, x - half : x + half] = 1.0
+    return images
+
+
+def test_sweep_effects_measure_how_the_sprite_moves_and_grows():
+    from lib.pmp import sweep_effects, sweep_labels
+
+    effects = sweep_effects(_blob, [-10.0, 0.0], [10.0, 4.0])
+    assert effects.dx == pytest.approx([20.0, 0.0])
+    assert effects.dy == pytest.approx([0.0, 0.0])
+    assert effects.area == pytest.approx([1.0, 4.0])  # side 8 -> 16 pixels
+    labels = sweep_labels(effects, ["P1", "P2"])
+    assert labels == ["P1: right 20 px", "P2: area x4.00"]
+    still = effects._replace(dx=np.array([0.5, 0.0]), area=np.array([1.05, 1.0]))
+    assert sweep_labels(still, ["a", "b"]) == ["a: little change", "b: little change"]
+    blank = sweep_effects(lambda t: torch.zeros(len(t), 1, 8, 8), [0.0], [1.0])
+    assert np.isnan(blank.dx[0])
+    assert "no sprite" in sweep_labels(blank, ["P"])[0]
+    with pytest.raises(ValueError, match="low below its high"):
+        sweep_effects(_blob, [1.0], [0.0])
+    with pytest.raises(ValueError, match="name the 2 sliders"):
+        sweep_labels(effects, ["P1"])
+    with pytest.raises(ValueError, match="SweepEffect"):
+        sweep_labels((1, 2, 3), ["P1"])
+
+
+def test_gradient_sizes_find_a_module_the_loss_does_not_reach():
+    from lib.pmp import gradient_sizes
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(3, 1), nn.Linear(3, 1)
+
+    model = Two()
+    batch = torch.ones(4, 3)
+
+    def loss(m, x, step=None):
+        return 2.0 * m.used(x).sum(), {}
+
+    sizes = gradient_sizes(model, loss, batch, weight_decay=0.1)
+    # d/dw of 2 * sum_b (w . x_b + b) = 2 * 4 * 1 for every weight and the bias
+    assert sizes["used"].rms == pytest.approx(8.0) and sizes["used"].zero == 0.0
+    assert sizes["unused"].zero == 1.0 and sizes["unused"].rms == 0.0
+    w = torch.cat([p.detach().flatten() for p in model.used.parameters()])
+    assert sizes["used"].decay == pytest.approx(0.1 * w.pow(2).mean().sqrt().item())
+    assert all(p.grad is None for p in model.parameters())  # cleared afterwards
+    assert gradient_sizes(model, loss, batch, step=3)["used"].rms == pytest.approx(8.0)
+    with pytest.raises(ValueError, match="scalar"):
+        gradient_sizes(model, lambda m, x: (m.used(x), {}), batch)
+    with pytest.raises(ValueError, match="weight_decay"):
+        gradient_sizes(model, loss, batch, weight_decay=-1.0)
+
+
+def test_consistency_enters_where_the_objective_first_computes_it():
+    from lib.pmp.losses import (
+        CONSISTENCY_ON,
+        PMPObjective,
+        consistency_from,
+        loss_ramps,
+    )
+
+    assert (
+        consistency_from(10_000) == 3334 and consistency_from(10_000, full=True) == 5000
+    )
+    for steps in (16, 10_000, 33_500):
+        objective = PMPObjective(steps)
+        for full in (False, True):
+            first = consistency_from(steps, full=full)
+            ramps = loss_ramps(objective.epoch_of(first), 30)
+            before = loss_ramps(objective.epoch_of(first - 1), 30)
+            if full:
+                assert ramps.beta2 == 1.0 and before.beta2 < 1.0
+            else:
+                assert ramps.regularise and ramps.beta2 > CONSISTENCY_ON
+                assert before.beta2 <= CONSISTENCY_ON or not before.regularise
+    with pytest.raises(ValueError, match="max_epochs"):
+        consistency_from(100, max_epochs=0)
+
+
+def test_the_judge_adequacy_at_another_threshold():
+    from lib.pmp.measure import judge_adequate
+
+    judge = {f: {"ratio": 0.3} for f in ("shape", "scale", "orientation")}
+    assert not judge_adequate(judge) and judge_adequate(judge, fraction=0.3)
+    with pytest.raises(ValueError, match="fraction"):
+        judge_adequate(judge, fraction=float("nan"))

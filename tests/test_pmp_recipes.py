@@ -556,3 +556,36 @@ def test_the_demonstration_script_trains_saves_and_scores_a_saved_model(
         run_script(script, "--score", tmp_path / "none", "--out", out)
     assert stop.value.code == 2
     assert "none" in capsys.readouterr().err
+
+
+def test_the_verdict_at_other_thresholds_and_each_models_worst_ratio():
+    from lib.pmp import verdict_by_threshold, worst_ratio
+
+    records = [_judged("pmp", s, 0.1, 0.05, ratio=0.2 + 0.1 * s) for s in range(3)]
+    records += [_judged("adagvae", s, 0.4, 0.3, ratio=0.5) for s in range(3)]
+    assert [worst_ratio(r) for r in records[:3]] == pytest.approx([0.2, 0.3, 0.4])
+    low, middle, high = verdict_by_threshold(records, [0.1, 0.45, 0.9])
+    assert low[0] == "not reproduced"  # every seed adequate, Ada-GVAE above
+    assert middle[0] == "PMP under-trained where Ada-GVAE is not"
+    assert high == ("inconclusive", "PMP 0/3, Ada-GVAE 0/3 seeds adequate")
+    with pytest.raises(ValueError, match="thresholds"):
+        verdict_by_threshold(records, [])
+    unjudged = {k: v for k, v in records[0].items() if k != "judge"}
+    with pytest.raises(RuntimeError, match="no judge field"):
+        worst_ratio(unjudged)
+    with pytest.raises(ValueError, match="record must be"):
+        worst_ratio([records[0]])
+
+
+def test_the_shipped_cpu_verdict_holds_above_the_level_of_a_guess():
+    """The chapter's reading of the shipped record: no model of the CPU grid reaches the
+    rule's threshold, and the verdict changes only at thresholds no better than a guess."""
+    from lib.pmp import MODEL_KINDS, load_grid, verdict_by_threshold, worst_ratio
+
+    records = load_grid()
+    worst = sorted({worst_ratio(r) for r in records if r["kind"] in MODEL_KINDS})
+    verdicts = [v for v, _ in verdict_by_threshold(records, worst)]
+    assert verdicts[-1] == "inconclusive" and max(worst) < 0.75
+    changed = [t for t, v in zip(worst, verdicts) if v != "inconclusive"]
+    guess = records[0]["judge"]["orientation"]
+    assert max(changed) < guess["chance"] / guess["originals"]

@@ -237,6 +237,27 @@ def regularised_from(steps: int, max_epochs: int = 30) -> int:
     return -(-first * steps // max_epochs)  # ceil(first * steps / max_epochs)
 
 
+CONSISTENCY_ON = 1e-2  # L_cons is skipped while beta2 <= this (the authors' code)
+
+
+def consistency_from(steps: int, max_epochs: int = 30, full: bool = False) -> int:
+    """The first optimiser step of a ``steps``-step run at which :class:`PMPObjective`
+    computes L_cons (beta2 > :data:`CONSISTENCY_ON`, as the code gates it), or with
+    ``full`` the first at which beta2 = 1, its full weight. ``steps`` when it never does."""
+    steps = check_integer("steps", steps, 1)
+    max_epochs = check_integer("max_epochs", max_epochs, 1)
+
+    def on(e: int) -> bool:
+        ramps = loss_ramps(e, max_epochs)
+        beta2 = ramps.beta2 if ramps.regularise else 0.0
+        return beta2 >= 1.0 if full else beta2 > CONSISTENCY_ON
+
+    first = next((e for e in range(max_epochs) if on(e)), None)
+    if first is None:
+        return steps
+    return -(-first * steps // max_epochs)  # ceil(first * steps / max_epochs)
+
+
 @dataclass
 class PMPLossWeights(BaseConfig):
     """Supplementary Table 4 (beta_1 = 0.1, beta_2 = 100, beta_3 = 1e-4) as the code splits it.
@@ -329,7 +350,7 @@ class PMPObjective:
                 spar = scale_free_sparsity_loss(out.s)
             dis = distance_loss(s1, s2)
             reg = distribution_loss(s1, s2)
-            if ramps.beta2 > 1e-2 and w.consistency > 0:
+            if ramps.beta2 > CONSISTENCY_ON and w.consistency > 0:
                 hybrids = swap_hybrids(s1, s2, 2 * n, pick=pick)
                 cons = consistency_loss(model, hybrids, self.binary)
         total = (

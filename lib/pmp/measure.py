@@ -9,12 +9,17 @@
   "concatenation" keeps, on every coordinate, only the projector that owns it;
 - :func:`subspace_factor_information`: per projector, the normalised mutual information of its
   first principal coordinate with every factor;
-- :func:`subspace_decoder`: a decoder of moves along projectors' principal directions (sliders);
+- :func:`information_bias`: what that estimate reaches for a code independent of the factors,
+  and :func:`carried_factors`: the factors a coordinate holds above that chance level;
+- :func:`subspace_decoder`: a decoder of moves along projectors' principal directions (sliders),
+  :func:`sweep_effects`: what each slider does to the decoded sprite, and
+  :func:`sweep_labels`, slider labels that say so;
+- :func:`gradient_sizes`: how large the gradient reaching each part of a model is;
 - :func:`evaluate_pmp_model`: every metric, the code probe, the supports and the adequacy check
   (:func:`judge_report`: the shipped dSprites factor judge on the reconstructions);
 - :data:`PMP_VERDICT_RULE` and :func:`seeds_verdict`: the chapter's rule over seeds, with the
   exact permutation test :func:`seed_permutation_p` (also :func:`compare_seeds`, the
-  ablation's reading);
+  ablation's reading, and :func:`seeds_needed`, how many seeds can decide);
 - training curves: :func:`smooth`, :func:`support_fall`, :func:`late_change` and
   :func:`has_converged`; and the chapter's figures of them (``plot_*``).
 """
@@ -151,6 +156,96 @@ def subspace_factor_information(
     return mi / np.maximum(entropy[None, :], 1e-12)
 
 
+class InformationBias(NamedTuple):
+    """What the normalised mutual information of a code that carries nothing of the factors
+    reaches by chance (:func:`information_bias`)."""
+
+    mean: np.ndarray  # (m, F): the mean over the repeats, per column and factor
+    high: np.ndarray  # (m, F): the ``level`` quantile over the repeats
+
+
+def information_bias(
+    factors: np.ndarray,
+    codes: np.ndarray | None = None,
+    n_codes: int = 10,
+    bins: int = 20,
+    repeats: int = 50,
+    seed: int = 0,
+    level: float = 0.95,
+) -> InformationBias:
+    """The bias of :func:`subspace_factor_information`'s estimate: MI / H(factor) of codes
+    independent of ``factors`` (N, F), on the same images and with the same ``bins``.
+
+    ``codes`` None: ``n_codes`` independent standard Gaussian columns, ``repeats`` draws.
+    ``codes`` (N, m): the permutation baseline, each column's values shuffled over the
+    images in each of ``repeats`` draws (its marginal kept, its link to the factors broken).
+    Every draw is scored in one :func:`lib.metrics.discrete_mutual_info` call; ``seed``
+    makes it reproducible. A histogram estimate of MI is positive even for an independent
+    code, and grows with the number of values a factor takes.
+    """
+    factors = np.asarray(factors)
+    if factors.ndim != 2 or len(factors) < 2:
+        raise ParameterError(
+            f"factors must be (N >= 2, F) labels, got shape {factors.shape}"
+        )
+    repeats = check_integer("repeats", repeats, 1)
+    bins = check_integer("bins", bins, 1)
+    seed = check_integer("seed", seed, 0)
+    level = check_real("level", level, 0.0, maximum=1.0)
+    rng = np.random.default_rng(seed)
+    n = len(factors)
+    if codes is None:
+        m = check_integer("n_codes", n_codes, 1)
+        draws = rng.standard_normal((n, repeats * m))
+    else:
+        codes = np.asarray(codes, dtype=np.float64)
+        if codes.ndim != 2 or len(codes) != n or not np.isfinite(codes).all():
+            raise ParameterError(
+                f"codes must be finite (N, m) with N = {n} as factors, got shape "
+                f"{codes.shape}"
+            )
+        m = codes.shape[1]
+        order = rng.random((repeats, n, m)).argsort(
+            1
+        )  # one shuffle per draw and column
+        shuffled = np.take_along_axis(codes[None], order, 1)  # (repeats, N, m)
+        draws = shuffled.transpose(1, 0, 2).reshape(n, repeats * m)
+    mi = discrete_mutual_info(histogram_discretize(draws, bins), factors)  # (R m, F)
+    entropy = discrete_entropy(factors)
+    normalised = (mi / np.maximum(entropy[None, :], 1e-12)).reshape(repeats, m, -1)
+    return InformationBias(normalised.mean(0), np.quantile(normalised, level, axis=0))
+
+
+def carried_factors(
+    info: np.ndarray, bias: InformationBias, names
+) -> list[list[tuple[str, float, float]]]:
+    """Per row of ``info`` (rows, F) (:func:`subspace_factor_information`), the factors
+    whose value exceeds ``bias.high`` (:func:`information_bias` of the same codes: above
+    chance at its level), as ``(name, value, chance mean)``, largest excess first."""
+    info = np.asarray(info, dtype=np.float64)
+    names = [str(n) for n in names]
+    if info.ndim != 2 or info.shape[1] != len(names):
+        raise ParameterError(
+            f"info must be (rows, {len(names)}), one column per name, got {info.shape}"
+        )
+    if not isinstance(bias, InformationBias) or bias.high.shape != info.shape:
+        raise ParameterError(
+            f"bias must be an InformationBias of shape {info.shape} (information_bias of "
+            "the same codes)"
+        )
+    rows = []
+    for values, mean, high in zip(info, bias.mean, bias.high):
+        order = np.argsort(-(values - mean))
+        rows.append(
+            [
+                (names[j], float(values[j]), float(mean[j]))
+                for j in order
+                if values[j] > high[j]
+            ]
+        )
+    return rows
+
+
 class SubspaceDecoder(torch.nn.Module):
     """``t (N, m) -> images (N, C, H, W)``, a slider's decoder: z = z_base + sum_j t_j u_j,
     then sigmoid(g(z)).
@@ -181,6 +276,146 @@ def subspace_decoder(
 ) -> SubspaceDecoder:
     """The slider decoder :class:`SubspaceDecoder` along ``directions``."""
     return SubspaceDecoder(model, z_base, directions)
+
+
+class SweepEffect(NamedTuple):
+    """What moving each slider from its low to its high end does to the drawn sprite."""
+
+    dx: np.ndarray  # (m,) shift of the sprite's centre in pixels, to the right positive
+    dy: np.ndarray  # (m,) ... downwards positive (image rows)
+    area: np.ndarray  # (m,) the sprite's area at the high end / at the low end
+
+
+SPRITE_LEVEL = 0.5  # a decoded pixel above this belongs to the drawn sprite
+
+
+@torch.no_grad()
+def sweep_effects(decode, lows, highs, level: float = SPRITE_LEVEL) -> SweepEffect:
+    """Decode each slider at its two ends (the others at 0) and measure the drawn sprite:
+    the pixels above ``level`` (the faint haze of a decoder around its sprite would
+    otherwise pull the centre towards the middle of the image).
+
+    ``decode``: ``t (N, m) -> images (N, C, H, W)`` in [0, 1] (a :class:`SubspaceDecoder`);
+    ``lows``, ``highs``: (m,) each slider's ends. The centre and the area say how the
+    sprite moves and grows; a label read off them names what a slider does, where a
+    factor's name would name only what its coordinate correlates with. An end at which no
+    pixel passes ``level`` gives NaN.
+    """
+    low = np.asarray(lows, dtype=np.float64)
+    high = np.asarray(highs, dtype=np.float64)
+    if low.ndim != 1 or low.shape != high.shape or len(low) == 0:
+        raise ParameterError(
+            f"lows and highs must be two 1-d arrays of one length, got {low.shape} and "
+            f"{high.shape}"
+        )
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (low < high).all()):
+        raise ParameterError("lows and highs must be finite, each low below its high")
+    level = check_real("level", level, 0.0, maximum=1.0)
+    m = len(low)
+    t = torch.zeros(2 * m, m)
+    t[torch.arange(m), torch.arange(m)] = torch.as_tensor(low, dtype=torch.float32)
+    t[m + torch.arange(m), torch.arange(m)] = torch.as_tensor(high, dtype=torch.float32)
+    images = torch.as_tensor(decode(t)).detach().cpu().double()
+    if images.dim() != 4 or len(images) != 2 * m:
+        raise ParameterError(
+            f"decode must return (N, C, H, W) images, got shape {tuple(images.shape)}"
+        )
+    drawn = (images.mean(1) > level).double()  # (2m, H, W)
+    area = drawn.sum((1, 2))
+    rows = torch.arange(drawn.shape[1], dtype=torch.float64)[None, :, None]
+    cols = torch.arange(drawn.shape[2], dtype=torch.float64)[None, None, :]
+    safe = area.clamp_min(1.0)
+    cy = torch.where(area > 0, (drawn * rows).sum((1, 2)) / safe, torch.nan)
+    cx = torch.where(area > 0, (drawn * cols).sum((1, 2)) / safe, torch.nan)
+    ratio = torch.where(area[:m] > 0, area[m:] / area[:m].clamp_min(1.0), torch.nan)
+    return SweepEffect(
+        (cx[m:] - cx[:m]).numpy(), (cy[m:] - cy[:m]).numpy(), ratio.numpy()
+    )
+
+
+def sweep_labels(
+    effects: SweepEffect, names, shift: float = 3.0, growth: float = 0.15
+) -> list[str]:
+    """One label per slider from :func:`sweep_effects`: ``names[j]`` and what the sprite
+    does from the slider's low end to its high end, e.g. ``"P0: up 15 px, area x0.61"``.
+    A move under ``shift`` pixels or an area change under ``growth`` (relative) is left
+    out; a slider with neither reads "little change"."""
+    if not isinstance(effects, SweepEffect):
+        raise ParameterError(
+            f"effects must be a SweepEffect (sweep_effects), got {type(effects).__name__}"
+        )
+    names = [str(n) for n in names]
+    if len(names) != len(effects.dx):
+        raise ParameterError(
+            f"names must name the {len(effects.dx)} sliders, got {len(names)} names"
+        )
+    shift = check_real("shift", shift, 0.0)
+    growth = check_real("growth", growth, 0.0)
+    labels = []
+    for name, dx, dy, area in zip(names, effects.dx, effects.dy, effects.area):
+        parts = []
+        for value, minus, plus in ((dx, "left", "right"), (dy, "up", "down")):
+            if np.isfinite(value) and abs(value) >= shift:
+                parts.append(f"{minus if value < 0 else plus} {abs(value):.0f} px")
+        if np.isfinite(area) and abs(area - 1.0) >= growth:
+            parts.append(f"area x{area:.2f}")
+        if not np.isfinite([dx, dy, area]).all():
+            parts.append("no sprite drawn at an end")
+        labels.append(f"{name}: {', '.join(parts) or 'little change'}")
+    return labels
+
+
+class GradientSize(NamedTuple):
+    """The size of one module's gradient (:func:`gradient_sizes`)."""
+
+    rms: float  # root mean square of the loss's gradient over the module's parameters
+    zero: float  # share of its parameters whose gradient is exactly 0
+    decay: float  # rms of weight_decay * w: what Adam's L2 weight decay adds to it
+
+
+def gradient_sizes(
+    model: torch.nn.Module,
+    loss,
+    batch,
+    weight_decay: float = 0.0,
+    step: int | None = None,
+) -> dict[str, GradientSize]:
+    """One backward pass of ``loss(model, batch)`` (``loss(model, batch, step=step)`` when
+    ``step`` is given): per child module of ``model``, the gradient's rms, the share of
+    exactly-zero entries, and the weight-decay term beside it. Adam rescales a gradient by
+    its running size, so a small gradient moves the weights as a large one would, except
+    where it is no larger than Adam's epsilon (1e-8) or the weight-decay term, which then
+    steer. The model's gradients are cleared before and after."""
+    if not isinstance(model, torch.nn.Module):
+        raise ParameterError(
+            f"model must be a torch module, got {type(model).__name__}"
+        )
+    weight_decay = check_real("weight_decay", weight_decay, 0.0)
+    model.zero_grad(set_to_none=True)
+    out = loss(model, batch) if step is None else loss(model, batch, step=step)
+    total = out[0] if isinstance(out, tuple) else out
+    if not isinstance(total, torch.Tensor) or total.dim() != 0:
+        raise ParameterError("loss must return a scalar tensor or (total, parts)")
+    total.backward()
+    sizes = {}
+    for name, child in model.named_children():
+        params = [p for p in child.parameters() if p.requires_grad]
+        if not params:
+            continue
+        g = torch.cat(
+            [
+                (p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
+                for p in params
+            ]
+        ).double()
+        w = torch.cat([p.detach().flatten() for p in params]).double()
+        sizes[name] = GradientSize(
+            float(g.pow(2).mean().sqrt()),
+            float((g == 0).double().mean()),
+            float((weight_decay * w).pow(2).mean().sqrt()),
+        )
+    model.zero_grad(set_to_none=True)
+    return sizes
 
 
 N_PROBE = 512  # probe images: the snapshots, the final sparsity, the reconstruction
@@ -311,6 +546,7 @@ ALPHA = 0.05
 # recover each from a model's reconstructions at this fraction of its accuracy on originals.
 ADEQUACY_FACTORS = ("shape", "scale", "orientation")
 ADEQUACY_FRACTION = 0.75
+N_JUDGE = 2000  # images the judge reads, drawn once (seed 2**31 - 2)
 JUDGE_NAME = (
     "judges/dsprites_factor_judge"  # the shipped judge (lib/pretrained/judges/)
 )
@@ -319,7 +555,8 @@ PMP_VERDICT_RULE = f"""\
 The rule (written on 2026-12-07, before the reconstruction judge scored any model; it
 replaces a rule whose adequacy gate no model could pass):
 1. Adequacy, per seed. A supervised dSprites factor classifier (lib.judge, trained once on
-   rendered originals, shipped) reads the model's reconstructions of held-out images. The
+   rendered originals, shipped) reads the model's reconstructions of {N_JUDGE:,} fixed images
+   (lib.pmp.judge_images: drawn from the grid the models train on, not held out). The
    seed is adequate when, for each of {", ".join(ADEQUACY_FACTORS)} (orientation modulo the
    shape's symmetry), the judge's accuracy on the reconstructions is at least
    {ADEQUACY_FRACTION:.0%} of its accuracy on the originals: the model has learnt what
@@ -338,7 +575,9 @@ Outcomes, for one budget:
      models apart).
 Requiring both metrics at alpha is an intersection-union test: its level stays alpha
 without a correction for the two metrics. The paper-budget runs (30 epochs, 5 seeds per
-model) will be judged by this rule as written."""
+model) will be judged by this rule as written.
+(Wording of step 1 corrected after review (2026-12-07): it said "held-out images"; the
+images are fixed, not held out. The rule's substance is unchanged.)"""
 
 ONE_SIDED = "PMP under-trained where Ada-GVAE is not"
 PMP_OUTCOMES = ("reproduced", "not reproduced", ONE_SIDED, "inconclusive")
@@ -378,6 +617,26 @@ def smallest_seed_p(n_higher: int, n_lower: int) -> float:
     a = check_integer("n_higher", n_higher, 2)
     b = check_integer("n_lower", n_lower, 2)
     return 1.0 / math.comb(a + b, a)
+
+
+def seeds_needed(
+    n_other: int, alpha: float = ALPHA, strict: bool = False, most: int = 1000
+) -> int:
+    """The fewest seeds of one group that, against ``n_other`` seeds of the other, let the
+    exact permutation test reach p <= ``alpha`` (p < ``alpha`` with ``strict``):
+    the smallest n >= 2 with :func:`smallest_seed_p` (n, n_other) low enough. Against 2
+    seeds: 5 (1/21); against 3: 3 (1/20 = 0.05, exactly alpha), or 4 with ``strict`` (1/35)."""
+    n_other = check_integer("n_other", n_other, 2)
+    alpha = check_real("alpha", alpha, 0.0, strict=True, maximum=1.0)
+    most = check_integer("most", most, 2)
+    for n in range(2, most + 1):
+        p = smallest_seed_p(n, n_other)
+        if (p < alpha) if strict else (p <= alpha + 1e-12):
+            return n
+    raise ParameterError(
+        f"no group of up to {most} seeds reaches p {'<' if strict else '<='} {alpha} "
+        f"against {n_other}"
+    )
 
 
 class SeedComparison(NamedTuple):
@@ -490,9 +749,6 @@ def seeds_verdict(
     )
 
 
-N_JUDGE = 2000  # images the judge reads, drawn once (seed 2**31 - 2)
-
-
 def judge_images(data: DSprites, n: int = N_JUDGE, device: str | torch.device = "cpu"):
     """``(images, factors)``: the fixed sample the adequacy check reads (seed 2**31 - 2;
     from the finite grid the training pairs come from, so fixed, not held out)."""
@@ -526,12 +782,16 @@ def judge_report(
     return {"judge": rounded, "judge_adequate": judge_adequate(rounded)}
 
 
-def judge_adequate(judge: dict[str, dict[str, float]]) -> bool:
-    """Step 1 of :data:`PMP_VERDICT_RULE` on a record's ``judge`` field."""
+def judge_adequate(
+    judge: dict[str, dict[str, float]], fraction: float = ADEQUACY_FRACTION
+) -> bool:
+    """Step 1 of :data:`PMP_VERDICT_RULE` on a record's ``judge`` field (``fraction``: the
+    rule's; another value asks how the verdict would read at another threshold)."""
+    fraction = check_real("fraction", fraction, 0.0)
     missing = [f for f in ADEQUACY_FACTORS if f not in judge]
     if missing:
         raise ParameterError(f"the judge field lacks the factors {missing}")
-    return all(judge[f]["ratio"] >= ADEQUACY_FRACTION for f in ADEQUACY_FACTORS)
+    return all(judge[f]["ratio"] >= fraction for f in ADEQUACY_FACTORS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -691,9 +951,12 @@ def plot_training_curves(
 
 
 @torch.no_grad()
-def plot_reconstructions(images: torch.Tensor, models: dict[str, Any]):
+def plot_reconstructions(
+    images: torch.Tensor, models: dict[str, Any], dpi: float | None = None
+):
     """One row of ``images`` (n, 1, 64, 64), then one row per model of ``models`` (label ->
-    a model with ``encode`` and ``decode``): its reconstruction from the code."""
+    a model with ``encode`` and ``decode``): its reconstruction from the code. ``dpi``:
+    the figure's (None: matplotlib's default)."""
     import matplotlib.pyplot as plt
 
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) == 0:
@@ -704,8 +967,10 @@ def plot_reconstructions(images: torch.Tensor, models: dict[str, Any]):
     for label, model in models.items():
         model.eval()
         rows.append((label, torch.sigmoid(model.decode(model.encode(images)))))
+    if dpi is not None:
+        dpi = check_real("dpi", dpi, 0.0, strict=True)
     n = len(images)
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.2 * len(rows)))
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.2 * len(rows)), dpi=dpi)
     axes = np.asarray(axes).reshape(len(rows), n)
     for r, (label, shown) in enumerate(rows):
         for j in range(n):

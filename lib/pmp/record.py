@@ -28,6 +28,7 @@ from lib.pmp.measure import (
     SeedComparison,
     compare_seeds,
     judge_adequate,
+    seeds_verdict,
     support_overlap,
 )
 from lib.pmp.model import (
@@ -133,22 +134,24 @@ class SeedScores(NamedTuple):
     adequate: dict[str, list[bool]]
 
 
-def _judged(record: dict[str, Any]) -> bool:
+def _judge_field(record: dict[str, Any]) -> dict[str, dict[str, float]]:
     if "judge" not in record:
         raise DataError(
             f"the record of {record['kind']} seed {record['seed']} has no judge field "
             "(experiments/pmp_grid.py --add-judge adds it from the weights)"
         )
-    return judge_adequate(record["judge"])
+    return record["judge"]
 
 
 def seed_scores(
     records: list[dict[str, Any]],
     kinds: tuple[str, ...] = MODEL_KINDS,
     metrics: tuple[str, ...] = VERDICT_METRICS,
+    fraction: float = ADEQUACY_FRACTION,
 ) -> SeedScores:
     """What :func:`lib.pmp.seeds_verdict` reads: for each of ``kinds``, its seeds' scores on
-    ``metrics`` and their adequacy (:func:`lib.pmp.judge_adequate` of the judge field).
+    ``metrics`` and their adequacy (:func:`lib.pmp.judge_adequate` of the judge field, at
+    ``fraction``, the rule's unless asked otherwise).
     Only the latest record of each (kind, seed) counts; a kind with no record is an error."""
     seeds, scores, adequate = {}, {}, {}
     for kind in kinds:
@@ -158,8 +161,40 @@ def seed_scores(
             raise ParameterError(f"records hold no run of {kind!r}")
         seeds[kind] = [r["seed"] for r in rows]
         scores[kind] = {m: [float(r["metrics"][m]) for r in rows] for m in metrics}
-        adequate[kind] = [_judged(r) for r in rows]
+        adequate[kind] = [judge_adequate(_judge_field(r), fraction) for r in rows]
     return SeedScores(seeds, scores, adequate)
+
+
+def worst_ratio(record: dict[str, Any]) -> float:
+    """A judged record's smallest judge ratio over the adequacy factors: the highest
+    adequacy threshold the model passes."""
+    if not isinstance(record, dict) or not {"kind", "seed"} <= set(record):
+        raise ParameterError("record must be one record (a dict with kind and seed)")
+    judge = _judge_field(record)
+    missing = [f for f in ADEQUACY_FACTORS if f not in judge]
+    if missing:
+        raise ParameterError(f"the judge field lacks the factors {missing}")
+    return float(min(judge[f]["ratio"] for f in ADEQUACY_FACTORS))
+
+
+def verdict_by_threshold(
+    records: list[dict[str, Any]], thresholds
+) -> list[tuple[str, str]]:
+    """:func:`lib.pmp.seeds_verdict` on the PMP and Ada-GVAE seeds of ``records`` with the
+    adequacy threshold set to each of ``thresholds`` in turn (the rule's is
+    :data:`~lib.pmp.ADEQUACY_FRACTION`): how much the verdict hangs on that choice."""
+    _check_records(records)
+    values = np.asarray(thresholds, dtype=np.float64)
+    if values.ndim != 1 or len(values) == 0 or not np.isfinite(values).all():
+        raise ParameterError(
+            f"thresholds must be a non-empty 1-d sequence of finite numbers, got "
+            f"{np.shape(thresholds)}"
+        )
+    out = []
+    for t in values:
+        seeds = seed_scores(records, fraction=float(t))
+        out.append(seeds_verdict(seeds.scores, seeds.adequate))
+    return out
 
 
 def _where(record: dict[str, Any]) -> str:
