@@ -28,6 +28,7 @@ import torch
 
 from .checkpoint import (
     cached_path,
+    check_json_fields,
     checkpoint_paths,
     load_checkpoint,
     pretrained_path,
@@ -96,8 +97,8 @@ class RunSettings:
         _check(
             "seed",
             self.seed,
-            is_integer(self.seed) and self.seed >= 0,
-            "an integer >= 0",
+            is_integer(self.seed) and 0 <= self.seed < 2**32,
+            "an integer in [0, 2**32)",
         )
         _check("quick", self.quick, isinstance(self.quick, bool), "True or False")
         _check(
@@ -256,6 +257,20 @@ def train_or_load(
     ``train_fn`` may add to ``meta`` while it trains (what it measured on the way): the record
     is made after it returns.
     """
+    _check(
+        "settings", settings, isinstance(settings, RunSettings), "setup()'s RunSettings"
+    )
+    _check(
+        "model",
+        model,
+        isinstance(model, torch.nn.Module)
+        and callable(getattr(getattr(model, "config", None), "to_dict", None)),
+        "a torch.nn.Module with a config (a lib.config.BaseConfig)",
+    )
+    _check("train_fn", train_fn, callable(train_fn), "a function of the model")
+    _check("meta", meta, meta is None or isinstance(meta, dict), "a dict or None")
+    # a value JSON cannot hold is refused now, before the training
+    check_json_fields(meta=meta or {})
     path = settings.checkpoint(name)
     model_config = model.config.to_dict()
     if settings.should_train(path):
@@ -376,6 +391,15 @@ def glue_run_times(chapter: str, record: str | Path | None = None) -> dict[str, 
             f"(it has {sorted(data.get('chapters', {}))})"
         )
     entry = data["chapters"][chapter]
+    wanted = ("read_minutes", "quick_cpu_seconds", "full_cpu_seconds")
+    missing = [k for k in wanted if not isinstance(entry, dict) or k not in entry]
+    missing += [
+        k for k in ("machine", "torch_threads", "torch", "date") if k not in data
+    ]
+    if missing:
+        raise DataError(
+            f"{path.name}: chapter {chapter!r} lacks {missing}; run bench/notebook_times.py"
+        )
     values = {
         "read_minutes": f"{entry['read_minutes']:.0f}",
         "run_quick": _minutes(entry["quick_cpu_seconds"]),
@@ -400,7 +424,7 @@ CLAIM_VERDICTS = (
 )
 
 
-def glue_claim(measured: str, verdict: str, budget: str) -> None:
+def glue_claim(measured: str, verdict: str, budget: str, key: str = "claim") -> None:
     """Record a chapter's test of its paper's central claim for the landing page.
 
     ``measured`` is a short phrase with the numbers of this run (formatted by the caller from
@@ -408,15 +432,21 @@ def glue_claim(measured: str, verdict: str, budget: str) -> None:
     chapter by a stated criterion; ``budget`` says what the verdict rests on: the training
     steps as a fraction of the paper's (or that the paper states none) and the device. Glued
     as ``claim_measured``, ``claim_verdict`` and ``claim_budget``, which ``book/intro.md``
-    pastes into its results table; also printed, so that the chapter shows it.
+    pastes into its results table; also printed, so that the chapter shows it. A chapter that
+    tests a second claim glues it under another ``key`` (``hole``: ``hole_measured``, ...).
     """
+    if not (isinstance(key, str) and key.isidentifier()):
+        raise ValueError(
+            f"key must be a Python identifier such as 'claim', got {key!r}"
+        )
     if verdict not in CLAIM_VERDICTS:
         raise ValueError(f"verdict must be one of {CLAIM_VERDICTS}, got {verdict!r}")
     if not measured.strip():
         raise ValueError("measured must say what was measured")
     if not budget.strip():
         raise ValueError("budget must say what the verdict rests on (steps, device)")
-    glue("claim_measured", measured)
-    glue("claim_verdict", verdict)
-    glue("claim_budget", budget)
-    print(f"claim check: {measured} -> {verdict} (budget: {budget})")
+    glue(f"{key}_measured", measured)
+    glue(f"{key}_verdict", verdict)
+    glue(f"{key}_budget", budget)
+    label = "claim check" if key == "claim" else f"claim check ({key})"
+    print(f"{label}: {measured} -> {verdict} (budget: {budget})")

@@ -20,6 +20,7 @@ import torch
 from matplotlib import animation
 
 from lib.config import check_field_types
+from lib.errors import check_integer, check_real
 
 from .live import (
     LiveSlider,
@@ -63,8 +64,16 @@ def code_ranges(
     """One slider per coordinate of a code: from ``start`` (one code, (L,)), over the codes'
     mean ± ``spread`` standard deviations (``codes`` (N, L), e.g. a probe set's), widened to
     hold ``start``. ``names`` default to z0, z1, ..."""
-    codes = np.asarray(codes.detach().cpu() if torch.is_tensor(codes) else codes, float)
-    start = np.asarray(start.detach().cpu() if torch.is_tensor(start) else start, float)
+    check_real("spread", spread, 0.0, strict=True)
+    try:
+        codes = np.asarray(
+            codes.detach().cpu() if torch.is_tensor(codes) else codes, float
+        )
+        start = np.asarray(
+            start.detach().cpu() if torch.is_tensor(start) else start, float
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"codes and start must be arrays of numbers: {exc}") from None
     if codes.ndim != 2 or start.shape != (codes.shape[1],):
         raise ValueError(
             f"codes must be (N, L) and start (L,), got {codes.shape} and {start.shape}"
@@ -89,12 +98,35 @@ def code_ranges(
 
 
 def _specs(ranges: Mapping[str, SliderSpec | Sequence[float]]) -> dict[str, SliderSpec]:
+    if not isinstance(ranges, Mapping):
+        raise ValueError(
+            f"ranges must map each coordinate's name to a SliderSpec or (low, high), got "
+            f"{type(ranges).__name__}"
+        )
     if not ranges:
         raise ValueError("latent_slider needs at least one coordinate")
+    for name, s in ranges.items():
+        if not isinstance(name, str) or not (
+            isinstance(s, SliderSpec)
+            or (isinstance(s, (tuple, list)) and 2 <= len(s) <= 4)
+        ):
+            raise ValueError(
+                f"ranges[{name!r}] must be a SliderSpec or (low, high[, default"
+                f"[, periodic]]) under a name, got {s!r:.60}"
+            )
     return {
         name: s if isinstance(s, SliderSpec) else SliderSpec(*s)
         for name, s in ranges.items()
     }
+
+
+def _check_player(decode, frames_per_coordinate, size, dpi) -> None:
+    """The arguments of a slider's player, checked before anything is decoded."""
+    if not callable(decode):
+        raise ValueError(f"decode must be a callable, got {type(decode).__name__}")
+    for name, value in (("frames_per_coordinate", frames_per_coordinate), ("dpi", dpi)):
+        check_integer(name, value, minimum=1)
+    check_real("size", size, 0.0, strict=True)
 
 
 @torch.no_grad()
@@ -105,9 +137,29 @@ def _decode_one(
     return to_numpy_images(decode(code))[0]
 
 
-def frame_title(name: str, value: float) -> str:
-    """The title of a player frame: the coordinate that moves and its value."""
-    return f"{name} = {value:+.2f} (others at start)"
+def frame_title(name: str, value: float, alone: bool = False) -> str:
+    """The title of a player frame: the coordinate that moves and its value (and, unless it
+    is the ``alone`` coordinate of the player, that the others sit at their start)."""
+    return f"{name} = {value:+.2f}" + ("" if alone else " (others at start)")
+
+
+def _check_panels(panels: Sequence[str] | None) -> list[str]:
+    if panels is None:
+        return []
+    if isinstance(panels, str) or not all(
+        isinstance(p, str) and p.strip() for p in panels
+    ):
+        raise ValueError(f"panels must be a list of non-empty labels, got {panels!r}")
+    return list(panels)
+
+
+def _label_panels(ax, width: int, panels: list[str]) -> None:
+    """Name the ``panels`` a decoder draws side by side (equal widths) under the image."""
+    if panels:
+        n = len(panels)
+        ax.set_xticks([(i + 0.5) * width / n - 0.5 for i in range(n)])
+        ax.set_xticklabels(panels, fontsize=8)
+        ax.tick_params(axis="x", length=0)
 
 
 def static_slider(
@@ -116,9 +168,13 @@ def static_slider(
     frames_per_coordinate: int = 24,
     size: float = 2.4,
     dpi: int = 60,
+    panels: Sequence[str] | None = None,
 ) -> animation.FuncAnimation:
-    """A ``FuncAnimation`` whose frames sweep each coordinate over its range (others at defaults)."""
+    """A ``FuncAnimation`` whose frames sweep each coordinate over its range (others at
+    defaults). ``panels`` names, left to right, the images a decoder draws side by side."""
+    _check_player(decode, frames_per_coordinate, size, dpi)
     specs = _specs(ranges)
+    panels = _check_panels(panels)
     names = list(specs)
     defaults = [s.default for s in specs.values()]
     frames: list[tuple[str, list[float]]] = []
@@ -140,6 +196,7 @@ def static_slider(
     shown = ax.imshow(images[0], cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
+    _label_panels(ax, width, panels)
     title = ax.set_title("", fontsize=8)
 
     def draw(k: int):
@@ -147,7 +204,9 @@ def static_slider(
         # player, and the others sit at their starting values anyway
         name, values = frames[k]
         shown.set_data(images[k])
-        title.set_text(frame_title(name, values[names.index(name)]))
+        title.set_text(
+            frame_title(name, values[names.index(name)], alone=len(names) == 1)
+        )
         return (shown, title)
 
     draw(0)
@@ -162,11 +221,14 @@ def live_slider(
     decode: Callable[[torch.Tensor], torch.Tensor],
     ranges: Mapping[str, SliderSpec | Sequence[float]],
     size: float = 2.6,
+    panels: Sequence[str] | None = None,
 ):
-    """ipywidgets sliders, one per coordinate, that decode and redraw on every move."""
+    """ipywidgets sliders, one per coordinate, that decode and redraw on every move
+    (``panels``: as :func:`static_slider`)."""
     import ipywidgets as widgets
 
     specs = _specs(ranges)
+    panels = _check_panels(panels)
     sliders = {
         name: widgets.FloatSlider(
             value=s.default,
@@ -185,6 +247,7 @@ def live_slider(
         ax.imshow(image, cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([])
         ax.set_yticks([])
+        _label_panels(ax, image.shape[1], panels)
         plt.show()  # Colab stacks figures without it
 
     return widgets.interactive(show, **sliders)
@@ -200,6 +263,7 @@ def live_decoder(
     fallback_html: str,
     size: float = 2.4,
     tolerance: float = ONNX_TOLERANCE,
+    panels: Sequence[str] | None = None,
 ) -> str:
     """``decode`` exported to ONNX, checked against torch, as one live-decoder HTML output.
 
@@ -221,7 +285,9 @@ def live_decoder(
     defaults = torch.tensor([[s.default for s in sliders]], dtype=torch.float32)
     with torch.no_grad():
         image_shape = to_numpy_images(decode(defaults)).shape[1:]
-    caption = (
+    panels = _check_panels(panels)
+    named = f"Left to right: {' | '.join(panels)}. " if panels else ""
+    caption = named + (
         f"Decoded in your browser by ONNX Runtime Web: the decoder is "
         f"{describe_size(len(model))}, and differs from torch by at most "
         f"{difference:.1e} on {N_CHECK_CODES} random codes."
@@ -241,23 +307,38 @@ def latent_slider(
     ranges: Mapping[str, SliderSpec | Sequence[float]],
     live: bool | None = None,
     onnx_tolerance: float = ONNX_TOLERANCE,
+    panels: Sequence[str] | None = None,
     **static_kwargs,
 ):
     """ipywidgets in a kernel; for the book, a live decoder in the browser with the static
     player as its fallback (``live=None`` decides by ``BOOK_STATIC``).
 
     ``static_kwargs`` go to :func:`static_slider` (``frames_per_coordinate``, ``size``,
-    ``dpi``); ``onnx_tolerance`` is the largest accepted ``|torch - ONNX|`` of the export. Returns an object that displays itself: the ipywidgets ``interactive`` or an
+    ``dpi``); ``panels`` names, left to right, the images a decoder draws side by side (under
+    the image, and in the live decoder's caption); ``onnx_tolerance`` is the largest accepted ``|torch - ONNX|`` of the export. Returns an object that displays itself: the ipywidgets ``interactive`` or an
     ``IPython.display.HTML``.
     """
+    if live is not None and not isinstance(live, bool):
+        raise ValueError(f"live must be True, False or None, got {live!r}")
+    check_real("onnx_tolerance", onnx_tolerance, 0.0, strict=True)
+    _check_player(decode, 2, 1.0, 1)
     if live is None:
         live = not static_default()
     if live:
-        return live_slider(decode, ranges)
+        return live_slider(decode, ranges, panels=panels)
     from IPython.display import HTML
 
     static_kwargs.setdefault("size", 2.4)  # the player's and the canvas's size
-    fallback = player_html(static_slider(decode, ranges, **static_kwargs))
+    fallback = player_html(
+        static_slider(decode, ranges, panels=panels, **static_kwargs)
+    )
     return HTML(
-        live_decoder(decode, ranges, fallback, static_kwargs["size"], onnx_tolerance)
+        live_decoder(
+            decode,
+            ranges,
+            fallback,
+            static_kwargs["size"],
+            onnx_tolerance,
+            panels=panels,
+        )
     )

@@ -43,8 +43,8 @@ def _chapter_decoders():
     from lib.toroidal import polar_decoder
 
     warmup, _ = load_pretrained("intro/warmup_ae")
-    hole, _ = load_pretrained("taking_apart/ae_hole")
-    type3, _ = load_pretrained("taking_apart/ae_hole_type3")
+    hole, _ = load_pretrained("taking_apart/hole_none_seed0")
+    type3, _ = load_pretrained("taking_apart/hole_type3_seed0")
     torus, _ = load_pretrained("toroidal/torus_ae")
     spikes, _ = load_pretrained("atomic/spikes_atomic")
     mnist, _ = load_pretrained("atomic/mnist_atomic")

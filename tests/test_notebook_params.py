@@ -217,6 +217,10 @@ def test_glue_claim_checks_its_verdict_and_prints(capsys):
         glue_claim("  ", "reproduced", "2,000 steps")
     with pytest.raises(ValueError, match="rests on"):
         glue_claim("error 0.02", "reproduced", " ")
+    glue_claim("ratio 4.1 (goal >= 3)", "partly reproduced", "6,000 steps", key="hole")
+    assert "claim check (hole): ratio 4.1" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="key must be"):
+        glue_claim("ratio 4.1", "reproduced", "6,000 steps", key="hole claim")
 
 
 def test_trained_on_names_the_device_that_made_the_weights(tmp_path):

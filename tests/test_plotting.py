@@ -55,6 +55,26 @@ def test_static_slider_sweeps_each_coordinate_and_frames_differ():
     assert frame_title("P6 (posX)", -0.4242) == "P6 (posX) = -0.42 (others at start)"
     anim._func(7)  # the 3rd frame of coordinate "b"
     assert anim._fig.axes[0].get_title().startswith("b = ")
+    assert frame_title("radius", 14.0, alone=True) == "radius = +14.00"
+
+
+def test_a_one_coordinate_player_names_its_panels_and_says_nothing_of_others():
+    from lib.sliders import static_slider
+
+    def two_panels(z):  # (B, 1) -> (B, 1, 8, 16): two images side by side
+        return torch.sigmoid(z[:, :, None, None]).expand(-1, 1, 8, 16)
+
+    anim = static_slider(
+        two_panels, {"r": (0, 1, 0)}, frames_per_coordinate=3, panels=["in", "out"]
+    )
+    ax = anim._fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["in", "out"]
+    assert ax.get_xticks().tolist() == [3.5, 11.5]  # the centres of the two halves
+    anim._func(1)
+    assert "others" not in ax.get_title()
+    for bad in ("in", ["in", ""]):
+        with pytest.raises(ValueError, match="panels"):
+            static_slider(two_panels, {"r": (0, 1, 0)}, panels=bad)
 
 
 def test_latent_slider_static_and_live():

@@ -298,5 +298,9 @@ def test_the_hole_summary_measures_every_model_and_flags_the_unsettled():
     )
     table = format_hole_table(results).splitlines()
     assert len(table) == 3 and table[1].endswith("yes") and table[2].endswith("NO")
+    quick = SimpleNamespace(model=net, history={"loss": [5.0] * 20})  # 2 per window
+    (short,) = hole_summary({("none", 1): quick}, x, in_hole).values()
+    assert not short.settled and np.isnan(short.late_change)
+    assert format_hole_table({("none", 1): short}).endswith("too short | NO")
     with pytest.raises(ValueError, match="at least one"):
         hole_summary({}, x, in_hole)

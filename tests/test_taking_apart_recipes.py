@@ -65,16 +65,17 @@ def test_the_shipped_checkpoints_were_trained_with_the_chapter_config():
     """One definition: the budgets and optimiser in get_config() are those of the shipped runs."""
     chapter = get_config()
     budgets = {"ae_bias": chapter.steps, "ae_nobias": chapter.steps}
+    budgets["ae_nobias_max18"] = chapter.steps_restricted
+    for reg in chapter.hole_regs:
+        for seed in chapter.hole_seeds:
+            budgets[f"hole_{reg}_seed{seed}"] = chapter.hole_steps
     records = sorted((PRETRAINED_DIR / "taking_apart").glob("*.json"))
-    assert len(records) == 13
+    dcgans = [f"dcgan_hole_d{d}" for d in chapter.dcgan_code_sizes]
+    assert sorted(p.stem for p in records) == sorted([*budgets, *dcgans])
     for path in records:
         record = json.loads(path.read_text())
         dcgan = path.stem.startswith("dcgan")
-        steps = (
-            chapter.dcgan_steps
-            if dcgan
-            else budgets.get(path.stem, chapter.steps_restricted)
-        )
+        steps = chapter.dcgan_steps if dcgan else budgets[path.stem]
         assert len(record["history"]["loss"]) == steps, path.stem
         assert record["meta"]["lr"] == (chapter.dcgan_lr if dcgan else chapter.lr), (
             path.stem

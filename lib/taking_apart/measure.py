@@ -125,6 +125,7 @@ SETTLED_FRACTION = (
     0.1  # the part of training whose trend says whether a loss has settled
 )
 SETTLED_TOLERANCE = 0.02  # settled: the loss moved by less than 2 % over that part
+MIN_WINDOW = 10  # losses per window below which a run is too short to call settled
 HOLE_VERDICT_RULE = (
     "The claim (Section 3.2.4, Fig. 6): an autoencoder with biases trained without radii in\n"
     "the hole reconstructs the hole's disks badly, and l2 regularisation of the encoder's\n"
@@ -182,7 +183,7 @@ class HoleResult(NamedTuple):
     inside: float  # mean error per image in the hole
     outside: float  # ... and outside it
     late_change: float  # relative change of the mean loss over the last 10 % of steps
-    settled: bool  # |late_change| < SETTLED_TOLERANCE
+    settled: bool  # |late_change| < SETTLED_TOLERANCE (False when too short to tell)
     largest_code: float  # max |z| on the evaluation grid
 
 
@@ -198,7 +199,13 @@ def hole_summary(
     for key, run in runs.items():
         z, sse, recon = codes_and_errors(run.model, images)
         inside, outside = hole_errors(sse, in_hole.cpu())
-        change = relative_late_change(run.history["loss"], SETTLED_FRACTION)
+        losses = run.history["loss"]
+        if (
+            len(losses) * SETTLED_FRACTION < MIN_WINDOW
+        ):  # too short to judge (quick mode)
+            change = float("nan")
+        else:
+            change = relative_late_change(losses, SETTLED_FRACTION)
         results[key] = HoleResult(
             z,
             sse,
@@ -221,9 +228,10 @@ def format_hole_table(results: Mapping[tuple[str, int], HoleResult]) -> str:
         f"{'in / out':>8} | {'max |z|':>7} | {'last 10 %':>9} | settled"
     ]
     for (reg, seed), r in sorted(results.items()):
+        late = f"{r.late_change:+9.1%}" if np.isfinite(r.late_change) else "too short"
         lines.append(
             f"{reg:>11} | {seed:4d} | {r.inside:8.2f} | {r.outside:8.2f} | "
             f"{r.inside / r.outside:8.2f} | {r.largest_code:7.1f} | "
-            f"{r.late_change:+9.1%} | {'yes' if r.settled else 'NO'}"
+            f"{late} | {'yes' if r.settled else 'NO'}"
         )
     return "\n".join(lines)
