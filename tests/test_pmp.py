@@ -529,6 +529,67 @@ def test_judge_report_on_a_model_that_copies_its_input_is_adequate():
     assert report["judge"]["orientation"]["ratio"] < 0.2
 
 
+def test_gaussian_blur_keeps_mass_spreads_a_point_and_refuses_a_bad_sigma():
+    from lib.pmp import gaussian_blur
+
+    images = torch.rand(3, 1, 16, 16)
+    assert torch.equal(gaussian_blur(images, 0.0), images)  # sigma 0: the identity
+    point = torch.zeros(1, 1, 21, 21)
+    point[0, 0, 10, 10] = 1.0
+    blurred = gaussian_blur(point, 1.5)
+    assert blurred.shape == point.shape
+    assert float(blurred.sum()) == pytest.approx(1.0, abs=1e-5)  # kernel sums to 1
+    assert torch.allclose(blurred, blurred.flip(2)) and torch.allclose(
+        blurred, blurred.transpose(2, 3)
+    )  # symmetric
+    assert blurred.max() < 0.1 and blurred[0, 0, 10, 10] == blurred.max()
+    wider = gaussian_blur(point, 3.0)
+    assert wider.max() < blurred.max()
+    for bad in (-1.0, float("nan"), "2"):
+        with pytest.raises(ValueError):
+            gaussian_blur(images, bad)
+    with pytest.raises(ValueError, match="images"):
+        gaussian_blur(torch.rand(16, 16), 1.0)
+
+
+def test_blurred_judge_report_reads_sharp_originals_fully_and_blurred_ones_less():
+    from lib.checkpoint import load_pretrained
+    from lib.data import DSprites
+    from lib.pmp import ADEQUACY_FACTORS, blurred_judge_report
+
+    judge, _ = load_pretrained("judges/dsprites_factor_judge")
+    reports = blurred_judge_report(judge, DSprites(), sigmas=(0.0, 3.0), n=300)
+    assert list(reports) == [0.0, 3.0]
+    for factor in ADEQUACY_FACTORS:
+        assert reports[0.0][factor]["ratio"] == pytest.approx(1.0)  # no blur: the same
+        assert 0.0 <= reports[3.0][factor]["ratio"] <= 1.05
+        assert reports[3.0][factor]["originals"] == reports[0.0][factor]["originals"]
+    assert reports[3.0]["scale"]["ratio"] < 0.75  # a strong blur loses the scale
+    with pytest.raises(ValueError):
+        blurred_judge_report(judge, DSprites(), sigmas=(-1.0,), n=10)
+    with pytest.raises(ValueError, match="at least one"):
+        blurred_judge_report(judge, DSprites(), sigmas=(), n=10)
+
+
+def test_settled_from_finds_where_a_falling_curve_goes_flat():
+    from lib.pmp import settled_from
+
+    values = np.concatenate([np.linspace(1.0, 0.1, 100), np.full(400, 0.1)])
+    plateau = settled_from(values, width=1)
+    assert plateau.level == pytest.approx(0.1)
+    # within 10 % of 0.1 (at most 0.11) from step 98 of the ramp on (0.109; step 97: 0.118)
+    assert plateau.step == 98
+    # running mean of 3, read at its last step: steps 97-99 average 0.109, 96-98 0.118
+    assert settled_from(values, width=3).step == 99
+    # until: only the first 60 steps count; a flat curve is settled from its first window
+    assert settled_from(values, until=60, width=1).level > 0.1
+    assert settled_from(np.full(20, 2.0)).step == 19
+    with pytest.raises(ValueError, match="until"):
+        settled_from(values, until=501)
+    with pytest.raises(ValueError):
+        settled_from(values, within=0.0)
+
+
 def test_the_pmp_outcomes_are_verdicts_the_landing_page_accepts():
     from lib.notebook import CLAIM_VERDICTS
     from lib.pmp.measure import PMP_OUTCOMES

@@ -11,7 +11,8 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
   :class:`PMPObjective`, and :func:`adagvae_loss`;
 - :mod:`~lib.pmp.measure`: support matrix, overlap, the sum-to-product residual, what each
   subspace encodes; every metric of a trained model with the adequacy check by the dSprites
-  factor judge (:func:`evaluate_pmp_model`, :func:`judge_report`); the verdict rule over seeds
+  factor judge (:func:`evaluate_pmp_model`, :func:`judge_report`; on blurred originals,
+  :func:`blurred_judge_report`); the verdict rule over seeds
   (:data:`PMP_VERDICT_RULE`, :func:`seeds_verdict`, the exact permutation test); the training
   curves and the chapter's figures;
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
@@ -51,6 +52,7 @@ from lib.pmp.measure import (
     ADEQUACY_FACTORS,
     ADEQUACY_FRACTION,
     ALPHA,
+    BLUR_SIGMAS,
     CODE_PROBE_FACTORS,
     CONVERGENCE_TOLERANCE,
     JUDGE_NAME,
@@ -63,15 +65,18 @@ from lib.pmp.measure import (
     SEED_OUTCOMES,
     GradientSize,
     InformationBias,
+    Plateau,
     SeedComparison,
     SubspaceDecoder,
     SupportFall,
     SupportOverlap,
     SweepEffect,
+    blurred_judge_report,
     carried_factors,
     code_probe_report,
     compare_seeds,
     evaluate_pmp_model,
+    gaussian_blur,
     gradient_sizes,
     has_converged,
     information_bias,
@@ -91,6 +96,7 @@ from lib.pmp.measure import (
     seed_permutation_p,
     seeds_needed,
     seeds_verdict,
+    settled_from,
     smallest_seed_p,
     smooth,
     subspace_decoder,
@@ -200,6 +206,7 @@ __all__ = [
     "ADEQUACY_FACTORS",
     "ADEQUACY_FRACTION",
     "ALPHA",
+    "BLUR_SIGMAS",
     "CODE_PROBE_FACTORS",
     "CONVERGENCE_TOLERANCE",
     "JUDGE_NAME",
@@ -217,10 +224,13 @@ __all__ = [
     "SweepEffect",
     "GradientSize",
     "InformationBias",
+    "Plateau",
+    "blurred_judge_report",
     "carried_factors",
     "code_probe_report",
     "compare_seeds",
     "evaluate_pmp_model",
+    "gaussian_blur",
     "gradient_sizes",
     "has_converged",
     "information_bias",
@@ -228,6 +238,7 @@ __all__ = [
     "judge_images",
     "judge_report",
     "late_change",
+    "settled_from",
     "plot_reconstructions",
     "plot_subspace_information",
     "plot_support_fall",

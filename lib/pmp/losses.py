@@ -201,6 +201,10 @@ def consistency_loss(
 # the two-phase schedule (supplementary Sec. 2 and Fig. 1)
 # --------------------------------------------------------------------------------------------
 class LossRamps(NamedTuple):
+    """The ramps rho_1..rho_3 in [0, 1] (chapter 05 writes them rho_i; the fields keep the
+    code's names beta1..beta3). A term's weight is its ramp times Table 4's maximum beta_i
+    (0.1, 100, 1e-4: :class:`PMPLossWeights`)."""
+
     beta1: float  # multiplies L_dis and L_spar
     beta2: float  # multiplies L_cons
     beta3: float  # multiplies L_reg (the distribution term)
@@ -282,11 +286,12 @@ class PMPLossWeights(BaseConfig):
 class PMPObjective:
     """The PMP training loss, ``objective(model, PairBatch, step) -> (total, parts)``.
 
-    total = L_rec + beta1 (0.1 L_dis + 0.1 L_spar) + beta2 100 L_cons + beta3 1e-4 L_reg, with
+    total = L_rec + rho1 (0.1 L_dis + 0.1 L_spar) + rho2 100 L_cons + rho3 1e-4 L_reg (the
+    ramps rho_i of :func:`loss_ramps`, fields beta1..beta3; Table 4's maxima), with
     L_rec the mean binary cross-entropy over both images' pixels (the code's ``BCELoss``, mean
     reduction). The schedule runs on "virtual epochs": ``steps`` optimiser steps are cut into
     ``max_epochs`` equal epochs (30 in the paper), so a short budget keeps the paper's shape.
-    L_cons is skipped while beta2 <= 0.01, as in the code.
+    L_cons is skipped while rho2 <= 0.01, as in the code.
 
     ``sparsity``: ``"paper"`` (Eq. 1 as the code scales it) or ``"scale_free"``
     (:func:`scale_free_sparsity_loss`, the book's ablation variant); ``weights.sparsity = 0``

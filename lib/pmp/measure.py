@@ -782,6 +782,73 @@ def judge_report(
     return {"judge": rounded, "judge_adequate": judge_adequate(rounded)}
 
 
+BLUR_SIGMAS = (1.0, 1.5, 2.0)  # pixels: the blurs the judge is asked to read through
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``images`` (n, 1, H, W) blurred by a Gaussian of standard deviation ``sigma``
+    pixels: two 1-d convolutions (``torch.nn.functional.conv2d``) with a kernel of radius
+    ``ceil(3 sigma)`` normalised to sum 1, zero padding (dSprites' background is 0).
+    ``sigma = 0`` returns a copy."""
+    sigma = check_real("sigma", sigma, 0.0)
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.dim() != 4
+        or images.shape[1] != 1
+    ):
+        raise ParameterError(
+            "images must be a (n, 1, H, W) tensor, got "
+            f"{getattr(images, 'shape', type(images).__name__)}"
+        )
+    if sigma == 0.0:
+        return images.clone()
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    conv = torch.nn.functional.conv2d
+    rows = conv(images, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    return conv(rows, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+
+
+@torch.no_grad()
+def blurred_judge_report(
+    judge: torch.nn.Module,
+    data: DSprites,
+    sigmas=BLUR_SIGMAS,
+    device: str | torch.device = "cpu",
+    n: int = N_JUDGE,
+) -> dict[float, dict[str, dict[str, float]]]:
+    """The adequacy check with the originals themselves, blurred, as the
+    "reconstructions": per ``sigma`` of ``sigmas``, the judge's report
+    (``{factor: {originals, reconstructions, ratio, chance}}``, as
+    :func:`lib.judge.reconstruction_adequacy`) on :func:`judge_images` and their
+    :func:`gaussian_blur`. It asks what the check makes of a model that drew every sprite
+    exactly but not sharply. The originals are scored once."""
+    from lib.judge import chance_accuracy, factor_accuracy
+
+    sigmas = [check_real("sigma", s, 0.0) for s in sigmas]
+    if not sigmas:
+        raise ParameterError("sigmas must hold at least one blur")
+    judge = judge.to(device)
+    images, factors = judge_images(data, check_integer("n", n, 1), device)
+    originals = factor_accuracy(judge, images, factors)
+    chance = chance_accuracy(factors)
+    reports = {}
+    for sigma in sigmas:
+        blurred = factor_accuracy(judge, gaussian_blur(images, sigma), factors)
+        reports[sigma] = {
+            f: {
+                "originals": originals[f],
+                "reconstructions": blurred[f],
+                "ratio": blurred[f] / originals[f] if originals[f] > 0 else math.nan,
+                "chance": chance[f],
+            }
+            for f in originals
+        }
+    return reports
+
+
 def judge_adequate(
     judge: dict[str, dict[str, float]], fraction: float = ADEQUACY_FRACTION
 ) -> bool:
@@ -801,7 +868,8 @@ LATE_FRACTION = (
     0.25  # the part of training whose trend says whether a curve has settled
 )
 # A curve "has not converged" when its trend over the last quarter of training moves it by
-# more than this: four times the drift of the flat foreign-share curves without L_spar.
+# more than this: about 3.5 times the largest drift (0.0057) of the flat foreign-share curves
+# without L_spar.
 CONVERGENCE_TOLERANCE = 0.02
 SHRINKAGE_SHARE = (
     0.8  # L_spar fell "by shrinkage" when the mass explains this much of it
@@ -824,6 +892,32 @@ def smooth(values, width: int = 50) -> np.ndarray:
     v = _series("values", values)
     width = min(check_integer("width", width, 1), len(v))
     return np.convolve(v, np.ones(width) / width, mode="valid")
+
+
+class Plateau(NamedTuple):
+    step: int  # the first step from which the running mean stays near ``level``
+    level: float  # the mean over the last tenth of the steps before ``until``
+
+
+def settled_from(
+    values, until: int | None = None, width: int = 50, within: float = 0.1
+) -> Plateau:
+    """Where a training curve went flat: ``level`` is the mean of ``values`` (one per step)
+    over the last tenth of the steps before ``until`` (all of them when None), ``step`` the
+    first step from which the running mean over ``width`` steps (:func:`smooth`, read at the
+    last step of its window) stays within ``within`` times ``level`` of it up to ``until``."""
+    v = _series("values", values)
+    until = len(v) if until is None else check_integer("until", until, 1)
+    if until > len(v):
+        raise ParameterError(f"until must be at most {len(v)} (the steps), got {until}")
+    width = min(check_integer("width", width, 1), until)
+    within = check_real("within", within, 0.0, strict=True)
+    v = v[:until]
+    level = float(v[until - max(1, until // 10) :].mean())
+    mean = smooth(v, width)  # mean[j] ends at step j + width - 1
+    outside = np.flatnonzero(np.abs(mean - level) > within * abs(level))
+    first = 0 if len(outside) == 0 else int(outside[-1]) + 1
+    return Plateau(first + width - 1, level)
 
 
 def late_change(steps, values, fraction: float = LATE_FRACTION) -> float:

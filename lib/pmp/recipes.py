@@ -75,8 +75,9 @@ def pmp_objective(kind: str, steps: int, max_epochs: int) -> PMPObjective:
 class PMPChapterConfig:
     """Everything chapter 05 fixes. The paper's values: supplementary Table 4 and the code.
 
-    The paper trains 30 epochs of 737,280 pairs (22.1 M pairs, 691,200 steps of 32 pairs). The
-    CPU budget here is ``steps`` steps per model (the same for PMP and Ada-GVAE), with the
+    "The paper's budget" is the authors' code's default, ``max_epochs`` 30 epochs of 737,280
+    pairs (an epoch's length in its ``dataset.py``; 22.1 M pairs, 691,200 steps of 32 pairs):
+    the supplementary gives no budget. The CPU budget here is ``steps`` steps per model (the same for PMP and Ada-GVAE), with the
     schedule's 30 epochs scaled onto it (:class:`~lib.pmp.losses.PMPObjective`).
     """
 
@@ -109,8 +110,9 @@ class PMPChapterConfig:
 
     @property
     def paper_steps(self) -> int:
-        """The paper's budget in steps: ``max_epochs`` epochs of the 737,280 dSprites pairs,
-        ``batch_size`` pairs a step (691,200)."""
+        """The paper's budget in steps (the authors' code's defaults; the supplementary
+        gives none): ``max_epochs`` epochs of the 737,280 dSprites pairs, ``batch_size``
+        pairs a step (691,200)."""
         return self.max_epochs * int(np.prod(FACTOR_SIZES)) // self.batch_size
 
 
