@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lib.cli import is_shipped, output_file, run_main  # noqa: E402
+from lib.errors import ParameterError  # noqa: E402
 from lib.files import atomic_write  # noqa: E402
 
 WORDS_PER_MINUTE = (
@@ -102,14 +104,38 @@ def machine_record() -> dict:
     }
 
 
+def earlier_chapters(path: Path) -> dict:
+    """The ``chapters`` of an earlier run-times record at ``path``; a file that is not one
+    is refused (:class:`~lib.errors.ParameterError`), so no other file is overwritten."""
+    try:
+        record = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParameterError(
+            f"--out {path} is not a run-times record (not JSON: {exc})"
+        ) from None
+    if record != {} and not (
+        isinstance(record, dict) and isinstance(record.get("chapters"), dict)
+    ):
+        raise ParameterError(
+            f"--out {path} is not a run-times record (a JSON object with its chapters); "
+            "name a new file or an earlier record"
+        )
+    return record.get("chapters", {})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only", nargs="*", default=None, help="chapter number prefixes"
     )
     parser.add_argument("--modes", nargs="*", default=["quick", "full"])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=output_file, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
+    if is_shipped(args.out) and args.out.resolve() != DEFAULT_OUT.resolve():
+        parser.error(
+            f"--out {args.out} is a file shipped with the book, not its run times "
+            f"({DEFAULT_OUT.relative_to(ROOT)})"
+        )
     bad = set(args.modes) - {"quick", "full"}
     if bad:
         parser.error(f"unknown modes {sorted(bad)}: choose quick and/or full")
@@ -118,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
     if not paths or not args.modes:
         parser.error("no chapter and mode to measure: check --only and --modes")
-    record = {**machine_record(), "chapters": {}}
-    if args.out.is_file():  # keep the chapters and modes this run does not measure
-        record["chapters"] = json.loads(args.out.read_text()).get("chapters", {})
+    # keep the chapters and modes this run does not measure (read before any is measured)
+    chapters = earlier_chapters(args.out) if args.out.is_file() else {}
+    record = {**machine_record(), "chapters": chapters}
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             entry = record["chapters"].setdefault(path.stem, {})
@@ -135,4 +161,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

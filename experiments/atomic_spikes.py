@@ -28,10 +28,21 @@ from lib.atomic import (
     spike_measures,
     spike_test_set,
 )
-from lib.cli import int_at_least, real_at_least, run_main
+from lib.cli import (
+    MAX_BATCH,
+    MAX_STEPS,
+    int_at_least,
+    real_at_least,
+    record_file,
+    refuse_shipped,
+    run_main,
+)
 from lib.data import SpikeSpec
 from lib.device import resolve_device
 from lib.records import append_record
+
+MAX_SPIKES = 64  # the authors train 4; a model of more atoms than this is a typo
+MAX_TEST = 10_000  # ten times the chapter's test set (images up to 512 x 512)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         "--size", type=int_at_least(8), default=chapter.spikes.image_size
     )
     parser.add_argument(
-        "--spikes", type=int_at_least(1), default=chapter.spikes.n_spikes
+        "--spikes",
+        type=int_at_least(1, MAX_SPIKES),
+        default=chapter.spikes.n_spikes,
     )
     parser.add_argument(
         "--sigma", type=real_at_least(0, strict=True), default=chapter.spikes.sigma
@@ -50,15 +63,32 @@ def main(argv: list[str] | None = None) -> int:
         "--margin", type=real_at_least(0), default=chapter.spikes.margin
     )
     parser.add_argument("--separation", type=real_at_least(0), default=0.0)
-    parser.add_argument("--steps", type=int_at_least(1), default=chapter.spikes_steps)
-    parser.add_argument("--batch", type=int_at_least(1), default=chapter.batch_size)
+    parser.add_argument(
+        "--steps", type=int_at_least(1, MAX_STEPS), default=chapter.spikes_steps
+    )
+    parser.add_argument(
+        "--batch", type=int_at_least(1, MAX_BATCH), default=chapter.batch_size
+    )
     parser.add_argument("--lr", type=real_at_least(0, strict=True), default=chapter.lr)
-    parser.add_argument("--evaluate-every", type=int_at_least(1), default=1000)
-    parser.add_argument("--n-test", type=int_at_least(1), default=chapter.n_test)
+    parser.add_argument(
+        "--evaluate-every", type=int_at_least(1, MAX_STEPS), default=1000
+    )
+    parser.add_argument(
+        "--n-test", type=int_at_least(1, MAX_TEST), default=chapter.n_test
+    )
     parser.add_argument("--seed", type=int_at_least(0), default=0)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", required=True, help="JSON-lines record to append to")
+    parser.add_argument(
+        "--out", type=record_file, required=True, help="JSON-lines record to append to"
+    )
+    parser.add_argument(
+        "--update-shipped",
+        action="store_true",
+        help="--out may be a record shipped with the book (maintainers)",
+    )
     args = parser.parse_args(argv)
+    if not args.update_shipped:
+        refuse_shipped(args.out, "--out")
 
     device = resolve_device(args.device)
     spec = SpikeSpec(
@@ -81,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         progress=False,
     )
     test = spike_test_set(spec, args.n_test, device)
+    settings = {k: v for k, v in vars(args).items() if k != "update_shipped"}
     start = time.perf_counter()
     while trainer.step < args.steps:
         trainer.fit(min(args.steps, trainer.step + args.evaluate_every))
         line = {
-            "args": vars(args),
+            "args": {**settings, "out": str(args.out)},
             "step": trainer.step,
             "seconds": round(time.perf_counter() - start, 1),
             **spike_measures(model, test),

@@ -73,6 +73,7 @@ except ImportError:  # Python 3.10: the same parser under its old name
 
 from lib.checkpoint import PRETRAINED_DIR, checkpoint_paths, load_checkpoint
 from lib.cli import int_at_least, real_at_least, run_main, seed_list, threads
+from lib.config import check_can_write
 from lib.errors import CheckpointError, ConfigError, DataError, ParameterError
 from lib.files import atomic_write, file_digest, locked, temporary_beside
 from lib.records import append_record, read_records
@@ -1013,9 +1014,11 @@ def run_sitting(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     ledger = read_ledger(args.ledger)
     progress = read_progress(plan, args.state, ledger)
-    out = _empty_folder(Path(args.out), "--out")
+    out = _empty_folder(check_can_write(args.out, "--out", folder=True), "--out")
     if args.work is not None:
-        _empty_folder(Path(args.work), "--work")
+        _empty_folder(check_can_write(args.work, "--work", folder=True), "--work")
+    if args.grid_cache is not None:
+        check_can_write(args.grid_cache, "--grid-cache")
     try:
         device = resolve_device(args.device)
     except ValueError as exc:
@@ -1519,6 +1522,10 @@ def main(argv: list[str] | None = None) -> int:
     land = commands.add_parser("land", help="land a finished run kept in the state")
     land.add_argument("run")
     args = parser.parse_args(argv)
+    if args.state.exists() and not args.state.is_dir():
+        parser.error(f"--state {args.state} is a file, not a folder")
+    if args.ledger.is_dir():
+        parser.error(f"--ledger {args.ledger} is a folder, not a JSON-lines file")
 
     if args.command == "travel":
         print(travel_text())

@@ -18,7 +18,10 @@ model (``--save`` of an earlier run) once and appends one line. The shipped reco
 line was made so:
 
     python experiments/judge_demo.py --score runs/judge_demo_ae --images judge \
-        --out lib/pretrained/judges/judge_demo.jsonl
+        --out lib/pretrained/judges/judge_demo.jsonl --update-shipped
+
+(``--out`` names a shipped record only with ``--update-shipped``; ``--save`` never names a
+shipped checkpoint.)
 """
 
 from __future__ import annotations
@@ -37,7 +40,16 @@ from lib.checkpoint import (
     load_pretrained,
     save_checkpoint,
 )
-from lib.cli import int_at_least, run_main, threads
+from lib.cli import (
+    MAX_STEPS,
+    int_at_least,
+    record_file,
+    refuse_shipped,
+    run_main,
+    seed_value,
+    threads,
+)
+from lib.config import check_can_write
 from lib.data import DSprites
 from lib.errors import ParameterError
 from lib.measuring.recipes import dsprites_batches, get_config
@@ -110,11 +122,18 @@ def score_checkpoint(path: str, which: str, out: str, n_threads: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int_at_least(1), default=40_000)
-    parser.add_argument("--every", type=int_at_least(1), default=5_000)
-    parser.add_argument("--seed", type=int_at_least(0), default=0)
+    parser.add_argument("--steps", type=int_at_least(1, MAX_STEPS), default=40_000)
+    parser.add_argument("--every", type=int_at_least(1, MAX_STEPS), default=5_000)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--threads", type=threads, default=1)
-    parser.add_argument("--out", required=True, help="JSON-lines record to append to")
+    parser.add_argument(
+        "--out", type=record_file, required=True, help="JSON-lines record to append to"
+    )
+    parser.add_argument(
+        "--update-shipped",
+        action="store_true",
+        help="--out may be the record shipped with the book (maintainers)",
+    )
     parser.add_argument(
         "--images",
         choices=sorted(IMAGES),
@@ -131,6 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         help="judge this saved model once (train nothing)",
     )
     args = parser.parse_args(argv)
+    if not args.update_shipped:
+        refuse_shipped(args.out, "--out")
+    if args.save is not None:  # checked now, not after the hours of training
+        for path in (
+            args.save,
+            *checkpoint_paths(check_can_write(args.save, "--save")),
+        ):
+            check_can_write(path, "--save")
+        refuse_shipped(args.save, "--save", flag=None)
     torch.set_num_threads(args.threads)
     if args.score:
         line = score_checkpoint(args.score, args.images, args.out, args.threads)

@@ -12,7 +12,9 @@ product residual.
 The shipped files change only when asked: by default the checkpoint goes to the user cache
 (``$BOOK_CACHE`` or the platform's, see ``lib.checkpoint.user_cache_dir``) and the record to
 ``--out`` (default ``<cache>/records/grid.jsonl``); ``--update-shipped`` writes the shipped
-checkpoint and, unless ``--out`` says otherwise, appends to the shipped record.
+checkpoint and, unless ``--out`` says otherwise, appends to the shipped record. An ``--out``
+among the shipped files is refused without ``--update-shipped`` (with ``--no-save``, that
+record is written and no checkpoint).
 
     python experiments/pmp_grid.py --kind pmp --seed 0
     python experiments/pmp_grid.py --kind adagvae --seed 0
@@ -24,6 +26,8 @@ checkpoint and, unless ``--out`` says otherwise, appends to the shipped record.
     python experiments/pmp_grid.py --measure-gpu-records ../shared/records/h200-2026-11 \
         --update-shipped
     python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --out budget.jsonl
+    python experiments/pmp_grid.py --kind pmp --steps 2500 --no-save --update-shipped \
+        --out lib/pretrained/pmp/budget.jsonl   # a shipped side record (maintainers)
 
 On the 2-core CPU machine a PMP model of the chapter's 10,000 steps takes about 10 minutes,
 an Ada-GVAE about 6 (run one at a time; a slower or shared machine can take several times as
@@ -45,8 +49,16 @@ from pathlib import Path
 import torch
 
 from lib.checkpoint import pretrained_path, user_cache_dir
-from lib.cli import int_at_least, run_main, threads
-from lib.data.dsprites import DSprites
+from lib.cli import (
+    MAX_STEPS,
+    int_at_least,
+    refuse_shipped,
+    run_main,
+    seed_value,
+    threads,
+)
+from lib.config import check_can_write
+from lib.data.dsprites import FACTOR_NAMES, DSprites
 from lib.errors import ParameterError
 from lib.files import atomic_write
 from lib.notebook import setup
@@ -63,7 +75,7 @@ from lib.pmp import (
     grid_table,
     load_grid,
 )
-from lib.records import append_record
+from lib.records import append_record, check_appendable
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -223,13 +235,16 @@ def add_judge(out: Path, gpu_folder: Path | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=ALL_KINDS)
-    parser.add_argument("--seed", type=int_at_least(0), default=None)
+    parser.add_argument("--seed", type=seed_value, default=None)
     parser.add_argument(
-        "--steps", type=int_at_least(1), default=None, help="default: the chapter's"
+        "--steps",
+        type=int_at_least(1, MAX_STEPS),
+        default=None,
+        help="default: the chapter's",
     )
     parser.add_argument(
         "--k-changed",
-        type=int_at_least(1),
+        type=int_at_least(1, len(FACTOR_NAMES)),
         default=None,
         help="factors a pair differs in (default: the chapter's unknown k)",
     )
@@ -287,12 +302,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --all or --ablation, not both")
     args.seed = 0 if args.seed is None else args.seed
     torch.set_num_threads(args.threads)
-    if args.no_save and args.update_shipped:
-        parser.error("--no-save and --update-shipped contradict each other")
+    if args.no_save and args.update_shipped and args.out is None:
+        parser.error(
+            "--no-save and --update-shipped contradict each other (with --out, they "
+            "write that shipped record and no checkpoint)"
+        )
     if (args.refresh_probe or args.measure_gpu_records or args.add_judge) and not (
         args.out or args.update_shipped
     ):
         parser.error("say which record to rewrite: --out FILE, or --update-shipped")
+    writes = args.add_judge or args.refresh_probe or args.measure_gpu_records
+    if writes or not args.summary:  # a record to write: checked before any work
+        if args.out is not None:
+            check_appendable(check_can_write(args.out, "--out"), "--out")
+        elif args.kind and not writes:  # the record in the user cache
+            check_can_write(record_path(args, GRID_RECORD), "the record (BOOK_CACHE)")
+        if not args.update_shipped:
+            refuse_shipped(args.out, "--out")
     if args.add_judge:
         folder = args.measure_gpu_records
         record = record_path(args, H200_RECORD if folder else GRID_RECORD)

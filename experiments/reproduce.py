@@ -61,7 +61,17 @@ from pathlib import Path
 import torch
 
 from lib.checkpoint import save_checkpoint
-from lib.cli import int_at_least, real_at_least, run_main, seed_list, threads
+from lib.cli import (
+    MAX_STEPS,
+    int_at_least,
+    output_file,
+    output_folder,
+    real_at_least,
+    refuse_shipped,
+    run_main,
+    seed_list,
+    threads,
+)
 from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
@@ -107,8 +117,10 @@ def budget_steps(
         raise argparse.ArgumentTypeError(
             f"--budget is paper, cpu or a number of steps, got {text!r}"
         ) from None
-    if steps < 1:
-        raise argparse.ArgumentTypeError(f"--budget must be >= 1 step, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"--budget must be from 1 to {MAX_STEPS:,} steps, got {steps}"
+        )
     return steps
 
 
@@ -447,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sitting-steps",
-        type=int_at_least(1),
+        type=int_at_least(1, MAX_STEPS),
         default=None,
         help="train at most this many steps in this sitting (then checkpoint and stop)",
     )
@@ -458,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --max-minutes: score a seed only while at least this many minutes are "
         "left (the rest is scored by the next sitting)",
     )
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", type=output_folder, required=True)
     parser.add_argument("--plain", action="store_true", help="no graph, no batching")
     parser.add_argument(
         "--batching",
@@ -482,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--quick-sizes", action="store_true")
     group.add_argument(
         "--grid-cache",
-        type=Path,
+        type=output_file,
         default=None,
         help="where the rendered grid is kept between sittings (OUT/dsprites_grid.npy)",
     )
@@ -502,6 +514,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown kind {kind!r}; one of {ALL_KINDS}")
     if args.plain and len(args.seeds) > 1:
         parser.error("--plain trains one seed per call: pass one --seeds value")
+    if args.score_minutes is not None and args.max_minutes is None:
+        parser.error(
+            "--score-minutes needs --max-minutes (the sitting it keeps within)"
+        )
+    refuse_shipped(args.out, "--out", flag=None)  # a run folder, never the shipped one
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -46,7 +46,15 @@ import time
 from pathlib import Path
 
 from lib.checkpoint import pretrained_path, user_cache_dir
-from lib.cli import int_at_least, real_at_least, run_main, threads
+from lib.cli import (
+    int_at_least,
+    output_folder,
+    real_at_least,
+    refuse_shipped,
+    run_main,
+    threads,
+)
+from lib.config import check_can_write
 from lib.errors import BookError
 from lib.sweep import (
     Resources,
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", choices=sorted(GRIDS))
     parser.add_argument(
-        "--out", type=Path, default=None, help="default <cache>/sweeps/GRID"
+        "--out", type=output_folder, default=None, help="default <cache>/sweeps/GRID"
     )
     parser.add_argument(
         "--threads", type=threads, default=1, help="CPU threads per trial"
@@ -280,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("RAY_ADDRESS") and args.out is None and not args.in_process:
         parser.error("on a Ray cluster give --out: a folder every node shares")
     out = args.out or user_cache_dir() / "sweeps" / args.grid
+    # the shipped record changes by merging only (--update-shipped), never as --out
+    refuse_shipped(out, "--out", flag=None)
+    check_can_write(out, "--out", folder=True)
     try:
         specs = GRIDS[args.grid](args)
         if args.trials:
@@ -306,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"the {args.grid} chapter ships no grid record to compare")
             return compare(out / "records.jsonl", *shipped)
         if args.update_shipped and shipped is None:
-            parser.error(f"the {args.grid} chapter ships no grid record to update")
+            parser.error(
+                f"--update-shipped: the {args.grid} chapter ships no grid record to update"
+            )
         if args.update_shipped and (args.budget or args.quick_sizes):
             parser.error(
                 "--update-shipped takes the chapter's budget and metric sizes only"

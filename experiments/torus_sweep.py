@@ -28,10 +28,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib.cli import int_at_least, real_at_least, run_main, threads
+from lib.cli import (
+    MAX_BATCH,
+    MAX_STEPS,
+    int_at_least,
+    real_at_least,
+    refuse_shipped,
+    run_main,
+    seed_value,
+    threads,
+)
+from lib.config import check_can_write
 from lib.data.mnist import load_mnist_train_test
 from lib.device import resolve_device
-from lib.records import append_record
+from lib.records import append_record, check_appendable
 from lib.toroidal import (
     TORUS_SWEEP,
     TorusLossWeights,
@@ -93,12 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--name", help="run name (one line per evaluation point is appended)"
     )
-    p.add_argument("--seed", type=int_at_least(0), default=0)
-    p.add_argument("--steps", type=int_at_least(1), default=chapter.steps)
+    p.add_argument("--seed", type=seed_value, default=0)
+    p.add_argument("--steps", type=int_at_least(1, MAX_STEPS), default=chapter.steps)
     p.add_argument(
-        "--every", type=int_at_least(1), default=250, help="evaluate every N steps"
+        "--every",
+        type=int_at_least(1, MAX_STEPS),
+        default=250,
+        help="evaluate every N steps",
     )
-    p.add_argument("--batch-size", type=int_at_least(1), default=chapter.batch_size)
+    p.add_argument(
+        "--batch-size", type=int_at_least(1, MAX_BATCH), default=chapter.batch_size
+    )
     p.add_argument("--lr", type=real_at_least(0, strict=True), default=chapter.lr)
     p.add_argument("--spring", type=real_at_least(0), default=weights.spring)
     p.add_argument("--quantile", type=real_at_least(0), default=weights.quantile)
@@ -142,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error("say where the record goes: --out FILE, or --update-shipped")
     if not args.name:
         p.error("--name is required to run")
+    # the record is checked before anything is trained: a folder, a read-only place or a
+    # shipped file (without --update-shipped) is refused now, not after the training
+    check_appendable(check_can_write(args.out, "--out"), "--out")
+    if not args.update_shipped:
+        refuse_shipped(args.out, "--out")
     run(args)
     return 0
 

@@ -19,7 +19,6 @@ asked; by default the checkpoint goes where ``--out`` says:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib.checkpoint import pretrained_path, save_checkpoint
+from lib.checkpoint import checkpoint_paths, pretrained_path, save_checkpoint
+from lib.cli import (
+    MAX_BATCH,
+    MAX_IMAGES,
+    MAX_STEPS,
+    int_at_least,
+    real_at_least,
+    refuse_shipped,
+    run_main,
+    seed_value,
+    threads,
+)
+from lib.config import check_can_write
 from lib.data.dsprites import FACTOR_NAMES, FACTOR_SIZES, DSprites, flat_index
 from lib.judge import (
     FactorJudgeConfig,
@@ -48,23 +59,23 @@ DEFAULTS = {
 }
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        sys.exit(2)
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = OneLineParser(prog="train_factor_judge.py", description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=DEFAULTS["steps"])
-    p.add_argument("--batch", type=int, default=DEFAULTS["batch"])
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    p.add_argument("--eval-seed", type=int, default=DEFAULTS["eval_seed"])
-    p.add_argument("--n-eval", type=int, default=DEFAULTS["n_eval"])
-    p.add_argument("--threads", type=int, default=DEFAULTS["threads"])
+    p = argparse.ArgumentParser(
+        prog="train_factor_judge.py", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--steps", type=int_at_least(1, MAX_STEPS), default=DEFAULTS["steps"]
+    )
+    p.add_argument(
+        "--batch", type=int_at_least(1, MAX_BATCH), default=DEFAULTS["batch"]
+    )
+    p.add_argument("--lr", type=real_at_least(0, strict=True), default=DEFAULTS["lr"])
+    p.add_argument("--seed", type=seed_value, default=DEFAULTS["seed"])
+    p.add_argument("--eval-seed", type=seed_value, default=DEFAULTS["eval_seed"])
+    p.add_argument(
+        "--n-eval", type=int_at_least(1, MAX_IMAGES), default=DEFAULTS["n_eval"]
+    )
+    p.add_argument("--threads", type=threads, default=DEFAULTS["threads"])
     p.add_argument("--out", type=Path, help="checkpoint path (without suffix)")
     p.add_argument(
         "--update-shipped",
@@ -72,30 +83,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help=f"write the shipped checkpoint lib/pretrained/{SHIPPED}",
     )
     args = p.parse_args(argv)
-    for name in ("steps", "batch", "n_eval", "threads"):
-        if getattr(args, name) < 1:
-            p.error(
-                f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}"
-            )
-    for name in ("seed", "eval_seed"):
-        if not 0 <= getattr(args, name) < 2**32:
-            p.error(
-                f"--{name.replace('_', '-')} must be in [0, 2^32), got {getattr(args, name)}"
-            )
     if args.seed == args.eval_seed:
         p.error(f"--eval-seed must differ from --seed, both are {args.seed}")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        p.error(f"--lr must be a finite number > 0, got {args.lr}")
     if (args.out is None) == (not args.update_shipped):
         p.error(
             "say where the checkpoint goes: --out PATH or --update-shipped, one of them"
         )
-    if args.out is not None and (not str(args.out) or args.out.is_dir()):
-        p.error(f"--out must be a checkpoint path, not a folder, got {str(args.out)!r}")
+    if args.out is not None:  # checked before the training, and nothing created
+        for path in (args.out, *checkpoint_paths(check_can_write(args.out, "--out"))):
+            check_can_write(path, "--out")
+        refuse_shipped(args.out, "--out")
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(args.threads)
     path = pretrained_path(SHIPPED) if args.update_shipped else args.out
@@ -164,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
         f"training; {trainer.step} steps in {trainer.seconds:.0f} s on "
         f"{meta['threads']} thread(s); wrote {saved} ({saved.stat().st_size:,} bytes)"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

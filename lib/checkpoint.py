@@ -60,6 +60,10 @@ class Checkpoint:
 
 def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     """``(weights .pt, metadata .json)`` for a checkpoint named by ``path`` (suffix optional)."""
+    if not isinstance(path, (str, os.PathLike)) or not Path(path).name.strip():
+        raise ParameterError(
+            f"a checkpoint path names a file (without suffix), got {path!r}"
+        )
     path = Path(path)
     base = path.with_suffix("") if path.suffix in (".pt", ".json") else path
     return base.with_name(base.name + ".pt"), base.with_name(base.name + ".json")
@@ -84,6 +88,21 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def check_json_fields(**fields: Any) -> dict[str, str]:
+    """Each field as the JSON text it is saved as; a value JSON cannot hold is a
+    :class:`~lib.errors.ParameterError` naming the field, raised before any file is
+    touched (a run's weights are never lost to a bad ``meta``)."""
+    texts = {}
+    for name, value in fields.items():
+        try:
+            texts[name] = json.dumps(_json_safe(value))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ParameterError(
+                f"{name} cannot be saved in a checkpoint's JSON: {exc}"
+            ) from None
+    return texts
+
+
 def save_checkpoint(
     path: str | Path,
     model: torch.nn.Module,
@@ -98,8 +117,33 @@ def save_checkpoint(
     """Write ``path.pt`` (weights, optional optimizer state) and ``path.json``; return the .pt path."""
     if not is_integer(step) or step < 0:
         raise ParameterError(f"step must be a count of steps (>= 0), got {step!r}")
+    if not isinstance(model, torch.nn.Module):
+        raise ParameterError(f"model must be a torch.nn.Module, got {model!r:.60}")
+    if not isinstance(config, dict):
+        raise ParameterError(
+            f"config must be a dict (the model's config), got {config!r:.60}"
+        )
+    if history is not None and not (
+        isinstance(history, dict)
+        and all(
+            isinstance(v, (list, tuple, torch.Tensor, np.ndarray))
+            for v in history.values()
+        )
+    ):
+        raise ParameterError(f"history must be a dict of lists, got {history!r:.80}")
+    if meta is not None and not isinstance(meta, dict):
+        raise ParameterError(f"meta must be a dict, got {type(meta).__name__}")
+    check_json_fields(config=config, history=history or {}, meta=meta or {})
     weights_path, meta_path = checkpoint_paths(path)
-    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        weights_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot write the checkpoint {weights_path}: {exc.strerror or exc}"
+        ) from None
+    for target in (weights_path, meta_path):
+        if target.is_dir():
+            raise CheckpointError(f"cannot write the checkpoint: {target} is a folder")
     payload: dict[str, Any] = {
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}
     }
@@ -111,6 +155,18 @@ def save_checkpoint(
     # under the checkpoint's lock: a run killed while saving keeps its previous checkpoint
     # whole (except in the instant between the two moves), and two processes saving the same
     # checkpoint never leave one's weights under the other's metadata.
+    try:
+        _write_pair(
+            payload, weights_path, meta_path, model, config, history, meta, step
+        )
+    except OSError as exc:  # a full disk, a folder that became read-only
+        raise CheckpointError(
+            f"cannot write the checkpoint {weights_path}: {exc.strerror or exc}"
+        ) from None
+    return weights_path
+
+
+def _write_pair(payload, weights_path, meta_path, model, config, history, meta, step):
     with locked(weights_path):
         weights_partial = temporary_beside(weights_path)
         meta_partial = temporary_beside(meta_path)
@@ -132,7 +188,6 @@ def save_checkpoint(
         finally:
             weights_partial.unlink(missing_ok=True)
             meta_partial.unlink(missing_ok=True)
-    return weights_path
 
 
 def _config_differences(stored: dict[str, Any], expected: dict[str, Any]) -> list[str]:
@@ -148,7 +203,7 @@ def _config_differences(stored: dict[str, Any], expected: dict[str, Any]) -> lis
 def _read_record(meta_path: Path) -> dict[str, Any]:
     try:
         record = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON's, UTF-8's, nesting's
         raise CheckpointError(
             f"checkpoint metadata {meta_path} is not valid JSON ({exc}); the file is corrupt"
         ) from exc
@@ -225,6 +280,14 @@ def load_checkpoint(
     :class:`CheckpointError` with a message that says what is wrong and what to do.
     """
     weights_path, meta_path = checkpoint_paths(path)
+    if model is not None and not isinstance(model, torch.nn.Module):
+        raise ParameterError(f"model must be a torch.nn.Module, got {model!r:.60}")
+    try:
+        torch.device(map_location)
+    except (RuntimeError, TypeError):
+        raise ParameterError(
+            f"map_location must be a device such as 'cpu' or 'cuda', got {map_location!r}"
+        ) from None
     # Under the checkpoint's lock: a save in another process moves both files at once.
     with locked(weights_path, required=False):
         for p in (weights_path, meta_path):
@@ -256,7 +319,7 @@ def load_checkpoint(
             raise CheckpointError(
                 f"cannot read {weights_path} with torch.load(weights_only=True): {exc}"
             ) from exc
-    if not isinstance(payload, dict) or "model" not in payload:
+    if not isinstance(payload, dict) or not isinstance(payload.get("model"), dict):
         raise CheckpointError(f"{weights_path} holds no model state_dict")
     if model is not None:
         if type(model).__name__ != record.get("model_class"):
@@ -400,7 +463,7 @@ def load_pretrained(
     config; checksum, config and weights are verified as in :func:`load_checkpoint`, and
     weights that are not all finite are refused.
     """
-    if not isinstance(name, (str, Path)):
+    if not isinstance(name, (str, Path)) or not Path(name).name.strip():
         raise ParameterError(f"name must be a checkpoint name or path, got {name!r}")
     if prefer_cache is None:
         prefer_cache = env_flag("BOOK_PREFER_CACHE")

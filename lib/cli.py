@@ -1,13 +1,22 @@
 """The command-line scripts' front door: argument types that refuse bad values in one line,
 and one wrapper for every script's ``main``.
 
-A usage error or a library error (:class:`~lib.errors.BookError`, a missing file) is printed
-as one line, ``PROG: error: MESSAGE``, and the script exits with status 2, as argparse does
-for its own errors; nothing is trained or written before the arguments are checked. Each
-script's ``main(argv)`` can be called in-process (the tests do), and returns its exit status.
+A usage error or a library error (:class:`~lib.errors.BookError`, a file that cannot be
+read or written, a ``ValueError`` raised by the book's own checks) is printed as one line,
+``PROG: error: MESSAGE``, and the script exits with status 2, as argparse does for its own
+errors; nothing is trained or written before the arguments are checked: the output paths
+too (:func:`output_file`, :func:`output_folder`: writable, and nothing created to find out),
+and a path among the shipped files is refused unless the maintainer's flag says so
+(:func:`refuse_shipped`). Each script's ``main(argv)`` can be called in-process (the tests
+do), and returns its exit status.
 
-    parser.add_argument("--steps", type=int_at_least(1))
+    parser.add_argument("--steps", type=int_at_least(1, MAX_STEPS))
     parser.add_argument("--seeds", type=seed_list)
+    parser.add_argument("--out", type=record_file, required=True)
+    ...
+    args = parser.parse_args(argv)
+    if not args.update_shipped:
+        refuse_shipped(args.out, "--out")
     ...
     if __name__ == "__main__":
         sys.exit(run_main(main))
@@ -19,31 +28,54 @@ import argparse
 import math
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from .errors import BookError
+from .config import check_can_write
+from .errors import BookError, ParameterError
 
 MAX_SEEDS = 1000  # a seed list longer than this is a typo, not a plan
+# Larger than any budget, batch or evaluation set the book plans (the paper budgets are
+# 691,200 and 1,000,000 steps; 65,536 images of 64 x 64 pixels already take 1 GiB), so a
+# value above is a typo, refused before it trains for ever or asks for terabytes.
+MAX_STEPS = 10**9
+MAX_BATCH = 2**16
+MAX_IMAGES = 10**5  # an evaluation set
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum``."""
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum`` (and <= ``maximum``, when given)."""
+    within = f">= {minimum}" + ("" if maximum is None else f" and <= {maximum:,}")
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"expected an integer >= {minimum}, got {text!r}"
+                f"expected an integer {within}, got {text!r}"
             ) from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(
-                f"expected an integer >= {minimum}, got {value}"
+                f"expected an integer {within}, got {value}"
             )
         return value
 
-    parse.__name__ = f"integer >= {minimum}"
+    parse.__name__ = f"integer {within}"
     return parse
+
+
+def seed_value(text: str) -> int:
+    """An argparse type: one seed, an integer in [0, 2**32) (NumPy's seeds are 32-bit)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed, an integer in [0, 2**32), got {text!r}"
+        )
+    return value
 
 
 def real_at_least(minimum: float, *, strict: bool = False) -> Callable[[str], float]:
@@ -98,13 +130,88 @@ def threads(text: str) -> int:
     return value
 
 
+def output_file(text: str) -> Path:
+    """An argparse type: a file this user can write (not a folder, its folder writable or
+    creatable); nothing is created (:func:`lib.config.check_can_write`)."""
+    try:
+        return check_can_write(text, "file", folder=False)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def record_file(text: str) -> Path:
+    """An argparse type: a JSON-lines record to append to (:func:`output_file`, and an
+    existing file must be a record: :func:`lib.records.check_appendable`)."""
+    from .records import check_appendable
+
+    path = output_file(text)
+    try:
+        return check_appendable(path, "file")
+    except BookError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder this user can write in, or create (not a file)."""
+    try:
+        return check_can_write(text, "folder", folder=True)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def is_shipped(path: str | os.PathLike) -> bool:
+    """Whether ``path`` lies in the book's shipped files, ``lib/pretrained/``."""
+    from .checkpoint import is_shipped as shipped
+
+    return shipped(Path(path).expanduser())
+
+
+def refuse_shipped(
+    path: str | os.PathLike | None,
+    option: str,
+    *,
+    flag: str | None = "--update-shipped",
+) -> None:
+    """A :class:`~lib.errors.ParameterError` naming ``option`` when ``path`` lies in the
+    shipped files: they change only when a maintainer asks (``flag``; ``None``: this
+    option never writes there)."""
+    if path is None or not is_shipped(path):
+        return
+    how = (
+        f"pass {flag} to change them (maintainers)"
+        if flag
+        else "name a path outside lib/pretrained"
+    )
+    raise ParameterError(
+        f"{option} {path} is among the files shipped with the book; {how}"
+    )
+
+
+def _ours(exc: BaseException, folders: Sequence[Path]) -> bool:
+    """Whether ``exc`` was raised by a ``raise`` statement of the book's own code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    last = frames[-1]
+    inside = any(Path(last.filename).resolve().is_relative_to(f) for f in folders)
+    return inside and (last.line or "").lstrip().startswith("raise")
+
+
 def run_main(main: Callable[[Sequence[str] | None], int | None], argv=None) -> int:
-    """Run a script's ``main(argv)``; a library error or a missing file becomes one line on
-    stderr and exit status 2 (a usage error), never a traceback."""
+    """Run a script's ``main(argv)``; a library error, a file that cannot be read or
+    written, or a ``ValueError`` / ``TypeError`` the book's own code raises about its
+    input becomes one line on stderr and exit status 2 (a usage error), never a
+    traceback."""
     prog = os.path.basename(sys.argv[0]) if argv is None else "script"
     try:
         status = main(argv)
-    except (BookError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (BookError, OSError, ValueError, TypeError) as exc:
+        code = getattr(main, "__code__", None)
+        folders = [Path(__file__).resolve().parent]
+        if code is not None:
+            folders.append(Path(code.co_filename).resolve().parent)
+        if not isinstance(exc, (BookError, OSError)) and not _ours(exc, folders):
+            raise  # a bug, not a bad input: its traceback is what a maintainer needs
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         print(f"{prog}: error: {message}", file=sys.stderr)
         return 2

@@ -194,6 +194,13 @@ def env_folder(variable: str, *, writable: bool = False):
         raise ParameterError(
             f"environment variable {variable}={value!r} names a file, not a folder"
         )
+    nearest = folder
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():  # a folder that could never be made
+        raise ParameterError(
+            f"environment variable {variable}={value!r} lies under {nearest}, a file"
+        )
     if writable:
         check_writable_folder(folder, f"environment variable {variable}={value!r}")
     return folder
@@ -218,3 +225,41 @@ def check_writable_folder(folder, what: str) -> None:
         raise ParameterError(
             f"{what}: cannot write in {folder} ({exc.strerror or exc})"
         ) from None
+
+
+def check_can_write(path, what: str, *, folder: bool = False):
+    """``path`` as a Path, once it is clear this user can write it there; else a one-line
+    :class:`~lib.errors.ParameterError` naming ``what``. Nothing is created: refused are an
+    empty path, a folder where a file is meant (or a file where a folder is), a parent that
+    is a file, and a folder that cannot be written in (the nearest folder that exists is
+    tried with a probe file, removed at once, as :func:`check_writable_folder` does)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .errors import ParameterError
+
+    kind = "folder" if folder else "file"
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ParameterError(f"{what} must name a {kind}, got {str(path)!r}")
+    path = Path(path).expanduser()
+    if folder and path.exists() and not path.is_dir():
+        raise ParameterError(f"{what} {path} is a file, not a folder")
+    if not folder and path.is_dir():
+        raise ParameterError(f"{what} {path} is a folder, not a file")
+    nearest = path if folder and path.is_dir() else path.parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise ParameterError(f"{what} {path}: {nearest} is a file, not a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=nearest, prefix=".write-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ParameterError(
+            f"{what} {path}: cannot write in {nearest} ({exc.strerror or exc})"
+        ) from None
+    if path.is_file() and not os.access(path, os.W_OK):
+        raise ParameterError(f"{what} {path} is a read-only file")
+    return path

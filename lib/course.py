@@ -38,6 +38,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -45,6 +46,7 @@ import tempfile
 from pathlib import Path
 
 from . import nbtools
+from .config import check_can_write
 from .errors import DataError, ParameterError
 from .files import atomic_write, file_digest
 
@@ -272,7 +274,7 @@ def _files_in(folder: Path) -> dict[str, Path]:
     }
 
 
-def _read_manifest(folder: Path) -> dict[str, str]:
+def _read_manifest(folder: Path, option: str) -> dict[str, str]:
     path = folder / MANIFEST
     try:
         record = json.loads(path.read_text())
@@ -283,7 +285,8 @@ def _read_manifest(folder: Path) -> dict[str, str]:
             raise TypeError("files is not an object of digests")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(
-            f"{path} is not a course-build manifest ({exc}); refusing to write into {folder}"
+            f"{option} {folder}: {path.name} is not a course-build manifest ({exc}); "
+            "refusing to write there"
         ) from None
     return files
 
@@ -297,17 +300,27 @@ def writable_target(folder: Path, option: str) -> dict[str, str]:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"{option} {folder} is a file, not a folder")
+    check_can_write(folder, option, folder=True)  # before any chapter is built
     if not folder.exists():
         return {}
-    present = _files_in(folder)
     if not (folder / MANIFEST).is_file():
-        if present:
+        a_file = next(  # the first will do: a repository's tree is large
+            (
+                p
+                for p in folder.rglob("*")
+                if (p.is_file() or p.is_symlink())
+                and not CACHES.intersection(p.relative_to(folder).parts)
+            ),
+            None,
+        )
+        if a_file is not None:
             raise ParameterError(
                 f"{option} {folder} holds files the course build did not write (e.g. "
-                f"{sorted(present)[0]}); name a new or empty folder"
+                f"{a_file.relative_to(folder).as_posix()}); name a new or empty folder"
             )
         return {}
-    manifest = _read_manifest(folder)
+    present = _files_in(folder)
+    manifest = _read_manifest(folder, option)
     foreign = sorted(set(present) - set(manifest))
     if foreign:
         raise ParameterError(
@@ -372,9 +385,20 @@ def build(
     built in a temporary folder, and only then are the results moved in: a chapter that
     fails leaves both folders as they were.
     """
+    for option, folder in (("student_dir", student_dir), ("course_dir", course_dir)):
+        if not isinstance(folder, (str, os.PathLike)):
+            raise ParameterError(
+                f"{option} must be a folder's path, got {folder!r:.60}"
+            )
+    if chapters is not None and (
+        isinstance(chapters, (str, os.PathLike))
+        or not isinstance(chapters, (list, tuple))
+        or not all(isinstance(c, (str, os.PathLike)) for c in chapters)
+    ):
+        raise ParameterError(f"chapters must be a list of paths, got {chapters!r:.60}")
     student_dir, course_dir = Path(student_dir), Path(course_dir)
     _check_targets(student_dir, course_dir)
-    paths = list(nbtools.notebooks() if chapters is None else chapters)
+    paths = [Path(c) for c in (nbtools.notebooks() if chapters is None else chapters)]
     if not paths:
         raise ParameterError("no chapters to build")
     sources = []
@@ -419,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         questions = build(args.student_dir, args.course_dir)
-    except (ParameterError, DataError, RuntimeError) as exc:
+    except (ParameterError, DataError, RuntimeError, OSError) as exc:
         print(f"python -m lib.course: {exc}", file=sys.stderr)
         return 2
     for name, names in questions.items():

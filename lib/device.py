@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
+
+from .errors import ParameterError
 
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
@@ -11,13 +15,16 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Return the torch device named by ``device``.
 
     ``"auto"`` picks ``cuda`` when a GPU is visible, then ``mps``, then ``cpu``.
-    Asking for an accelerator that is not present raises a ``ValueError`` instead of silently
-    falling back, so a reader who asked for a GPU knows they did not get one.
+    Asking for an accelerator that is not present raises a
+    :class:`~lib.errors.ParameterError` (a ``ValueError``) instead of silently falling back,
+    so a reader who asked for a GPU knows they did not get one.
     """
     if isinstance(device, torch.device):
         return device
-    if device not in DEVICE_CHOICES and not str(device).startswith("cuda:"):
-        raise ValueError(
+    if device not in DEVICE_CHOICES and not (
+        isinstance(device, str) and re.fullmatch(r"cuda:\d+", device)
+    ):
+        raise ParameterError(
             f"device must be one of {DEVICE_CHOICES} (or 'cuda:N'), got {device!r}"
         )
     if device == "auto":
@@ -30,14 +37,19 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
+        raise ParameterError(
             f"device={device!r} was requested but no CUDA GPU is visible; use 'auto' or 'cpu'"
         )
     if device == "mps" and not (
         getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
     ):
-        raise ValueError(
+        raise ParameterError(
             "device='mps' was requested but MPS is not available; use 'auto' or 'cpu'"
+        )
+    if ":" in device and int(device.partition(":")[2]) >= torch.cuda.device_count():
+        raise ParameterError(
+            f"device={device!r} was requested but this machine has "
+            f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0"
         )
     return torch.device(device)
 

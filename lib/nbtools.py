@@ -8,9 +8,12 @@ python -m lib.nbtools check                                     # the notebook c
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
+
+from .errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -62,7 +65,25 @@ def notebooks() -> list[Path]:
 
 
 def read(path: Path) -> dict:
+    """The notebook at ``path``; a path that is not a readable nbformat-4 notebook (missing, a
+    folder, cut, another JSON) is a :class:`~lib.errors.ParameterError` naming it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(f"path must be a notebook's path, got {path!r:.60}")
+    problem = _not_a_notebook(Path(path))
+    if problem:
+        raise ParameterError(f"{path}: {problem}")
     return json.loads(Path(path).read_text())
+
+
+def check_notebook(nb: object, name: str = "nb") -> dict:
+    """``nb`` if it is a notebook's JSON (a dict with a list of cells, each with its type),
+    else a :class:`~lib.errors.ParameterError` naming ``name``."""
+    if not _has_cells(nb):
+        raise ParameterError(
+            f"{name} must be a Jupyter notebook (a dict with a list of cells), "
+            f"got {nb!r:.60}"
+        )
+    return nb
 
 
 def write(path: Path, nb: dict) -> None:
@@ -83,7 +104,7 @@ def glue_values(nb: dict) -> dict[str, str]:
     the prose.
     """
     values = {}
-    for cell in nb["cells"]:
+    for cell in check_notebook(nb)["cells"]:
         for out in cell.get("outputs", []):
             scrapbook = out.get("metadata", {}).get("scrapbook", {})
             name, prefix = scrapbook.get("name"), scrapbook.get("mime_prefix", "")
@@ -102,6 +123,12 @@ def fill_glue(text: str, values: dict[str, str]) -> str:
     on it too), never a silent blank.
     """
     from myst_nb.core.variables import format_plain_text
+
+    if not isinstance(text, str) or not isinstance(values, dict):
+        raise ParameterError(
+            f"fill_glue takes a text and a dict of glued values, got {text!r:.40} and "
+            f"{values!r:.40}"
+        )
 
     def paste(match: re.Match) -> str:
         key, spec = match.group("key"), match.group("spec") or ""
@@ -203,7 +230,12 @@ def student_copy(
     outputs, execution counts and the tests' ``# NBVAL_...`` marks, and (``note``) a first
     cell says what was removed.
     """
+    check_notebook(nb)
     values = glue_values(nb) if values is None else values
+    if not isinstance(values, dict):
+        raise ParameterError(
+            f"values must be a dict of glued texts, got {values!r:.60}"
+        )
     nb = json.loads(json.dumps(nb))  # a deep copy
     cells = []
     for cell in nb["cells"]:
@@ -302,25 +334,39 @@ def contract_problems(path: Path) -> list[str]:
 
 def _not_a_notebook(path: Path) -> str | None:
     """Why ``path`` is not a notebook this tool may read and rewrite (None when it is)."""
+    if path.is_dir():
+        return "a folder, not a notebook"
     if not path.is_file():
         return "no such file"
     try:
         nb = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"not a readable JSON notebook ({exc})"
-    if (
-        not isinstance(nb, dict)
-        or not isinstance(nb.get("cells"), list)
-        or nb.get("nbformat") != 4
-        or not all(isinstance(c, dict) and "cell_type" in c for c in nb["cells"])
-    ):
+    if not _is_notebook(nb):
         return "not a Jupyter notebook (nbformat 4, with a list of cells)"
     return None
+
+
+def _has_cells(nb: object) -> bool:
+    return (
+        isinstance(nb, dict)
+        and isinstance(nb.get("cells"), list)
+        and all(isinstance(c, dict) and "cell_type" in c for c in nb["cells"])
+    )
+
+
+def _is_notebook(nb: object) -> bool:
+    return _has_cells(nb) and nb.get("nbformat") == 4
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("clean", "sync-colab", "check"):
         print(__doc__)
+        got = f"unknown command {argv[0]!r}" if argv else "no command"
+        print(
+            f"python -m lib.nbtools: error: {got}; one of clean, sync-colab, check",
+            file=sys.stderr,
+        )
         return 2
     paths = [Path(p) for p in argv[1:]] or notebooks()
     for path in paths:  # every file checked before any is written

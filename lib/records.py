@@ -51,6 +51,39 @@ def read_records(
     return rows
 
 
+def check_appendable(path: str | Path, what: str = "record") -> Path:
+    """``path`` as a Path if a record line may be appended to it: it is missing, empty, or
+    a JSON-lines record (its last whole line a JSON object). Any other file (a notebook, a
+    README, a checkpoint's JSON) is a :class:`~lib.errors.DataError` naming ``what`` and the
+    file, so that no one's file gets a record glued to its end. A last line cut by a kill is
+    not judged (:func:`append_record` sets it aside)."""
+    path = Path(path)
+    if not path.is_file():
+        return path
+    tail_bytes = 1 << 20  # a record's line is a few kB; a longer one is not judged
+    with open(path, "rb") as stream:
+        size = stream.seek(0, os.SEEK_END)
+        start = max(0, size - tail_bytes)
+        stream.seek(start)
+        tail = stream.read()
+    lines = tail.split(b"\n")[:-1]  # the lines a newline ends
+    if start > 0:
+        lines = lines[1:]  # the first may begin before the tail
+    whole = [line for line in lines if line.strip()]
+    if not whole:
+        return path
+    try:
+        row = json.loads(whole[-1])
+    except ValueError:  # not JSON, not UTF-8
+        row = None
+    if not isinstance(row, dict):
+        raise DataError(
+            f"{what} {path} is not a JSON-lines record (its last line is not a JSON "
+            "object); name a new file or a record"
+        )
+    return path
+
+
 def append_record(path: str | Path, record: dict[str, Any]) -> Path:
     """Append ``record`` as one JSON line to ``path``, safely, and return the path.
 
@@ -59,7 +92,8 @@ def append_record(path: str | Path, record: dict[str, Any]) -> Path:
     (:func:`lib.files.locked`, so concurrent writers never interleave) and flushed to disk.
     A last line cut short by a kill is never glued to: it is moved, as it was, to
     ``path.cut`` (kept for a person to look at) and the file is cut back to its last whole
-    line first.
+    line first. A file that is not a JSON-lines record is refused
+    (:func:`check_appendable`).
     """
     if not isinstance(path, (str, Path)):
         raise ParameterError(f"path must be a file path, got {path!r}")
@@ -72,6 +106,7 @@ def append_record(path: str | Path, record: dict[str, Any]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path):
+        check_appendable(path)
         with open(path, "a+b") as stream:
             size = stream.seek(0, os.SEEK_END)
             if size:

@@ -264,3 +264,37 @@ def test_a_save_with_a_bad_step_or_numpy_meta(tmp_path):
     meta = {"loss": np.float32(0.5), "seeds": np.arange(2), "n": np.int64(3)}
     path = save_checkpoint(tmp_path / "m", Tiny(), {"width": 4}, meta=meta)
     assert load_checkpoint(path).meta == {"loss": 0.5, "seeds": [0, 1], "n": 3}
+
+
+def test_save_refuses_what_its_json_cannot_hold_before_any_file(tmp_path):
+    from lib.checkpoint import save_checkpoint
+    from lib.errors import ParameterError
+
+    model = torch.nn.Linear(2, 2)
+    for kwargs, says in [
+        ({"meta": {"when": object()}}, "meta"),
+        ({"meta": [1]}, "meta"),
+        ({"history": {"loss": 1.0}}, "history"),
+    ]:
+        with pytest.raises(ParameterError, match=says):
+            save_checkpoint(tmp_path / "m", model, {"width": 2}, **kwargs)
+    with pytest.raises(ParameterError, match="config"):
+        save_checkpoint(tmp_path / "m", model, "width=2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_that_cannot_be_written_or_read_is_named(tmp_path):
+    from lib.checkpoint import load_checkpoint, save_checkpoint
+    from lib.errors import ParameterError
+
+    model = torch.nn.Linear(2, 2)
+    from hostile_surfaces import READ_ONLY
+
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
+        save_checkpoint(READ_ONLY / "m", model, {})
+    path = save_checkpoint(tmp_path / "m", model, {})
+    with pytest.raises(ParameterError, match="map_location"):
+        load_checkpoint(path, model, map_location="gpu")
+    path.with_suffix(".json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(path, model)

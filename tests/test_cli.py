@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostile_surfaces import READ_ONLY
 
 from lib.cli import MAX_SEEDS, int_at_least, real_at_least, run_main, seed_list, threads
 from lib.errors import ParameterError
@@ -147,3 +148,99 @@ def test_notebook_times_measuring_nothing_leaves_the_record(tmp_path, capsys):
     code, err = _status(times.main, ["--only", "99", "--out", str(out)], capsys)
     assert code == 2 and "--only" in err
     assert out.read_text() == "{}\n"
+
+
+# ---- output paths, shipped files and the one-line wrapper (issue 44, the second pass) ----
+def test_output_paths_are_checked_without_creating_anything(tmp_path):
+    from lib.cli import output_file, output_folder
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    new = tmp_path / "new" / "r.jsonl"
+    assert output_file(str(new)) == new
+    assert not (tmp_path / "new").exists()  # nothing made to find out
+    assert output_folder(str(tmp_path / "run")) == tmp_path / "run"
+    for parse, bad, says in [
+        (output_file, "", "must name a file"),
+        (output_file, str(tmp_path), "is a folder"),
+        (output_file, str(a_file / "r.jsonl"), "is a file, not a folder"),
+        (output_file, str(READ_ONLY / "r.jsonl"), "cannot write"),
+        (output_folder, str(a_file), "is a file"),
+        (output_folder, str(READ_ONLY / "run"), "cannot write"),
+    ]:
+        with pytest.raises(argparse.ArgumentTypeError, match=says):
+            parse(bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_record_to_append_to_must_be_a_record(tmp_path):
+    from lib.cli import record_file
+
+    record = tmp_path / "r.jsonl"
+    # a last line cut by a kill is not judged: append_record sets it aside
+    record.write_text('{"step": 1}\n{"step": 2, "cut')
+    assert record_file(str(record)) == record
+    for name, text in [
+        ("README.md", "# notes\n"),
+        ("nb.ipynb", '{\n "cells": []\n}\n'),
+    ]:
+        (tmp_path / name).write_text(text)
+        with pytest.raises(argparse.ArgumentTypeError, match="not a JSON-lines record"):
+            record_file(str(tmp_path / name))
+
+
+def test_a_shipped_path_needs_the_maintainers_flag():
+    from lib.checkpoint import PRETRAINED_DIR as PRETRAINED
+    from lib.cli import refuse_shipped
+
+    refuse_shipped(None, "--out")
+    refuse_shipped("runs/r.jsonl", "--out")
+    with pytest.raises(ParameterError, match="--out .* pass --update-shipped"):
+        refuse_shipped(PRETRAINED / "pmp" / "grid.jsonl", "--out")
+    with pytest.raises(ParameterError, match="--save .* outside lib/pretrained"):
+        refuse_shipped(PRETRAINED / "judges" / "x", "--save", flag=None)
+
+
+def test_seeds_and_sizes_have_bounds():
+    from lib.cli import MAX_STEPS, seed_value
+
+    assert seed_value("4294967295") == 2**32 - 1
+    assert int_at_least(1, MAX_STEPS)(str(MAX_STEPS)) == MAX_STEPS
+    for parse, bad in [
+        (seed_value, str(2**32)),
+        (seed_value, "-1"),
+        (seed_value, "x"),
+        (int_at_least(1, MAX_STEPS), str(MAX_STEPS + 1)),
+    ]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(bad)
+
+
+def test_run_main_gives_one_line_for_files_and_the_books_own_checks(tmp_path, capsys):
+    def folder_as_file(argv):
+        open(tmp_path)  # IsADirectoryError: an OSError naming the path
+
+    def library_value_error(argv):
+        from lib.device import resolve_device
+
+        resolve_device("gpu")
+
+    def a_bug(argv):
+        return {}["a key"]
+
+    assert run_main(folder_as_file, []) == 2
+    assert str(tmp_path) in capsys.readouterr().err
+    assert run_main(library_value_error, []) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(KeyError):  # a bug keeps its traceback
+        run_main(a_bug, [])
+
+
+def test_torus_sweep_checks_its_record_before_training(tmp_path, capsys):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# mine\n")
+    torus = _script("experiments", "torus_sweep").main
+    for out, says in [(notes, "not a JSON-lines record"), (tmp_path, "is a folder")]:
+        assert run_main(torus, ["--name", "t", "--out", str(out)]) == 2
+        assert says in capsys.readouterr().err
+    assert notes.read_text() == "# mine\n"

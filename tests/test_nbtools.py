@@ -163,3 +163,20 @@ def test_the_command_refuses_what_is_not_a_notebook_and_writes_nothing(
     assert why in err and err.count("\n") == 1
     if content is not None:
         assert path.read_text() == content
+
+
+def test_the_readers_refuse_what_is_not_a_notebook_in_one_error(tmp_path, capsys):
+    from lib import nbtools
+    from lib.errors import ParameterError
+
+    for text, says in [("{", "not a readable JSON"), ("{}", "not a Jupyter notebook")]:
+        (tmp_path / "nb.ipynb").write_text(text)
+        with pytest.raises(ParameterError, match=says):
+            nbtools.read(tmp_path / "nb.ipynb")
+    with pytest.raises(ParameterError, match="a folder"):
+        nbtools.read(tmp_path)
+    for call in (lambda: nbtools.glue_values({}), lambda: nbtools.student_copy([])):
+        with pytest.raises(ParameterError, match="nb must be a Jupyter notebook"):
+            call()
+    assert nbtools.main(["tidy"]) == 2
+    assert "unknown command 'tidy'" in capsys.readouterr().err

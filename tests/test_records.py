@@ -82,3 +82,24 @@ def test_concurrent_appenders_never_interleave(tmp_path):
     assert len(rows) == 150
     for w in range(3):
         assert [r["i"] for r in rows if r["w"] == w] == list(range(50))
+
+
+def test_nothing_is_appended_to_a_file_that_is_not_a_record(tmp_path):
+    from lib.errors import DataError
+    from lib.records import check_appendable
+
+    for name, data in [
+        ("README.md", b"# notes\n\nmine\n"),
+        ("nb.ipynb", b'{\n "cells": []\n}\n'),
+        ("rows.jsonl", b"[1, 2]\n"),
+        ("image.png", b"\x89PNG\r\n\x1a\n"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(DataError, match="not a JSON-lines record"):
+            append_record(path, {"a": 1})
+        assert path.read_bytes() == data
+    assert check_appendable(tmp_path / "new.jsonl") == tmp_path / "new.jsonl"
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    append_record(tmp_path / "empty.jsonl", {"a": 1})
+    assert read_records(tmp_path / "empty.jsonl", made_by="test") == [{"a": 1}]

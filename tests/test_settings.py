@@ -163,3 +163,26 @@ def test_a_training_function_must_return_a_history(monkeypatch, tmp_path):
     assert not list(
         tmp_path.rglob("*.json")
     )  # nothing saved that a load would choke on
+
+
+def test_a_folder_setting_under_a_file_is_refused(monkeypatch, tmp_path):
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("x")
+    monkeypatch.setenv("BOOK_CACHE", str(a_file / "cache"))
+    with pytest.raises(ParameterError, match="BOOK_CACHE.*a file"):
+        env_folder("BOOK_CACHE")
+
+
+def test_check_can_write_creates_nothing(tmp_path):
+    from lib.config import check_can_write
+
+    target = tmp_path / "a" / "b" / "r.jsonl"
+    assert check_can_write(target, "--out") == target
+    assert check_can_write(tmp_path / "run", "--out", folder=True) == tmp_path / "run"
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ParameterError, match="--out .* is a folder, not a file"):
+        check_can_write(tmp_path, "--out")
+    from hostile_surfaces import READ_ONLY
+
+    with pytest.raises(ParameterError, match=f"cannot write in {READ_ONLY}"):
+        check_can_write(READ_ONLY / "new" / "r.jsonl", "--out")

@@ -109,6 +109,11 @@ def parse_idx(raw: bytes, expected_magic: int, name: str) -> np.ndarray:
             f"{name}: idx magic number is {magic:#010x}, expected {expected_magic:#010x}; not an MNIST file"
         )
     ndim = magic & 0xFF
+    if len(raw) < 4 + 4 * ndim:
+        raise DataError(
+            f"{name}: the file is cut inside its header ({len(raw)} bytes, a header of "
+            f"{4 + 4 * ndim})"
+        )
     shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):

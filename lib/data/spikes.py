@@ -65,9 +65,9 @@ class SpikeSpec:
         check_real("min_separation", self.min_separation, 0)
         side = self.image_size - 1 - 2 * self.margin
         if self.min_separation * (self.n_spikes**0.5) > 1.5 * side:
-            raise ValueError(
-                f"{self.n_spikes} spikes {self.min_separation} px apart do not fit in a "
-                f"{side:.0f} px square"
+            raise ParameterError(
+                f"min_separation {self.min_separation} px: {self.n_spikes} spikes that "
+                f"far apart do not fit in a {side:.0f} px square"
             )
 
 
