@@ -288,9 +288,9 @@ def live_decoder(
     panels = _check_panels(panels)
     named = f"Left to right: {' | '.join(panels)}. " if panels else ""
     caption = named + (
-        f"Decoded in your browser by ONNX Runtime Web: the decoder is "
+        f"Decoded in your browser by ONNX Runtime Web: the exported model is "
         f"{describe_size(len(model))}, and differs from torch by at most "
-        f"{difference:.1e} on {N_CHECK_CODES} random codes."
+        f"{difference:.1e} on {N_CHECK_CODES} random slider settings."
     )
     return live_slider_html(
         model,

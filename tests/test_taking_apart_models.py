@@ -289,18 +289,42 @@ def test_the_hole_summary_measures_every_model_and_flags_the_unsettled():
     in_hole = (radii > 11) & (radii < 18)
     in_hole[0], in_hole[1] = True, False  # both sides present whatever the draw
     net = DiskAutoencoder(DiskAEConfig(bias=True))
-    settled = SimpleNamespace(model=net, history={"loss": [5.0, 5.1] * 50})
-    falling = SimpleNamespace(model=net, history={"loss": list(np.linspace(9, 5, 100))})
+
+    def history(loss):
+        n = len(loss)
+        return {"loss": loss, "recon": [0.5 * v for v in loss], "z_abs_mean": [1.0] * n}
+
+    settled = SimpleNamespace(model=net, history=history([5.0, 5.1] * 50))
+    falling = SimpleNamespace(model=net, history=history(list(np.linspace(9, 5, 100))))
     results = hole_summary({("none", 0): settled, ("type3", 0): falling}, x, in_hole)
+    assert results["none", 0].penalty_share == pytest.approx(0.5)
+    assert np.isnan(results["none", 0].growth)  # 100 steps: too short for step 1,000
+    assert np.isnan(results["none", 0].beside)  # not asked
     assert results["none", 0].settled and not results["type3", 0].settled
     assert results["none", 0].inside == pytest.approx(
         results["none", 0].sse[in_hole].mean().item()
     )
     table = format_hole_table(results).splitlines()
     assert len(table) == 3 and table[1].endswith("yes") and table[2].endswith("NO")
-    quick = SimpleNamespace(model=net, history={"loss": [5.0] * 20})  # 2 per window
+    quick = SimpleNamespace(model=net, history=history([5.0] * 20))  # 2 per window
     (short,) = hole_summary({("none", 1): quick}, x, in_hole).values()
     assert not short.settled and np.isnan(short.late_change)
     assert format_hole_table({("none", 1): short}).endswith("too short | NO")
     with pytest.raises(ValueError, match="at least one"):
         hole_summary({}, x, in_hole)
+    beside = ~in_hole
+    beside[1] = True
+    near = hole_summary({("none", 0): settled}, x, in_hole, beside=beside)["none", 0]
+    assert near.beside == pytest.approx(near.sse[beside].mean().item())
+    with pytest.raises(ValueError, match="outside the hole"):
+        hole_summary({("none", 0): settled}, x, in_hole, beside=in_hole)
+
+
+def test_code_growth_compares_the_end_with_step_1000():
+    from lib.taking_apart import code_growth
+
+    z = np.concatenate([np.full(1100, 2.0), np.full(900, 3.0)])  # 2,000 steps
+    assert code_growth(z) == pytest.approx(1.5)  # last 200 at 3 / around 1,000 at 2
+    assert np.isnan(code_growth(z[:1050]))
+    with pytest.raises(ValueError, match="start"):
+        code_growth(z, start=10)

@@ -28,6 +28,7 @@ from lib.taking_apart.losses import (
     weight_l2,
 )
 from lib.taking_apart.measure import (
+    GROWTH_FROM,
     HOLE_GOAL,
     HOLE_VERDICT_RULE,
     PROFILE_GOAL,
@@ -35,6 +36,7 @@ from lib.taking_apart.measure import (
     SETTLED_FRACTION,
     SETTLED_TOLERANCE,
     HoleResult,
+    code_growth,
     codes_and_errors,
     format_hole_table,
     hole_errors,
@@ -87,6 +89,8 @@ __all__ = [
     "SETTLED_TOLERANCE",
     "hole_errors",
     "HoleResult",
+    "GROWTH_FROM",
+    "code_growth",
     "hole_summary",
     "format_hole_table",
     "hole_verdict",

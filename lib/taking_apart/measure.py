@@ -174,6 +174,9 @@ def loss_settled(history: Mapping[str, Sequence[float]], key: str = "loss") -> b
     return abs(change) < SETTLED_TOLERANCE
 
 
+GROWTH_FROM = 1000  # the code's size is compared with its size around this step
+
+
 class HoleResult(NamedTuple):
     """One model of the hole experiment measured on the evaluation grid (:func:`hole_summary`)."""
 
@@ -182,27 +185,55 @@ class HoleResult(NamedTuple):
     recon: torch.Tensor  # (n, 1, H, W) reconstructions
     inside: float  # mean error per image in the hole
     outside: float  # ... and outside it
+    beside: float  # ... at the radii beside the hole (NaN when not asked)
     late_change: float  # relative change of the mean loss over the last 10 % of steps
     settled: bool  # |late_change| < SETTLED_TOLERANCE (False when too short to tell)
     largest_code: float  # max |z| on the evaluation grid
+    growth: float  # mean |z| over the last 10 % of steps / around step GROWTH_FROM
+    penalty_share: float  # lambda psi / loss over the last 10 % of steps
+
+
+def _tail_mean(values: Sequence[float], fraction: float = SETTLED_FRACTION) -> float:
+    width = max(1, int(round(fraction * len(values))))
+    return float(np.mean(values[len(values) - width :]))
+
+
+def code_growth(z_abs_mean: Sequence[float], start: int = GROWTH_FROM) -> float:
+    """How much the code grew after step ``start``: the mean batch |z| over the last
+    :data:`SETTLED_FRACTION` of training divided by its mean over the 100 steps around
+    ``start``. NaN when the run is not longer than ``start + 50`` steps."""
+    v = np.asarray(z_abs_mean, dtype=np.float64)
+    if v.ndim != 1 or not np.isfinite(v).all():
+        raise ValueError("z_abs_mean must be a 1-d sequence of finite numbers")
+    if not (isinstance(start, int) and start >= 50):
+        raise ValueError(f"start must be an integer step >= 50, got {start!r}")
+    if len(v) <= start + 50:
+        return float("nan")
+    return _tail_mean(v) / float(v[start - 50 : start + 50].mean())
 
 
 def hole_summary(
-    runs: Mapping[tuple[str, int], Any], images: torch.Tensor, in_hole: torch.Tensor
+    runs: Mapping[tuple[str, int], Any],
+    images: torch.Tensor,
+    in_hole: torch.Tensor,
+    beside: torch.Tensor | None = None,
 ) -> dict[tuple[str, int], HoleResult]:
     """Each model of ``runs`` (:func:`~lib.taking_apart.fit_hole_models`, keyed ``(reg,
     seed)``; each a Run with ``model`` and ``history``) measured on the evaluation ``images``,
-    whose radii fall in the hole where ``in_hole``."""
+    whose radii fall in the hole where ``in_hole`` and beside it where ``beside`` (a mask of
+    the radii next to the hole: the error there is the fair reference for the hole's, since
+    the error grows with the radius)."""
     if not runs:
         raise ValueError("runs must hold at least one model, keyed (reg, seed)")
+    if beside is not None and (beside & in_hole).any():
+        raise ValueError("beside must mark radii outside the hole")
     results = {}
     for key, run in runs.items():
         z, sse, recon = codes_and_errors(run.model, images)
         inside, outside = hole_errors(sse, in_hole.cpu())
+        near = float("nan") if beside is None else hole_errors(sse, beside.cpu())[0]
         losses = run.history["loss"]
-        if (
-            len(losses) * SETTLED_FRACTION < MIN_WINDOW
-        ):  # too short to judge (quick mode)
+        if len(losses) * SETTLED_FRACTION < MIN_WINDOW:  # too short to judge (quick)
             change = float("nan")
         else:
             change = relative_late_change(losses, SETTLED_FRACTION)
@@ -212,9 +243,12 @@ def hole_summary(
             recon,
             inside,
             outside,
+            near,
             change,
             abs(change) < SETTLED_TOLERANCE,
             z.abs().max().item(),
+            code_growth(run.history["z_abs_mean"]),
+            1 - _tail_mean(run.history["recon"]) / _tail_mean(losses),
         )
     return results
 
@@ -224,14 +258,14 @@ def format_hole_table(results: Mapping[tuple[str, int], HoleResult]) -> str:
     if not results:
         raise ValueError("results must hold at least one model")
     lines = [
-        f"{'regulariser':>11} | {'seed':>4} | {'in hole':>8} | {'outside':>8} | "
-        f"{'in / out':>8} | {'max |z|':>7} | {'last 10 %':>9} | settled"
+        f"{'regulariser':>11} | {'seed':>4} | {'in hole':>7} | {'beside':>6} | "
+        f"{'outside':>7} | {'max |z|':>7} | {'growth':>6} | {'last 10 %':>9} | settled"
     ]
     for (reg, seed), r in sorted(results.items()):
         late = f"{r.late_change:+9.1%}" if np.isfinite(r.late_change) else "too short"
         lines.append(
-            f"{reg:>11} | {seed:4d} | {r.inside:8.2f} | {r.outside:8.2f} | "
-            f"{r.inside / r.outside:8.2f} | {r.largest_code:7.1f} | "
+            f"{reg:>11} | {seed:4d} | {r.inside:7.2f} | {r.beside:6.2f} | "
+            f"{r.outside:7.2f} | {r.largest_code:7.1f} | {r.growth:6.2f} | "
             f"{late} | {'yes' if r.settled else 'NO'}"
         )
     return "\n".join(lines)
