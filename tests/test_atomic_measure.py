@@ -229,6 +229,17 @@ def test_fit_spikes_within_bounds_stays_in_sigmas_ranges():
 
 
 GOOD = dict(amplitude=0.95, x=0.95, y=0.95)
+NUMBERS = dict(
+    energy_left=0.1,
+    match_distance=1.0,
+    sigma=3.0,
+    block_r2=GOOD,
+    best_rho=GOOD,
+    reconstruction_rho=GOOD,
+)
+NO_AMPLITUDE = dict(
+    GOOD, amplitude=0.5
+)  # the reconstructions do not draw the amplitude
 
 
 @pytest.mark.parametrize(
@@ -246,69 +257,158 @@ GOOD = dict(amplitude=0.95, x=0.95, y=0.95)
             "not reproduced",
         ),
         ({"energy_left": 0.35}, "inconclusive"),  # every part holds, yet under-trained
+        (  # nothing holds, nothing fails: every part's parameters are not drawn
+            {
+                "match_distance": 5.0,
+                "block_r2": dict(amplitude=0.1, x=0.5, y=0.5),
+                "best_rho": dict(amplitude=0.1, x=0.3, y=0.3),
+                "reconstruction_rho": dict(amplitude=0.2, x=0.5, y=0.5),
+            },
+            "inconclusive",
+        ),
+        (  # nothing holds and nothing was checked: not recorded is no failure
+            {
+                "match_distance": 5.0,
+                "block_r2": dict(amplitude=0.1, x=0.5, y=0.5),
+                "best_rho": None,
+                "reconstruction_rho": None,
+            },
+            "inconclusive",
+        ),
     ],
 )
 def test_the_verdict_rule_can_say_each_of_its_outcomes(overrides, verdict):
-    from lib.atomic import VERDICT_PARTS, atomic_claim_verdict
+    from lib.atomic import OUTCOMES, VERDICT_PARTS, atomic_claim_verdict
 
-    numbers = dict(
-        energy_left=0.1, match_distance=1.0, sigma=3.0, block_r2=GOOD, best_rho=GOOD
-    )
-    result = atomic_claim_verdict(**{**numbers, **overrides})
-    assert result.verdict == verdict
+    result = atomic_claim_verdict(**{**NUMBERS, **overrides})
+    assert result.verdict == verdict and verdict in OUTCOMES
     assert tuple(result.parts) == VERDICT_PARTS
     assert verdict in result.format()
 
 
-def test_the_verdict_parts_are_judged_at_their_thresholds():
-    from lib.atomic import R2_GOAL, atomic_claim_verdict
+def test_each_part_can_hold_fail_be_inadequate_or_not_recorded():
+    from lib.atomic import PART_OUTCOMES, atomic_claim_verdict
 
-    numbers = dict(energy_left=0.1, sigma=3.0, best_rho=GOOD)
-    at_sigma = atomic_claim_verdict(match_distance=3.0, block_r2=GOOD, **numbers)
-    assert not at_sigma.parts["one atom per spike"]
-    at_goal = atomic_claim_verdict(
-        match_distance=1.0, block_r2=dict(GOOD, amplitude=R2_GOAL), **numbers
+    weak = dict(GOOD, amplitude=0.3)  # block R^2 and best |rho| miss the amplitude
+    numbers = dict(NUMBERS, block_r2=weak, best_rho=weak)
+    drawn = atomic_claim_verdict(**numbers)
+    assert drawn.parts["block knows amplitude"] == "fails"  # drawn, yet not known
+    assert drawn.parts["one coordinate per parameter"] == "fails"
+    assert drawn.parts["block knows position"] == "holds"
+    undrawn = atomic_claim_verdict(**dict(numbers, reconstruction_rho=NO_AMPLITUDE))
+    assert undrawn.parts["block knows amplitude"] == "inadequate"  # never drawn
+    assert undrawn.parts["one coordinate per parameter"] == "inadequate"
+    assert undrawn.verdict == "partly reproduced"
+    assert undrawn.named("inadequate") == [
+        "block knows amplitude",
+        "one coordinate per parameter",
+    ]
+    # part 4 fails on a parameter that is drawn, whatever the amplitude's check says
+    x_missed = dict(weak, x=0.5)
+    mixed = atomic_claim_verdict(
+        **dict(numbers, best_rho=x_missed, reconstruction_rho=NO_AMPLITUDE)
     )
-    assert not at_goal.parts["block knows amplitude"]
-    assert at_goal.parts["block knows position"]
+    assert mixed.parts["one coordinate per parameter"] == "fails"
+    # a negative correlation draws the parameter as well (its |rho| counts)
+    flipped = atomic_claim_verdict(
+        **dict(numbers, reconstruction_rho=dict(GOOD, amplitude=-0.95))
+    )
+    assert flipped.parts["block knows amplitude"] == "fails"
+    unchecked = atomic_claim_verdict(**dict(numbers, reconstruction_rho=None))
+    assert unchecked.parts["block knows amplitude"] == "not recorded"
+    assert unchecked.parts["block knows position"] == "holds"  # a pass needs no check
+    no_spearman = atomic_claim_verdict(**dict(NUMBERS, best_rho=None))
+    assert no_spearman.parts["one coordinate per parameter"] == "not recorded"
+    assert no_spearman.verdict == "partly reproduced"  # three hold, one not recorded
+    # part 1 tests x and y jointly: inadequate when either is not drawn
+    far = dict(NUMBERS, match_distance=5.0)
+    assert atomic_claim_verdict(**far).parts["one atom per spike"] == "fails"
+    no_y = atomic_claim_verdict(**dict(far, reconstruction_rho=dict(GOOD, y=0.2)))
+    assert no_y.parts["one atom per spike"] == "inadequate"
+    seen = {o for r in (drawn, undrawn, unchecked) for o in r.parts.values()}
+    assert seen == set(PART_OUTCOMES)
+    with pytest.raises(ValueError, match="outcome"):
+        drawn.named("passes")
+
+
+def test_the_verdict_parts_are_judged_at_their_thresholds():
+    from lib.atomic import DRAWN_GOAL, R2_GOAL, RHO_GOAL, atomic_claim_verdict
+
+    at_sigma = atomic_claim_verdict(**dict(NUMBERS, match_distance=3.0))
+    assert at_sigma.parts["one atom per spike"] == "fails"
+    at_goal = atomic_claim_verdict(
+        **dict(NUMBERS, block_r2=dict(GOOD, amplitude=R2_GOAL))
+    )
+    assert at_goal.parts["block knows amplitude"] == "fails"
+    assert at_goal.parts["block knows position"] == "holds"
+    at_rho = atomic_claim_verdict(**dict(NUMBERS, best_rho=dict(GOOD, x=RHO_GOAL)))
+    assert at_rho.parts["one coordinate per parameter"] == "fails"
+    at_drawn = atomic_claim_verdict(
+        **dict(
+            NUMBERS,
+            block_r2=dict(GOOD, amplitude=0.1),
+            reconstruction_rho=dict(GOOD, amplitude=DRAWN_GOAL),
+        )
+    )
+    assert (
+        at_drawn.parts["block knows amplitude"] == "inadequate"
+    )  # not above: not drawn
 
 
 @pytest.mark.parametrize(
     "bad",
     [
         {"energy_left": float("nan")},
+        {"energy_left": "0.1"},
         {"sigma": 0.0},
         {"match_distance": -1.0},
         {"block_r2": {"x": 0.9, "y": 0.9}},
         {"best_rho": dict(GOOD, x=1.5)},
+        {"best_rho": dict(GOOD, x=True)},
+        {"reconstruction_rho": dict(GOOD, x=-1.5)},
+        {"reconstruction_rho": [0.9, 0.9, 0.9]},
     ],
 )
 def test_the_verdict_refuses_bad_numbers(bad):
     from lib.atomic import atomic_claim_verdict
 
-    numbers = dict(
-        energy_left=0.1, match_distance=1.0, sigma=3.0, block_r2=GOOD, best_rho=GOOD
-    )
-    with pytest.raises(ValueError):
-        atomic_claim_verdict(**{**numbers, **bad})
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        atomic_claim_verdict(**{**NUMBERS, **bad})
 
 
 def test_the_shipped_gpu_record_reads_and_is_judged(tmp_path):
+    import json
+
     from lib.atomic import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
     from lib.errors import DataError
 
     rows = load_spike_record(ATOMIC_GPU_RECORD)
     assert [row["step"] for row in rows] == sorted(row["step"] for row in rows)
-    assert rows[-1]["args"]["size"] == 128
-    assert record_verdict(rows[-1]).verdict in {
-        "reproduced", "partly reproduced", "not reproduced", "inconclusive"
-    }  # fmt: skip
+    last = rows[-1]
+    assert last["args"]["size"] == 128 and last["args"]["spikes"] == 4
+    judged = record_verdict(last)
+    # it keeps neither Spearman's rho nor the reconstructions' fits; it is under-trained
+    assert "best_abs_spearman" not in last and "reconstruction_rho" not in last
+    assert judged.parts["one coordinate per parameter"] == "not recorded"
+    assert not judged.adequate and judged.verdict == "inconclusive"
+    newer = dict(
+        last,
+        test_mse=0.1 * last["mean_squared_pixel"],
+        match_distance_px=1.0,
+        block_r2=GOOD,
+        best_abs_spearman=dict(GOOD, x=0.5),
+        reconstruction_rho=GOOD,
+    )
+    assert record_verdict(newer).parts["one coordinate per parameter"] == "fails"
+    assert record_verdict(newer).verdict == "partly reproduced"
     broken = tmp_path / "r.jsonl"
     broken.write_text('{"step": 1}\n')
     with pytest.raises(DataError, match="r.jsonl:1 lacks"):
         load_spike_record(broken)
     with pytest.raises(FileNotFoundError):
         load_spike_record(tmp_path / "none.jsonl")
+    with pytest.raises(ValueError, match="row"):
+        record_verdict(json.dumps(last))
 
 
 def _bracket(radius, beyond, residual0=0.01):
@@ -316,7 +416,7 @@ def _bracket(radius, beyond, residual0=0.01):
     from lib.atomic.measure import FillingCurve
 
     curve = FillingCurve(*(np.array([value]) for value in (0.0, residual0, 0.0, 0.02)))
-    return BracketedRadius(radius, beyond, curve)
+    return BracketedRadius(radius, beyond, curve, residual0 + 0.02)
 
 
 def test_radius_order_compares_brackets_over_seeds():
@@ -337,6 +437,20 @@ def test_radius_order_compares_brackets_over_seeds():
         radius_order([], wide)
 
 
+def test_radius_order_can_compare_per_coordinate_moved():
+    from lib.atomic import radius_order
+
+    twelve, six = [_bracket(2, 3)], [_bracket(1, 1.5)]
+    assert radius_order(twelve, six) == "larger"  # at the same |delta|
+    # per coordinate moved, 2 / sqrt(2) < 1.5: the brackets overlap
+    assert radius_order(twelve, six, scale_first=2**-0.5) == "not separated"
+    assert radius_order(twelve, six, scale_first=0.5) == "not separated"
+    assert radius_order(twelve, six, scale_first=0.25) == "smaller"
+    assert twelve[0].scaled(0.5).radius == 1.0 and twelve[0].radius == 2  # a copy
+    with pytest.raises(ValueError, match="factor"):
+        radius_order(twelve, six, scale_first=0.0)
+
+
 def test_the_filling_table_has_one_row_per_model_and_seed():
     from lib.atomic import format_filling_radii
 
@@ -344,3 +458,99 @@ def test_the_filling_table_has_one_row_per_model_and_seed():
     assert len(table.splitlines()) == 3 and "16" in table.splitlines()[1]
     with pytest.raises(ValueError, match="seeds"):
         format_filling_radii({"a": [_bracket(8, 16)]}, (0, 1))
+    with_ideal = format_filling_radii(
+        {"a": [_bracket(8, 16)]}, (0,), baselines={"ideal": _bracket(2, 4)}
+    )
+    rows = with_ideal.splitlines()
+    assert len(rows) == 3 and rows[1].split()[:2] == ["ideal", "-"]
+    with pytest.raises(ValueError, match="baseline"):
+        format_filling_radii({"a": [_bracket(8, 16)]}, (0,), baselines={"ideal": 2.0})
+
+
+def test_the_ideal_autoencoder_returns_the_true_code_and_draws_exact_spikes(spikes):
+    from lib.atomic import IdealAtomicAutoencoder, model_device, reconstruction_mse
+
+    ideal = IdealAtomicAutoencoder(spikes)
+    images = spikes.images[[5, 2, 9]]
+    codes = ideal.encode(images)
+    assert torch.equal(codes, spikes.params[[5, 2, 9]])
+    assert torch.allclose(ideal.decode(codes), images, atol=1e-6)
+    assert ideal.decode_atoms(codes).shape == (3, 2, 1, SIZE, SIZE)
+    assert reconstruction_mse(ideal, spikes.images) < 1e-12
+    assert model_device(ideal) == torch.device("cpu")  # buffers only, no parameter
+    moved = codes.clone()
+    moved[:, 0, 0] = 3.0  # brighter than any spike of the data: still a spike
+    assert ideal.decode(moved).amax() > 2.5
+    with pytest.raises(ValueError, match="not one of the"):
+        ideal.encode(images + 0.01)
+    with pytest.raises(ValueError, match="x must be images"):
+        ideal.encode(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="z must be codes"):
+        ideal.decode(torch.zeros(3, 2, 2))
+    with pytest.raises(TypeError, match="SpikeData"):
+        IdealAtomicAutoencoder(spikes.images)
+
+
+def test_reconstruction_correlations_see_what_the_decoder_draws(spikes):
+    from lib.atomic import IdealAtomicAutoencoder, reconstruction_correlations
+
+    exact = reconstruction_correlations(
+        IdealAtomicAutoencoder(spikes), spikes.images, spikes.params, SIGMA
+    )
+    assert min(exact.values()) > 0.999
+
+    class Dimmer(IdealAtomicAutoencoder):
+        """Draws every spike where it is, at one amplitude: the amplitude is lost."""
+
+        def decode_atoms(self, z):
+            z = z.clone()
+            z[..., 0] = 0.75
+            return super().decode_atoms(z)
+
+    dim = reconstruction_correlations(
+        Dimmer(spikes), spikes.images, spikes.params, SIGMA
+    )
+    assert abs(dim["amplitude"]) < 0.3 and min(dim["x"], dim["y"]) > 0.999
+    with pytest.raises(ValueError, match="params"):
+        reconstruction_correlations(
+            Dimmer(spikes), spikes.images, spikes.params[:5], SIGMA
+        )
+    with pytest.raises(ValueError, match="separation"):
+        reconstruction_correlations(
+            Dimmer(spikes), spikes.images, spikes.params, SIGMA, separation=-1
+        )
+    with pytest.raises(
+        ValueError, match="apart"
+    ):  # no pair of spikes is that far apart
+        reconstruction_correlations(
+            Dimmer(spikes), spikes.images, spikes.params, SIGMA, separation=40
+        )
+
+
+def test_a_relative_tolerance_counts_from_the_models_own_residual(spikes):
+    from lib.atomic import bracketed_filling_radius
+
+    images = spikes.images[:20]
+    blurred = Ghoster(spikes)  # reconstructions already off Sigma (residual > 5 %)
+    absolute = bracketed_filling_radius(
+        blurred, images, [0.0, 0.5], 2, SIGMA, 0.01, fit_steps=60, bounds=spikes.spec
+    )
+    assert (absolute.radius, absolute.beyond) == (0.0, 0.0)
+    assert absolute.threshold == 0.01
+    relative = bracketed_filling_radius(
+        blurred,
+        images,
+        [0.0, 0.5],
+        2,
+        SIGMA,
+        0.01,
+        fit_steps=60,
+        bounds=spikes.spec,
+        relative=True,
+    )
+    assert relative.threshold == pytest.approx(relative.curve.residual[0] + 0.01)
+    assert relative.radius > 0 and relative.bracketed  # room above its own residual
+    with pytest.raises(ValueError, match="start at 0"):
+        bracketed_filling_radius(
+            blurred, images, [0.5, 1.0], 2, SIGMA, 0.01, relative=True
+        )

@@ -36,7 +36,7 @@ def test_chapter_config_is_consistent():
     assert chapter.spikes_model.n_atoms == chapter.spikes.n_spikes
     assert chapter.spikes_model.atom_dim == 3  # (amplitude, x, y)
     assert chapter.crosses_model.atom_dim == 2
-    assert chapter.separable.arm is None and chapter.entangled.arm is not None
+    assert chapter.separable.arm is None and chapter.short_armed.arm is not None
     assert chapter.crosses_model.image_size == chapter.separable.image_size
 
 
@@ -54,7 +54,7 @@ def test_streams_are_seeded_and_fresh_every_step():
     chapter = get_config()
     crosses = cross_batches(chapter.separable, 4)(0)
     assert crosses.shape == (4, 1, 32, 32)
-    images, centres = cross_test_set(chapter.entangled, 6)
+    images, centres = cross_test_set(chapter.short_armed, 6)
     assert images.shape == (6, 1, 32, 32) and centres.shape == (6, 2, 2)
 
 
@@ -160,4 +160,5 @@ def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
     assert [line["step"] for line in lines] == [3, 6]
     assert set(lines[-1]["best_abs_rho"]) == {"amplitude", "x", "y"}
     assert set(lines[-1]["best_abs_spearman"]) == {"amplitude", "x", "y"}
+    assert set(lines[-1]["reconstruction_rho"]) == {"amplitude", "x", "y"}
     assert lines[-1]["args"]["spikes"] == 1

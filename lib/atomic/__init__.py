@@ -7,12 +7,13 @@ github.com/alasdairnewson/atomic_ae).
   (:class:`AtomicAutoencoder`);
 - :mod:`~lib.atomic.losses`: its loss, the mean squared reconstruction error
   (:func:`atomic_ae_loss`);
-- :mod:`~lib.atomic.measure`: atoms matched to spikes, coordinate correlations, the filling
-  latent set (Lemma I.1) and the cross pairing of Proposition II.2, as numbers;
+- :mod:`~lib.atomic.measure`: atoms matched to spikes, coordinate correlations, what the
+  reconstructions draw, the filling latent set (Lemma I.1, with the ideal atomic autoencoder
+  as baseline) and the cross pairing of Proposition II.2, as numbers; the verdict rule;
 - :mod:`~lib.atomic.recipes`: the chapter's settings (:func:`get_config`), data streams and
   training recipe;
-- :mod:`~lib.atomic.record`: the record of the authors' spike setting trained on a GPU, and
-  its verdict.
+- :mod:`~lib.atomic.record`: the record of the authors' image size and spike width trained on
+  a GPU, and its verdict.
 
 The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:`lib.data.mnist`.
 """
@@ -20,8 +21,12 @@ The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.measure import (
     ATOMIC_VERDICT_RULE,
+    DRAWN_GOAL,
     ENERGY_LEFT_GOAL,
+    OUTCOMES,
     PARAM_NAMES,
+    PART_NEEDS,
+    PART_OUTCOMES,
     R2_GOAL,
     RHO_GOAL,
     VERDICT_PARTS,
@@ -29,6 +34,7 @@ from lib.atomic.measure import (
     BracketedRadius,
     CoordinateReport,
     FillingCurve,
+    IdealAtomicAutoencoder,
     PairingReport,
     atom_centroids,
     atomic_claim_verdict,
@@ -42,7 +48,9 @@ from lib.atomic.measure import (
     filling_radius,
     format_filling_radii,
     match_atoms,
+    model_device,
     radius_order,
+    reconstruction_correlations,
 )
 from lib.atomic.model import (
     AtomicAEConfig,
@@ -79,7 +87,11 @@ __all__ = [
     "block_predictability",
     "ATOMIC_GPU_RECORD",
     "ATOMIC_VERDICT_RULE",
+    "DRAWN_GOAL",
     "ENERGY_LEFT_GOAL",
+    "OUTCOMES",
+    "PART_NEEDS",
+    "PART_OUTCOMES",
     "R2_GOAL",
     "RHO_GOAL",
     "VERDICT_PARTS",
@@ -100,6 +112,7 @@ __all__ = [
     "CoordinateReport",
     "CrossesSpec",
     "FillingCurve",
+    "IdealAtomicAutoencoder",
     "PairingReport",
     "atom_centroids",
     "atomic_ae_loss",
@@ -120,6 +133,8 @@ __all__ = [
     "seeded_name",
     "get_config",
     "match_atoms",
+    "model_device",
+    "reconstruction_correlations",
     "mnist_batches",
     "new_atomic_ae",
     "reconstruction_mse",

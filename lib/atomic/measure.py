@@ -4,10 +4,14 @@
   on the centroid of each atom's image);
 - :func:`coordinate_correlations`: how each latent coordinate of a matched atom tracks its
   spike's amplitude, x and y (Pearson's and Spearman's rho, pooled over atoms and images);
+- :func:`reconstruction_correlations`: does the decoder draw each spike parameter at all (k
+  spikes fitted to the reconstructions, against the true ones): each verdict part's adequacy;
 - :func:`filling_curve` / :func:`filling_radius` / :func:`bracketed_filling_radius`: perturb
   codes by delta, decode, and measure how far the result is from Sigma_{psi,k} (the
   least-squares spike fit of :mod:`lib.data.spikes`, optionally confined to Sigma's parameter
   ranges): the open set of Lemma I.1 made measurable, on a grid widened until bracketed;
+  :class:`IdealAtomicAutoencoder` (code = the true parameters, decoder = the exact sum of
+  spikes) is the baseline measured the same way;
 - :func:`cross_pairing`: for data made of crosses, does each atom draw one cross, or the
   horizontal line of one and the vertical line of another (Proposition II.2)?
 """
@@ -21,7 +25,79 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import rankdata
 
-from lib.data.spikes import SpikeSpec, fit_spikes
+from lib.data.spikes import SpikeData, SpikeSpec, fit_spikes, render_spikes
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where ``model`` computes: its first parameter's device, else its first buffer's, else
+    the CPU (:class:`IdealAtomicAutoencoder` has buffers only)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+class IdealAtomicAutoencoder(torch.nn.Module):
+    """The ideal atomic autoencoder phi o zeta of a spike data set, as a model.
+
+    Its code is the true parameters (amplitude, x, y) of each spike, one block per spike, in
+    the data's order (:attr:`SpikeData.params`); its decoder is the exact sum of spikes,
+    phi(theta) = sum_i psi(theta_i) (:func:`lib.data.spikes.render_spikes`), which any code
+    decodes, inside Sigma's parameter ranges or not. The encoder zeta knows only the images
+    it was built with (``data``): it returns their true parameters and refuses any other
+    image. Measured like a trained model, it is the baseline of the filling radius: what is
+    left when every decoded image is exactly a sum of k spikes.
+    """
+
+    def __init__(self, data: SpikeData) -> None:
+        if not isinstance(data, SpikeData):
+            raise TypeError(f"data must be a SpikeData, got {type(data).__name__}")
+        super().__init__()
+        self.register_buffer("images", data.images.detach().flatten(1).float())
+        self.register_buffer("params", data.params.detach().float())
+        self.image_size, self.sigma = data.spec.image_size, data.spec.sigma
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The true parameters (B, k, 3) of images (B, 1, H, W) the model was built with."""
+        if not isinstance(x, torch.Tensor) or x[0].numel() != self.images.shape[1]:
+            raise ValueError(
+                f"x must be images of {self.image_size}x{self.image_size} pixels, "
+                f"got {getattr(x, 'shape', type(x).__name__)}"
+            )
+        flat = x.detach().flatten(1).to(self.images)
+        index = torch.cdist(flat, self.images).argmin(1)  # the nearest, then exactly:
+        distance = (flat - self.images[index]).norm(dim=1)
+        unknown = distance > 1e-5 * (1.0 + flat.norm(dim=1))
+        if unknown.any():
+            raise ValueError(
+                f"x[{int(unknown.nonzero()[0, 0])}] is not one of the "
+                f"{len(self.images)} images the ideal encoder was built with"
+            )
+        return self.params[index].clone()
+
+    def decode_atoms(self, z: torch.Tensor) -> torch.Tensor:
+        """One exact spike per block: codes (B, k, 3) -> atoms (B, k, 1, H, W)."""
+        if not isinstance(z, torch.Tensor) or z.ndim != 3 or z.shape[-1] != 3:
+            raise ValueError(
+                f"z must be codes (B, k, 3), got {getattr(z, 'shape', type(z).__name__)}"
+            )
+        batch, k, _ = z.shape
+        z = z.to(self.images)
+        flat = render_spikes(
+            z[..., 0].reshape(-1, 1),
+            z[..., 1:].reshape(-1, 1, 2),
+            self.image_size,
+            self.sigma,
+        )
+        return flat.view(batch, k, 1, self.image_size, self.image_size)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """phi(z): the sum of the blocks' spikes, (B, 1, H, W)."""
+        return self.decode_atoms(z).sum(1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(reconstruction, code)``, as :class:`~lib.atomic.model.AtomicAutoencoder`."""
+        z = self.encode(x)
+        return self.decode(z), z
 
 
 @torch.no_grad()
@@ -29,7 +105,7 @@ def encode_decode_atoms(
     model: torch.nn.Module, images: torch.Tensor, chunk: int = 256
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (N, k, d0) and atom images (N, k, H, W) on the CPU, computed in chunks."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     codes, atoms = [], []
     for start in range(0, len(images), chunk):
         z = model.encode(images[start : start + chunk].to(device))
@@ -163,6 +239,82 @@ def block_predictability(
     return 1.0 - residual / params.var(0).clip(1e-12)
 
 
+@torch.no_grad()
+def reconstruction_correlations(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    params: torch.Tensor,
+    sigma: float,
+    fit_steps: int = 50,
+    separation: float = 2.0,
+    chunk: int = 256,
+) -> dict[str, float]:
+    """Does the decoder draw each spike parameter? Pearson's rho of fitted against true.
+
+    k spikes of width ``sigma`` are fitted to each reconstruction f_D(f_E(x)) (least squares,
+    free amplitudes and centres: :func:`lib.data.spikes.fit_spikes` without bounds, ``fit_steps``
+    L-BFGS iterations; 50 recover the data's own parameters to rho 0.9999), matched
+    one to one to the true spikes (Hungarian, on the centres), and each fitted parameter is
+    correlated with the true one over all spikes of the images whose true spikes are at
+    least ``separation`` sigmas apart: two spikes closer than that sum to nearly one spike,
+    whose share of brightness no fit can tell, even on the data themselves. ``params``
+    (N, k, 3) are the true (amplitude, x, y) per spike (:attr:`SpikeData.params`). About 1
+    when the reconstructions show the parameter; near 0 when they draw every spike alike in
+    it (the loss could then not have taught the code that parameter). Returns {amplitude, x,
+    y} -> rho.
+    """
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(
+            f"images must be (N, 1, H, W), got {getattr(images, 'shape', type(images))}"
+        )
+    if (
+        not isinstance(params, torch.Tensor)
+        or params.ndim != 3
+        or params.shape[0] != len(images)
+        or params.shape[-1] != 3
+    ):
+        raise ValueError(
+            f"params must be (N, k, 3) for {len(images)} images, "
+            f"got {getattr(params, 'shape', type(params))}"
+        )
+    if isinstance(separation, bool) or not (
+        np.isfinite(separation) and separation >= 0
+    ):
+        raise ValueError(
+            f"separation must be a number of sigmas >= 0, got {separation!r}"
+        )
+    true = params.detach().cpu().double()
+    gaps = torch.cdist(true[..., 1:], true[..., 1:])  # (N, k, k) between true centres
+    gaps = gaps.masked_fill(torch.eye(true.shape[1], dtype=torch.bool), np.inf)
+    apart = gaps.flatten(1).amin(1) >= separation * sigma  # (N,)
+    if int(apart.sum()) < 3:
+        raise ValueError(
+            f"images must hold at least 3 images whose spikes are {separation} sigma "
+            f"apart, got {int(apart.sum())} of {len(images)}"
+        )
+    images, true = images[apart.to(images.device)], true[apart]
+    device = model_device(model)
+    recon = torch.cat(
+        [
+            model.decode(model.encode(images[start : start + chunk].to(device))).cpu()
+            for start in range(0, len(images), chunk)
+        ]
+    )
+    fit = fit_spikes(recon, params.shape[1], sigma, steps=fit_steps)
+    # fitted spike j of image n -> the true spike it draws (Hungarian, on the centres)
+    index = match_atoms(fit.centres.double(), true[..., 1:])
+    matched = torch.gather(true, 1, index.unsqueeze(-1).expand(-1, -1, 3))
+    fitted = torch.cat([fit.amplitudes.unsqueeze(-1), fit.centres], -1).double()
+    out = {}
+    for j, name in enumerate(PARAM_NAMES):
+        a, b = fitted[..., j].flatten().numpy(), matched[..., j].flatten().numpy()
+        if a.std() < 1e-12 or b.std() < 1e-12:  # nothing varies: nothing is followed
+            out[name] = 0.0
+        else:
+            out[name] = float(np.corrcoef(a, b)[0, 1])
+    return out
+
+
 @dataclass
 class FillingCurve:
     """Median relative residual of a k-spike fit to decoded perturbed codes, per |delta|."""
@@ -194,7 +346,7 @@ def filling_curve(
     ``bounds`` (the data's :class:`~lib.data.spikes.SpikeSpec`) confines the fit to Sigma's
     parameter ranges; without it the fit may use any amplitude and any centre, a larger set.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     z = model.encode(images.to(device)).flatten(1).cpu()  # (N, k d0)
     direction = _spread_directions(z, seed)
     shape = model.encode(images[:1].to(device)).shape[1:]
@@ -229,13 +381,15 @@ def filling_radius(curve: FillingCurve, tolerance: float) -> float:
 class BracketedRadius:
     """A filling radius with the first grid step beyond it: the true radius is in between.
 
-    ``beyond`` is 0 when even the reconstructions (delta = 0) miss the tolerance, and infinite
-    when the grid reached ``max_delta`` still within tolerance (not bracketed).
+    ``beyond`` is 0 when even the reconstructions (delta = 0) miss the threshold, and infinite
+    when the grid reached ``max_delta`` still within it (not bracketed). ``threshold`` is the
+    median residual the radius was measured against (:func:`bracketed_filling_radius`).
     """
 
     radius: float  # the largest delta whose residual, and every smaller one's, is in tolerance
     beyond: float  # the first delta of the grid whose median residual exceeds tolerance
     curve: FillingCurve
+    threshold: float = float("nan")  # the residual allowed (nan: not recorded)
 
     @property
     def bracketed(self) -> bool:
@@ -247,6 +401,15 @@ class BracketedRadius:
         if self.beyond == 0:
             return "0 (reconstructions off Sigma)"
         return f"{self.radius:g} (fails at {self.beyond:g})"
+
+    def scaled(self, factor: float) -> BracketedRadius:
+        """The same bracket with ``radius`` and ``beyond`` multiplied by ``factor`` > 0 (to
+        compare codes of different sizes per coordinate moved: see :func:`radius_order`)."""
+        if isinstance(factor, bool) or not (np.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
+        return BracketedRadius(
+            self.radius * factor, self.beyond * factor, self.curve, self.threshold
+        )
 
 
 def _spread_directions(z: torch.Tensor, seed: int) -> torch.Tensor:
@@ -272,7 +435,7 @@ def decode_along_direction(
     """
     if not 0 <= index < len(images):
         raise ValueError(f"index must be in 0..{len(images) - 1}, got {index}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     codes = model.encode(images.to(device))  # (N, k, d0) or (N, D)
     z = codes.flatten(1).cpu()
     direction = _spread_directions(z, seed)[index]
@@ -293,29 +456,46 @@ def bracketed_filling_radius(
     bounds: SpikeSpec | None = None,
     grow: float = 2.0,
     max_delta: float = 256.0,
+    relative: bool = False,
 ) -> BracketedRadius:
     """:func:`filling_radius` on a grid widened until the radius is bracketed.
 
-    While the largest delta of the grid is still within ``tolerance``, a delta ``grow`` times
+    While the largest delta of the grid is still within the threshold, a delta ``grow`` times
     larger is added (the same directions: the curve's seed is fixed), so that no radius is
     reported at the grid's end. Past ``max_delta`` it stops and reports the radius as not
     bracketed (``beyond`` infinite): the decoded images do not leave the set the fit can reach,
     which with ``bounds`` None may mean the fit is too lax.
+
+    The threshold is ``tolerance`` itself, or with ``relative`` the model's own median
+    residual at delta = 0 plus ``tolerance`` (the grid must then start at 0): a perturbed
+    code may leave at most ``tolerance`` more of the image's energy to the fit than the
+    model's reconstructions do, so that models whose reconstructions sit at different
+    distances from Sigma get the same room.
     """
-    if grow <= 1 or tolerance <= 0:
+    if (
+        isinstance(grow, bool)
+        or not grow > 1
+        or isinstance(tolerance, bool)
+        or not tolerance > 0
+    ):
         raise ValueError(
             f"grow must exceed 1 and tolerance be positive, got {grow}, {tolerance}"
         )
     deltas = [float(d) for d in deltas]
     if not deltas or any(b <= a for a, b in zip(deltas, deltas[1:])) or deltas[-1] <= 0:
         raise ValueError(f"deltas must increase and end above 0, got {deltas}")
+    if relative and deltas[0] != 0:
+        raise ValueError(f"relative: deltas must start at 0, got {deltas[0]}")
     curve = filling_curve(
         model, images, deltas, n_spikes, sigma, seed, fit_steps, bounds
     )
-    while curve.residual[-1] <= tolerance:
+    threshold = float(tolerance + (curve.residual[0] if relative else 0.0))
+    while curve.residual[-1] <= threshold:
         delta = curve.deltas[-1] * grow
         if delta > max_delta:  # within tolerance to the end: not bracketed
-            return BracketedRadius(float(curve.deltas[-1]), float("inf"), curve)
+            return BracketedRadius(
+                float(curve.deltas[-1]), float("inf"), curve, threshold
+            )
         more = filling_curve(
             model, images, [delta], n_spikes, sigma, seed, fit_steps, bounds
         )
@@ -326,9 +506,9 @@ def bracketed_filling_radius(
             )
         )
     # the first delta out of tolerance (the loop above guarantees there is one)
-    failing = int(np.argmax(curve.residual > tolerance))
+    failing = int(np.argmax(curve.residual > threshold))
     radius = float(curve.deltas[failing - 1]) if failing else 0.0
-    return BracketedRadius(radius, float(curve.deltas[failing]), curve)
+    return BracketedRadius(radius, float(curve.deltas[failing]), curve, threshold)
 
 
 @dataclass
@@ -388,29 +568,16 @@ def cross_pairing(
 
 
 # --------------------------------------------------------------------------------------------
-# the chapter's verdict: its parts and their rules, fixed before the measurement
+# the chapter's verdict: its parts, their rules and each part's adequacy check
 # --------------------------------------------------------------------------------------------
 # adequacy: the reconstructions leave at most this share of the test images' energy
 ENERGY_LEFT_GOAL = 0.2
 R2_GOAL = 0.8  # a block "knows" a parameter: cross-validated R^2 above this
 RHO_GOAL = 0.9  # one coordinate "follows" a parameter: |rho| above this
-
-ATOMIC_VERDICT_RULE = (
-    "Rules fixed before the measurement, on the spike test set:\n"
-    f"  adequacy: the reconstructions leave at most {ENERGY_LEFT_GOAL:.0%} of the test\n"
-    "    images' energy (test MSE / mean squared pixel); a model that misses it makes the\n"
-    "    verdict inconclusive, whatever its parts say.\n"
-    "  1. one atom per spike: the median distance from an atom's centroid to its matched\n"
-    "     spike is below the spike's width sigma;\n"
-    f"  2. the block knows its spike's position: block R^2 > {R2_GOAL} for x and for y;\n"
-    f"  3. the block knows its spike's amplitude: block R^2 > {R2_GOAL} for the amplitude;\n"
-    "  4. one coordinate per parameter (the paper's navigation, Fig. 3): for each of\n"
-    f"     amplitude, x and y, some coordinate has Spearman |rho| > {RHO_GOAL}.\n"
-    "The claim (each block encodes one spike, its position and its amplitude, movable on its\n"
-    "own) is reproduced when every part holds, partly reproduced when some hold, not\n"
-    "reproduced when none holds (for an adequate model)."
-)
-
+# a part's adequacy: the decoder draws a parameter when the values fitted to the
+# reconstructions follow the true ones with Pearson |rho| above this (chosen on 2026-12-07,
+# issue 42: what part 4 asks of one coordinate; its square, 0.81, is above R2_GOAL)
+DRAWN_GOAL = 0.9
 
 VERDICT_PARTS = (
     "one atom per spike",
@@ -418,6 +585,46 @@ VERDICT_PARTS = (
     "block knows amplitude",
     "one coordinate per parameter",
 )
+# the spike parameters each part needs the decoder to draw (its adequacy check)
+PART_NEEDS = {
+    VERDICT_PARTS[0]: ("x", "y"),
+    VERDICT_PARTS[1]: ("x", "y"),
+    VERDICT_PARTS[2]: ("amplitude",),
+    VERDICT_PARTS[3]: PARAM_NAMES,
+}
+PART_OUTCOMES = ("holds", "fails", "inadequate", "not recorded")
+OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+
+ATOMIC_VERDICT_RULE = f"""\
+The rule, on the spike test set, and when each piece was written. The model's adequacy and
+parts 1-3 were written on 2026-11-27, after an earlier version of the chapter had measured
+the shipped model's block R^2, Pearson |rho| and atom distances: their outcome on that model
+was known. Part 4 was written then with the statistic it uses (Spearman's rho, new), after
+Pearson's values had been seen. The parts' own adequacy checks were added on 2026-12-07
+(issue 42), after the shipped model's reconstructions had been seen to show the spikes'
+amplitudes poorly: part 3's outcome on that model was known when its check was chosen.
+  adequacy of the model: the reconstructions leave at most {ENERGY_LEFT_GOAL:.0%} of the test
+    images' energy (test MSE / mean squared pixel); a model that misses it makes the verdict
+    inconclusive, whatever its parts say.
+  adequacy of each part: the decoder must draw what the part asks the code to know. k spikes
+    are fitted to every reconstruction (least squares, free amplitudes and centres) and
+    matched to the true ones; a parameter is drawn when the fitted values follow the true
+    ones with Pearson |rho| > {DRAWN_GOAL} (what part 4 asks of one coordinate). A part that
+    passes its test holds. One that fails it is "inadequate", not "fails", when what it
+    failed on is not drawn (part 1: x or y not drawn; parts 2-4: none of the parameters it
+    missed drawn): the loss cannot teach a code what the reconstructions do not show. A
+    failing part whose check was not measured is "not recorded".
+  1. one atom per spike: the median distance from an atom's centroid to its matched
+     spike is below the spike's width sigma;
+  2. the block knows its spike's position: block R^2 > {R2_GOAL} for x and for y;
+  3. the block knows its spike's amplitude: block R^2 > {R2_GOAL} for the amplitude;
+  4. one coordinate per parameter (the paper's navigation, Fig. 3): for each of
+     amplitude, x and y, some coordinate has Spearman |rho| > {RHO_GOAL} (not recorded
+     where Spearman's rho was not).
+The claim (each block encodes one spike, its position and its amplitude, movable on its
+own), for an adequate model: reproduced when every part holds, partly reproduced when
+some hold, not reproduced when none holds and one fails at least, inconclusive when none
+holds and none fails (every part inadequate or not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -425,19 +632,27 @@ class AtomicVerdict:
     """:data:`ATOMIC_VERDICT_RULE` applied: each part's outcome and the verdict."""
 
     adequate: bool
-    parts: dict[str, bool]  # part name (VERDICT_PARTS) -> holds
-    verdict: str  # reproduced / partly reproduced / not reproduced / inconclusive
+    parts: dict[str, str]  # part name (VERDICT_PARTS) -> an outcome of PART_OUTCOMES
+    verdict: str  # an outcome of OUTCOMES
 
     def format(self) -> str:
-        held = "; ".join(
-            f"{name}: {'holds' if ok else 'fails'}" for name, ok in self.parts.items()
-        )
+        parts = "; ".join(f"{name}: {outcome}" for name, outcome in self.parts.items())
         adequacy = "adequate" if self.adequate else "not adequate"
-        return f"{adequacy}; {held} -> {self.verdict}"
+        return f"{adequacy}; {parts} -> {self.verdict}"
+
+    def named(self, outcome: str) -> list[str]:
+        """The parts whose outcome is ``outcome`` (one of :data:`PART_OUTCOMES`)."""
+        if outcome not in PART_OUTCOMES:
+            raise ValueError(f"outcome must be one of {PART_OUTCOMES}, got {outcome!r}")
+        return [name for name, got in self.parts.items() if got == outcome]
 
 
 def _parameter_values(name: str, values: dict, low: float, high: float) -> dict:
     if not isinstance(values, dict) or set(values) != set(PARAM_NAMES):
+        raise ValueError(f"{name} must map {PARAM_NAMES} to numbers, got {values!r}")
+    if any(
+        isinstance(v, bool) or not isinstance(v, (int, float)) for v in values.values()
+    ):
         raise ValueError(f"{name} must map {PARAM_NAMES} to numbers, got {values!r}")
     out = {key: float(value) for key, value in values.items()}
     bad = {k: v for k, v in out.items() if not (np.isfinite(v) and low <= v <= high)}
@@ -446,19 +661,42 @@ def _parameter_values(name: str, values: dict, low: float, high: float) -> dict:
     return out
 
 
+def _part_outcome(
+    passes: bool, failing: tuple[str, ...], drawn: dict | None, joint: bool = False
+) -> str:
+    """holds / fails / inadequate / not recorded, from a part's test and its check.
+
+    ``failing``: the parameters the failed test is about. Per parameter (``joint`` False) the
+    part fails when one of them is drawn and is inadequate when none is; a joint test (part
+    1, on x and y together) fails only when all of them are drawn.
+    """
+    if passes:
+        return "holds"
+    if drawn is None:
+        return "not recorded"
+    seen = [drawn[name] for name in failing]
+    return "fails" if (all(seen) if joint else any(seen)) else "inadequate"
+
+
 def atomic_claim_verdict(
     *,
     energy_left: float,
     match_distance: float,
     sigma: float,
     block_r2: dict[str, float],
-    best_rho: dict[str, float],
+    best_rho: dict[str, float] | None,
+    reconstruction_rho: dict[str, float] | None,
 ) -> AtomicVerdict:
     """Apply :data:`ATOMIC_VERDICT_RULE`.
 
     ``energy_left``: test MSE / mean squared pixel; ``match_distance``: median px from an
     atom's centroid to its spike; ``block_r2`` and ``best_rho`` map amplitude, x and y to the
-    block's R^2 and the best single coordinate's |rho| (:class:`CoordinateReport`).
+    block's R^2 and the best single coordinate's Spearman |rho| (:class:`CoordinateReport`);
+    ``reconstruction_rho`` maps them to Pearson's rho of the parameters fitted to the
+    reconstructions against the true ones (:func:`reconstruction_correlations`). ``best_rho``
+    None: Spearman's rho was not recorded, and part 4 is "not recorded";
+    ``reconstruction_rho`` None: the parts' adequacy was not measured, and a part whose test
+    fails is "not recorded".
     """
     numbers = {
         "energy_left": energy_left,
@@ -466,59 +704,107 @@ def atomic_claim_verdict(
         "sigma": sigma,
     }
     for name, value in numbers.items():
-        if isinstance(value, bool) or not np.isfinite(float(value)) or float(value) < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.floating))
+            or not np.isfinite(float(value))
+            or float(value) < 0
+        ):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     r2 = _parameter_values("block_r2", block_r2, -np.inf, 1.0)
-    rho = _parameter_values("best_rho", best_rho, 0.0, 1.0)
-    parts = {
-        VERDICT_PARTS[0]: float(match_distance) < float(sigma),
-        VERDICT_PARTS[1]: min(r2["x"], r2["y"]) > R2_GOAL,
-        VERDICT_PARTS[2]: r2["amplitude"] > R2_GOAL,
-        VERDICT_PARTS[3]: min(rho.values()) > RHO_GOAL,
+    rho = (
+        None if best_rho is None else _parameter_values("best_rho", best_rho, 0.0, 1.0)
+    )
+    drawn = None
+    if reconstruction_rho is not None:
+        fitted = _parameter_values("reconstruction_rho", reconstruction_rho, -1.0, 1.0)
+        drawn = {name: abs(value) > DRAWN_GOAL for name, value in fitted.items()}
+    one, position, amplitude, coordinate = VERDICT_PARTS
+    # the parameters each part's test missed (part 1 tests x and y jointly)
+    missed_r2 = {
+        part: tuple(n for n in PART_NEEDS[part] if not r2[n] > R2_GOAL)
+        for part in (position, amplitude)
     }
+    parts = {
+        one: _part_outcome(
+            float(match_distance) < float(sigma), PART_NEEDS[one], drawn, joint=True
+        ),
+        position: _part_outcome(not missed_r2[position], missed_r2[position], drawn),
+        amplitude: _part_outcome(not missed_r2[amplitude], missed_r2[amplitude], drawn),
+    }
+    if rho is None:
+        parts[coordinate] = "not recorded"
+    else:
+        missed = tuple(n for n in PART_NEEDS[coordinate] if not rho[n] > RHO_GOAL)
+        parts[coordinate] = _part_outcome(not missed, missed, drawn)
     adequate = float(energy_left) <= ENERGY_LEFT_GOAL
-    held = sum(parts.values())
+    outcomes = list(parts.values())
     if not adequate:
         verdict = "inconclusive"
-    elif held == len(parts):
+    elif all(outcome == "holds" for outcome in outcomes):
         verdict = "reproduced"
-    elif held:
+    elif "holds" in outcomes:
         verdict = "partly reproduced"
-    else:
+    elif "fails" in outcomes:
         verdict = "not reproduced"
+    else:  # every part inadequate or not recorded
+        verdict = "inconclusive"
     return AtomicVerdict(adequate, parts, verdict)
 
 
 def format_filling_radii(
-    radii: dict[str, list[BracketedRadius]], seeds: tuple[int, ...] | list[int]
+    radii: dict[str, list[BracketedRadius]],
+    seeds: tuple[int, ...] | list[int],
+    baselines: dict[str, BracketedRadius] | None = None,
 ) -> str:
     """A plain-text table: per model and seed, the median residual of the reconstructions
-    (delta = 0) and the bracketed radius (``radius`` within tolerance, ``fails at`` beyond it)."""
+    (delta = 0), the residual allowed (``threshold``) and the bracketed radius (``radius``
+    within it, ``fails at`` beyond it). ``baselines`` (label -> one radius, such as
+    :class:`IdealAtomicAutoencoder`'s) come first, with no seed."""
     lines = [
-        f"{'model':>16} {'seed':>4} {'residual, delta 0':>18} {'radius':>7} {'fails at':>9}"
+        f"{'model':>16} {'seed':>4} {'residual, delta 0':>18} {'allowed':>8} "
+        f"{'radius':>7} {'fails at':>9}"
     ]
+
+    def row(label: str, seed: str, bracket: BracketedRadius) -> str:
+        return (
+            f"{label:>16} {seed:>4} {bracket.curve.residual[0]:>18.4f} "
+            f"{bracket.threshold:>8.4f} {bracket.radius:>7g} {bracket.beyond:>9g}"
+        )
+
+    for label, bracket in (baselines or {}).items():
+        if not isinstance(bracket, BracketedRadius):
+            raise ValueError(
+                f"baseline {label}: a BracketedRadius, got {bracket!r:.60}"
+            )
+        lines.append(row(label, "-", bracket))
     for label, brackets in radii.items():
         if len(brackets) != len(seeds):
             raise ValueError(f"{label}: {len(brackets)} radii for {len(seeds)} seeds")
         for seed, bracket in zip(seeds, brackets, strict=True):
-            lines.append(
-                f"{label:>16} {seed:>4} {bracket.curve.residual[0]:>18.4f} "
-                f"{bracket.radius:>7g} {bracket.beyond:>9g}"
-            )
+            lines.append(row(label, str(seed), bracket))
     return "\n".join(lines)
 
 
-def radius_order(first: list[BracketedRadius], second: list[BracketedRadius]) -> str:
+def radius_order(
+    first: list[BracketedRadius],
+    second: list[BracketedRadius],
+    scale_first: float = 1.0,
+) -> str:
     """Compare two models' filling radii over their seeds, brackets included.
 
     "larger" when every seed of ``first`` stays within tolerance at least as far as every seed
     of ``second`` fails (``first``'s smallest radius >= ``second``'s largest ``beyond``),
     "smaller" the other way round, "not separated" when the brackets overlap.
+    ``scale_first`` multiplies ``first``'s radii and brackets before comparing: 1/sqrt(2)
+    compares a code of 2D coordinates with one of D per coordinate moved (a unit direction
+    moves each of 2D coordinates 1/sqrt(2) as far as each of D at the same |delta|).
     """
     if not first or not second:
         raise ValueError("each model needs at least one radius")
+    first = [bracket.scaled(scale_first) for bracket in first]
     above = min(b.radius for b in first) >= max(b.beyond for b in second)
     below = min(b.radius for b in second) >= max(b.beyond for b in first)
     if above and not below:

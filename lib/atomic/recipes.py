@@ -16,7 +16,11 @@ import numpy as np
 import torch
 
 from lib.atomic.losses import atomic_ae_loss
-from lib.atomic.measure import coordinate_correlations
+from lib.atomic.measure import (
+    coordinate_correlations,
+    model_device,
+    reconstruction_correlations,
+)
 from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
 from lib.config import check_field_types
 from lib.data.mnist import upsample
@@ -79,7 +83,9 @@ class AtomicChapterConfig:
     spikes_wide: AtomicAEConfig = field(default_factory=lambda: _atomic(2, 6))
     spikes_plain_wide: AtomicAEConfig = field(default_factory=lambda: _plain(12))
     separable: CrossesSpec = field(default_factory=CrossesSpec)
-    entangled: CrossesSpec = field(default_factory=lambda: CrossesSpec(arm=4.0))
+    # short arms: each cross's lines fade out 4 px from its centre, so its atom couples x
+    # and y (not "entangled": the book keeps that word for codes)
+    short_armed: CrossesSpec = field(default_factory=lambda: CrossesSpec(arm=4.0))
     crosses_model: AtomicAEConfig = field(
         default_factory=lambda: AtomicAEConfig(image_size=32, n_atoms=2, atom_dim=2)
     )
@@ -441,8 +447,14 @@ def spike_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any
 def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
     """What a spikes run records (``experiments/atomic_spikes.py``, ``reproduce.py``): the test
     MSE beside the mean squared pixel, the best |rho| and Spearman per spike parameter, the
-    block R^2 and the median atom-to-spike distance (:func:`coordinate_correlations`)."""
+    block R^2 and the median atom-to-spike distance (:func:`coordinate_correlations`), and
+    how the parameters fitted to the reconstructions follow the true ones
+    (``reconstruction_rho``, :func:`reconstruction_correlations`: the verdict parts'
+    adequacy)."""
     report = coordinate_correlations(model, test.images, test.params)
+    drawn = reconstruction_correlations(
+        model, test.images, test.params, test.spec.sigma
+    )
     return {
         "test_mse": reconstruction_mse(model, test.images),
         "mean_squared_pixel": float(test.images.pow(2).mean()),
@@ -450,6 +462,7 @@ def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
         "best_abs_spearman": report.best_spearman,
         "block_r2": dict(zip(("amplitude", "x", "y"), report.block_r2.tolist())),
         "match_distance_px": report.match_distance,
+        "reconstruction_rho": drawn,
     }
 
 
@@ -461,7 +474,7 @@ def reconstruction_mse(
     chunk: int = 250,
 ) -> float:
     """Mean squared error over ``images`` (upsampled to ``image_size`` first when given)."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     total, count = 0.0, 0
     for start in range(0, len(images), chunk):
         x = images[start : start + chunk].to(device)
