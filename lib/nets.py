@@ -3,7 +3,10 @@
 - :class:`Conv64Autoencoder` (with :class:`Conv64Encoder`, :class:`Conv64Decoder`): the 64x64
   network of the disentanglement literature (disentanglement_lib, PMP), used by chapters 04
   and 05; :func:`bce_ae_loss`, :func:`encode_images` (an encoder as the metrics take it),
-  :func:`image_decoder` (a decoder as the sliders take it, chapters 00 and 04).
+  :func:`image_decoder` (a decoder as the sliders take it, chapters 00 and 04);
+- :class:`Conv64VAE` (with :class:`Conv64VAEConfig`, :class:`GaussianPosterior`,
+  :func:`kl_to_standard_normal`, :func:`beta_vae_loss`): the beta-VAE on the same networks,
+  chapter 04's population of models with more or less disentanglement.
 
 A network with one user lives with it: the warm-up autoencoder in :mod:`lib.intro`, the digit
 judge in :mod:`lib.toroidal`, the DCGAN autoencoder in :mod:`lib.taking_apart`. Every config is
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -183,3 +187,87 @@ def encode_images(
         return np.concatenate(parts)
 
     return encode
+
+
+# --------------------------------------------------------------------------------------------
+# the beta-VAE (Higgins et al. 2017) on the same networks: a diagonal Gaussian posterior
+# --------------------------------------------------------------------------------------------
+class GaussianPosterior(NamedTuple):
+    """A diagonal Gaussian over codes: ``mean`` and ``logvar``, each (B, d)."""
+
+    mean: torch.Tensor
+    logvar: torch.Tensor
+
+
+def kl_to_standard_normal(q: GaussianPosterior) -> torch.Tensor:
+    """KL(q || N(0, I)) per coordinate, (B, d): ``(exp(logvar) + mean^2 - 1 - logvar) / 2``."""
+    return 0.5 * (q.logvar.exp() + q.mean.pow(2) - 1.0 - q.logvar)
+
+
+@dataclass
+class Conv64VAEConfig(BaseConfig):
+    """Hyper-parameters of :class:`Conv64VAE`: the conv64 networks of
+    :class:`Conv64AEConfig`, an encoder with 2 ``code_size`` outputs (mean, log-variance) and
+    ``beta``, the weight of the KL term (disentanglement_lib's ``BetaVAE``, Higgins et al.
+    2017; Locatello et al. 2019 train beta in {1, 2, 4, 6, 8, 16})."""
+
+    image_channels: int = 1
+    code_size: int = 10
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.require_positive_ints("image_channels", "code_size")
+        if not (isinstance(self.beta, (int, float)) and 0 < self.beta < float("inf")):
+            raise ValueError(
+                f"beta must be a positive finite number, got {self.beta!r}"
+            )
+
+
+@register_model
+class Conv64VAE(nn.Module):
+    """A VAE with :class:`Conv64Encoder` (output 2d) and :class:`Conv64Decoder`.
+
+    ``posterior(x) -> GaussianPosterior``; ``encode(x) -> mean (B, d)``, the code the metrics
+    score (as disentanglement_lib does); ``decode(z)`` logits; ``forward(x) -> (logits of a
+    reparameterised sample, posterior)``. The loss is :func:`beta_vae_loss`.
+    """
+
+    config_class = Conv64VAEConfig
+
+    def __init__(self, config: Conv64VAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or Conv64VAEConfig()
+        self.encoder = Conv64Encoder(cfg.image_channels, 2 * cfg.code_size)
+        self.decoder = Conv64Decoder(cfg.code_size, cfg.image_channels)
+
+    def posterior(self, x: torch.Tensor) -> GaussianPosterior:
+        check_images(x, self.config.image_channels, 64)
+        mean, logvar = self.encoder(x).chunk(2, dim=1)  # (B, d) each
+        return GaussianPosterior(mean, logvar)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(x).mean
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        check_codes(z, self.config.code_size)
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, GaussianPosterior]:
+        q = self.posterior(x)
+        z = q.mean + (0.5 * q.logvar).exp() * torch.randn_like(q.mean)
+        return self.decode(z), q
+
+
+def beta_vae_loss(
+    model: Conv64VAE, batch: torch.Tensor | tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The beta-VAE's negative ELBO: BCE summed over pixels + ``model.config.beta`` x KL to
+    N(0, I) summed over coordinates, both averaged over the batch, one reparameterised
+    sample per image (disentanglement_lib's ``BetaVAE`` with ``bernoulli_loss``)."""
+    images = batch[0] if isinstance(batch, (tuple, list)) else batch
+    logits, q = model(images)
+    bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
+    recon = bce.flatten(1).sum(1).mean()
+    kl = kl_to_standard_normal(q).sum(1).mean()
+    loss = recon + model.config.beta * kl
+    return loss, {"recon": recon.detach(), "kl": kl.detach()}

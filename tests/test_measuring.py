@@ -119,35 +119,3 @@ def test_rotating_the_two_positions_costs_the_factor_vae_score_one_factor(data):
         FactorObservations(data), rotated_positions, 0, 64, 1000, 500, 1000
     )
     assert 0.75 < score["eval_accuracy"] < 0.85
-
-
-def test_agreement_rule_comes_out_every_way():
-    from lib.measuring import AGREEING, MIN_MODELS, agreement_verdict
-    from lib.metrics import rank_agreement
-
-    rng = np.random.default_rng(0)
-    quality = rng.normal(size=MIN_MODELS + 2)
-
-    def models(agree: bool, modularity_follows: bool, n: int = len(quality)):
-        out = []
-        for q in quality[:n]:
-            row = {
-                m: (q if agree else rng.normal()) + 0.05 * rng.normal()
-                for m in AGREEING
-            }
-            row["modularity"] = q if modularity_follows else rng.normal()
-            out.append(row)
-        return out
-
-    metrics = AGREEING + ("modularity",)
-    agree = rank_agreement(models(True, False), metrics)
-    assert agreement_verdict(agree)[0] == "reproduced"
-    assert agreement_verdict(rank_agreement(models(True, True), metrics))[0] == (
-        "partly reproduced"
-    )
-    rng = np.random.default_rng(3)
-    assert agreement_verdict(rank_agreement(models(False, False), metrics))[0] == (
-        "not reproduced"
-    )
-    few = rank_agreement(models(True, False, n=MIN_MODELS - 1), metrics)
-    assert agreement_verdict(few)[0] == "inconclusive"
