@@ -68,9 +68,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = OneLineParser(
-        prog="train_factor_judge.py", description=__doc__.splitlines()[0]
-    )
+    p = OneLineParser(prog="train_factor_judge.py", description=__doc__.splitlines()[0])
     p.add_argument(
         "--steps", type=int_at_least(1, MAX_STEPS), default=DEFAULTS["steps"]
     )
