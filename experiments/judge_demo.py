@@ -80,16 +80,11 @@ def judge_line(model, judge, data: DSprites, which: str) -> dict:
     accuracy on the originals and on the reconstructions, their ratio and chance, and
     whether the model is adequate (the reconstructions are sigmoid(decode(encode(x))), as
     :func:`lib.pmp.judge_report` makes them for chapter 05's models)."""
-    from lib.judge import reconstruction_adequacy
+    from lib.judge import judge_model
 
     images, factors = demo_images(data, which)
-    model.eval()
-    recon = torch.cat(
-        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
-    )
+    rounded = judge_model(judge, model, images, factors)
     model.train()
-    result = reconstruction_adequacy(judge, images, recon, torch.as_tensor(factors))
-    rounded = {f: {k: round(v, 4) for k, v in r.items()} for f, r in result.items()}
     return {
         "images": IMAGES[which],
         "judge": rounded,

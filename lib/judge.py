@@ -407,6 +407,25 @@ def factor_accuracy(
     return {name: float(a) for name, a in zip(FACTOR_NAMES, accuracy)}
 
 
+@torch.no_grad()
+def judge_model(
+    judge: FactorJudge, model: nn.Module, images: torch.Tensor, factors: Any
+) -> dict[str, dict[str, float]]:
+    """:func:`reconstruction_adequacy` of ``model``'s reconstructions of ``images``
+    (``sigmoid(decode(encode(x)))`` in chunks of 256; the model is left in eval mode),
+    each number rounded to 4 decimals as the records keep them."""
+    if not (hasattr(model, "encode") and hasattr(model, "decode")):
+        raise ParameterError("model must have encode and decode methods")
+    model.eval()
+    recon = torch.cat(
+        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
+    )
+    report = reconstruction_adequacy(
+        judge.to(images.device), images, recon, torch.as_tensor(factors)
+    )
+    return {f: {k: round(v, 4) for k, v in r.items()} for f, r in report.items()}
+
+
 def reconstruction_adequacy(
     judge: FactorJudge,
     originals: torch.Tensor,

@@ -295,3 +295,12 @@ def test_the_training_script_checks_its_arguments_and_writes_a_checkpoint(
     assert len(ckpt.history["loss"]) == 2
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["model_module"] == "lib.judge"
+
+
+def test_judge_model_refuses_a_model_without_encode_and_decode():
+    from torch import nn
+
+    from lib.judge import FactorJudge, judge_model
+
+    with pytest.raises(ValueError, match="encode and decode"):
+        judge_model(FactorJudge(), nn.Linear(2, 2), torch.zeros(2, 1, 64, 64), [])

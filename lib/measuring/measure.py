@@ -517,15 +517,8 @@ def judge_adequacy(
     """The factor judge (:mod:`lib.judge`) on :func:`judge_images` and on ``model``'s
     reconstructions of them (``sigmoid(decode(encode(x)))``): ``{"judge": {factor:
     {originals, reconstructions, ratio, chance}}, "judge_adequate": bool}``."""
-    from lib.judge import reconstruction_adequacy
+    from lib.judge import judge_model
 
     images, factors = judge_images(data, n, device)
-    model.eval()
-    recon = torch.cat(
-        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
-    )
-    report = reconstruction_adequacy(
-        judge.to(device), images, recon, torch.as_tensor(factors)
-    )
-    rounded = {f: {k: round(v, 4) for k, v in r.items()} for f, r in report.items()}
+    rounded = judge_model(judge, model, images, factors)
     return {"judge": rounded, "judge_adequate": adequate(rounded)}

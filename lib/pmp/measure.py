@@ -768,17 +768,10 @@ def judge_report(
     logits through a sigmoid; PMP decodes the sum of its subspaces, Ada-GVAE its posterior
     mean). ``{"judge": {factor: {originals, reconstructions, ratio, chance}}, "judge_adequate":
     bool}``."""
-    from lib.judge import reconstruction_adequacy
+    from lib.judge import judge_model
 
     images, factors = judge_images(data, N_JUDGE, device)
-    model.eval()
-    recon = torch.cat(
-        [torch.sigmoid(model.decode(model.encode(x))) for x in images.split(256)]
-    )
-    result = reconstruction_adequacy(
-        judge.to(device), images, recon, torch.as_tensor(factors)
-    )
-    rounded = {f: {k: round(v, 4) for k, v in r.items()} for f, r in result.items()}
+    rounded = judge_model(judge, model, images, factors)
     return {"judge": rounded, "judge_adequate": judge_adequate(rounded)}
 
 
