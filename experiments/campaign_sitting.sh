@@ -10,7 +10,7 @@
 # It stops the sitting hard at MINUTES + 1; a sitting that died is packed from its last
 # checkpoint (campaign.py pack, --checkpoint-minutes 2) in at most a minute more. A 15-minute session: ~2 min to start
 # the machine and send the checkout, this call (MINUTES + about 1), ~0.5 min to bring the
-# files back; run it with timeout_s=600 and give the machine back at once (README).
+# files back; run it with timeout_s=600 and give the machine back at once (book/running.md).
 # DEVICE=cpu MINUTES=0.5 runs it here as a smoke test (with a plan whose runs are tiny).
 set -u
 OUT=${OUT:?set OUT to the folder whose files come back}

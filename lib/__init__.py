@@ -3,7 +3,7 @@
 Layers, arrows pointing down only (``pyproject.toml``'s import contracts check them with
 ``lint-imports`` in ``make test``):
 
-1. **one package per paper**, independent of one another, each of one shape (README.md,
+1. **one package per paper**, independent of one another, each of one shape (book/contributing.md,
    checked by ``tests/test_package_template.py``): ``recipes.py`` (the chapter's settings,
    ``get_config()``, data streams and training recipes), ``measure.py`` (measures, the verdict
    rule and its function) and where the paper has them ``model.py``, ``losses.py``,

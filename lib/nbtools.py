@@ -258,7 +258,7 @@ def student_copy(
 
 
 def contract_problems(path: Path) -> list[str]:
-    """Every way ``path`` breaks the notebook contract (see README, "The notebook contract")."""
+    """Every way ``path`` breaks the notebook contract (see book/contributing.md, "The notebook contract")."""
     nb, problems = read(path), []
     name = path.name
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:

@@ -554,3 +554,24 @@ def test_a_relative_tolerance_counts_from_the_models_own_residual(spikes):
         bracketed_filling_radius(
             blurred, images, [0.5, 1.0], 2, SIGMA, 0.01, relative=True
         )
+
+
+def test_fitted_codes_see_what_the_decoder_can_draw_when_the_encoder_forgets(spikes):
+    from lib.atomic import IdealAtomicAutoencoder, reconstruction_correlations
+
+    class Forgetful(IdealAtomicAutoencoder):
+        """Encodes every spike at one amplitude; its decoder could draw any amplitude."""
+
+        def encode(self, x):
+            z = super().encode(x).clone()
+            z[..., 0] = 0.75
+            return z
+
+    model = Forgetful(spikes)
+    images, params = spikes.images[:60], spikes.params[:60]
+    encoded = reconstruction_correlations(model, images, params, SIGMA)
+    fitted = reconstruction_correlations(model, images, params, SIGMA, code_steps=100)
+    assert abs(encoded["amplitude"]) < 0.3
+    assert fitted["amplitude"] > 0.9 and min(fitted["x"], fitted["y"]) > 0.99
+    with pytest.raises(ValueError, match="code_steps"):
+        reconstruction_correlations(model, images, params, SIGMA, code_steps=-1)

@@ -104,7 +104,7 @@ def test_predictions_name_real_codes_and_metrics_and_can_break():
 
 
 def test_rotating_the_two_positions_costs_the_factor_vae_score_one_factor(data):
-    """Exercise 4's solution: about 4/5 whichever way the majority vote maps the two codes."""
+    """q04_2's solution: about 4/5 whichever way the majority vote maps the two codes."""
     codes = hand_made_codes(data.factor_sizes, seed=0)
     turn = np.sqrt(0.5) * np.array([[1.0, 1.0], [-1.0, 1.0]])
 

@@ -1,5 +1,7 @@
-"""Static checks of the committed notebooks: the contract of README.md, and the book's table of contents."""
+"""Static checks of the committed notebooks: the notebook contract (book/contributing.md), the
+book's table of contents, and the front door README.md (its commands, links and verdicts)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +77,81 @@ def test_static_checker_from_shared_tools_agrees():
         [sys.executable, str(checker), str(ROOT)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+README = ROOT / "README.md"
+
+
+def _readme_chapter_rows() -> dict[str, str]:
+    rows = {}
+    for line in README.read_text().splitlines():
+        m = re.match(r"\| `(\d\d_\w+)` \|", line)
+        if m:
+            rows[m.group(1)] = line
+    return rows
+
+
+def test_readme_is_a_short_front_door_whose_test_command_ci_runs():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 120, (
+        "README.md is the front door: at most 120 lines"
+    )
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    commands = [
+        line.split("#")[0].strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert commands == ["make book", "make test"], commands
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert "make test" in ci, ".ci/run must run the README's test command, make test"
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("book", "test"):
+        assert re.search(rf"^{target}:", makefile, flags=re.M), f"no make {target}"
+
+
+def test_readme_links_resolve_and_its_pages_are_in_the_book():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    built = {toc["root"], *_toc_files(toc.get("chapters", []) + toc.get("parts", []))}
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README.read_text())
+    local = [u for u in links if not re.match(r"[a-z]+:", u)]
+    assert local, "README.md links to no page of the book"
+    for url in local:
+        assert (ROOT / url).is_file(), f"README.md links to {url}, which is missing"
+        if url.startswith("book/") and url.endswith(".md"):
+            assert url[: -len(".md")] in built, f"{url} is not in book/_toc.yml"
+    for page in ("intro", "teaching", "reproducing", "running", "contributing"):
+        assert f"book/{page}.md" in local, f"README.md does not link to book/{page}.md"
+
+
+def test_readme_verdicts_are_the_chapters_verdicts():
+    """Each chapter's row in README.md names, in italics, exactly the verdicts the landing page
+    (book/intro.md) glues from that executed notebook: a verdict typed in the README cannot
+    drift from the chapter's."""
+    intro = (ROOT / "book" / "intro.md").read_text()
+    glued = re.findall(
+        r"\{glue:text\}`\.\./notebooks/(\d\d_\w+)\.ipynb::(\w+_verdict)(?::[^`]*)?`",
+        intro,
+    )
+    assert glued, "book/intro.md glues no verdict"
+    rows = _readme_chapter_rows()
+    assert sorted(rows) == sorted(nb.stem for nb in NOTEBOOKS), (
+        "README.md's chapter table must list every notebook"
+    )
+    expected: dict[str, set[str]] = {}
+    for stem, key in glued:
+        values = nbtools.glue_values(nbtools.read(ROOT / "notebooks" / f"{stem}.ipynb"))
+        assert key in values, f"{stem} does not glue {key}"
+        expected.setdefault(stem, set()).add(values[key].strip("'\""))
+    for stem, row in rows.items():
+        verdict = row.rsplit("|", 2)[-2]
+        italic = set(re.findall(r"(?<![*\w])\*([^*]+)\*(?!\*)", verdict))
+        assert italic == expected.get(stem, set()), (
+            f"README.md's verdict for {stem} says {sorted(italic)}; the chapter glues "
+            f"{sorted(expected.get(stem, set()))}"
+        )

@@ -1,4 +1,4 @@
-"""Every paper package has the same shape (the template of README.md, "Inside lib").
+"""Every paper package has the same shape (the template of book/contributing.md, "Inside lib").
 
 lib/<paper>/
     __init__.py   the paper cited, each module named, the public names re-exported

@@ -328,3 +328,62 @@ def test_code_growth_compares_the_end_with_step_1000():
     assert np.isnan(code_growth(z[:1050]))
     with pytest.raises(ValueError, match="start"):
         code_growth(z, start=10)
+
+
+def test_the_profile_rule_tells_airy_from_other_bell_shapes():
+    import numpy as np
+
+    from lib.taking_apart import (
+        PROFILE_GOAL,
+        airy_profile,
+        alternative_profiles,
+        profile_distances,
+        profile_verdict,
+    )
+
+    t = np.linspace(0.0, 31.9, 64)
+    airy = airy_profile(t, 32.0)
+    noisy = airy + 0.01 * np.random.default_rng(0).normal(size=t.shape)
+    assert profile_verdict(profile_distances(3.0 * noisy, t, 32.0)) == "reproduced"
+    # a parabola is within the goal of the Airy profile, but it is nearer to itself
+    parabola = alternative_profiles(t, 32.0)["1 - (t/R)^2"]
+    distances = profile_distances(parabola, t, 32.0)
+    assert distances["Airy"] < PROFILE_GOAL
+    assert profile_verdict(distances) == "partly reproduced"
+    linear = alternative_profiles(t, 32.0)["1 - t/R"]
+    assert profile_verdict(profile_distances(linear, t, 32.0)) == "not reproduced"
+    with pytest.raises(ValueError, match="Airy"):
+        profile_verdict({"cosine": 0.01})
+    with pytest.raises(ValueError, match="finite"):
+        profile_verdict({"Airy": float("nan"), "cosine": 0.2})
+    with pytest.raises(ValueError, match="one value per distance"):
+        profile_distances(airy[:-1], t, 32.0)
+
+
+def test_the_figures_show_the_first_seed_whose_models_settled():
+    from types import SimpleNamespace
+
+    from lib.taking_apart import shown_seed
+
+    flat = SimpleNamespace(history={"loss": [1.0] * 200})
+    falling = SimpleNamespace(history={"loss": list(range(400, 200, -1))})
+    runs = {("none", 0): flat, ("type3", 0): falling}
+    runs |= {("none", 1): flat, ("type3", 1): flat}
+    assert shown_seed(runs, ["none", "type3"], [0, 1]) == (1, True)
+    runs["type3", 1] = falling
+    assert shown_seed(runs, ["none", "type3"], [0, 1]) == (0, False)
+    with pytest.raises(ValueError, match="no model"):
+        shown_seed(runs, ["none", "type2"], [0, 1])
+
+
+def test_the_default_penalty_weights_are_small_at_initialisation():
+    from lib.taking_apart import get_config, initial_penalty_share
+
+    shares = {
+        reg: initial_penalty_share(get_config(), reg)
+        for reg in ("type1", "type2", "type3")
+    }
+    assert all(0 < share < 0.05 for share in shares.values()), shares
+    assert shares["type2"] > shares["type3"]  # encoder and decoder against encoder only
+    with pytest.raises(ValueError, match="reg"):
+        initial_penalty_share(get_config(), "none")

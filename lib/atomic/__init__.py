@@ -21,7 +21,9 @@ The data (spikes, crosses, upsampled MNIST) are :mod:`lib.data.spikes` and :mod:
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.measure import (
     ATOMIC_VERDICT_RULE,
+    DRAWN_CODE_STEPS,
     DRAWN_GOAL,
+    DRAWN_IMAGES,
     ENERGY_LEFT_GOAL,
     OUTCOMES,
     PARAM_NAMES,
@@ -43,6 +45,7 @@ from lib.atomic.measure import (
     coordinate_correlations,
     cross_pairing,
     decode_along_direction,
+    decoder_fitted_codes,
     encode_decode_atoms,
     filling_curve,
     filling_radius,
@@ -88,6 +91,9 @@ __all__ = [
     "ATOMIC_GPU_RECORD",
     "ATOMIC_VERDICT_RULE",
     "DRAWN_GOAL",
+    "DRAWN_CODE_STEPS",
+    "DRAWN_IMAGES",
+    "decoder_fitted_codes",
     "ENERGY_LEFT_GOAL",
     "OUTCOMES",
     "PART_NEEDS",

@@ -17,6 +17,8 @@ import torch
 
 from lib.atomic.losses import atomic_ae_loss
 from lib.atomic.measure import (
+    DRAWN_CODE_STEPS,
+    DRAWN_IMAGES,
     coordinate_correlations,
     model_device,
     reconstruction_correlations,
@@ -452,8 +454,12 @@ def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
     (``reconstruction_rho``, :func:`reconstruction_correlations`: the verdict parts'
     adequacy)."""
     report = coordinate_correlations(model, test.images, test.params)
-    drawn = reconstruction_correlations(
-        model, test.images, test.params, test.spec.sigma
+    drawn = reconstruction_correlations(  # what the decoder can draw: the rule's check
+        model,
+        test.images[:DRAWN_IMAGES],
+        test.params[:DRAWN_IMAGES],
+        test.spec.sigma,
+        code_steps=DRAWN_CODE_STEPS,
     )
     return {
         "test_mse": reconstruction_mse(model, test.images),

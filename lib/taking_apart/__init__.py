@@ -45,7 +45,9 @@ from lib.taking_apart.measure import (
     homogeneity_error,
     in_out_figure,
     loss_settled,
+    profile_distances,
     profile_verdict,
+    shown_seed,
 )
 from lib.taking_apart.model import (
     CodeAutoencoder,
@@ -62,6 +64,7 @@ from lib.taking_apart.recipes import (
     fit_disk_ae,
     fit_hole_models,
     get_config,
+    initial_penalty_share,
     training_disks,
 )
 from lib.taking_apart.theory import (
@@ -69,6 +72,7 @@ from lib.taking_apart.theory import (
     airy_k,
     airy_profile,
     airy_profile_derivative,
+    alternative_profiles,
     decoding_energy,
     optimal_amplitude,
     optimal_profile_numerical,
@@ -83,6 +87,10 @@ __all__ = [
     "PROFILE_GOAL",
     "PROFILE_VERDICT_RULE",
     "profile_verdict",
+    "profile_distances",
+    "shown_seed",
+    "alternative_profiles",
+    "initial_penalty_share",
     "HOLE_GOAL",
     "HOLE_VERDICT_RULE",
     "SETTLED_FRACTION",

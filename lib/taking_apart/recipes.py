@@ -184,3 +184,31 @@ def fit_hole_models(
                     seed=seed,
                 )
     return runs
+
+
+@torch.no_grad()
+def initial_penalty_share(
+    chapter: TakingApartChapterConfig, reg: str, seed: int = 0
+) -> float:
+    """lambda psi / data term of :func:`~lib.taking_apart.losses.disk_ae_loss` at
+    initialisation: a hole model of ``seed`` as :func:`fit_hole_models` initialises it, on one
+    batch (``chapter.batch_size`` disks) of that seed's hole training set. What the default
+    weights :data:`~lib.taking_apart.losses.DEFAULT_REG_WEIGHTS` were chosen by."""
+    from lib.taking_apart.losses import (
+        DEFAULT_REG_WEIGHTS,
+        REG_CHOICES,
+        reconstruction_loss,
+        regulariser,
+    )
+
+    if reg not in REG_CHOICES or reg == "none":
+        raise ValueError(f"reg must be one of {REG_CHOICES[1:]}, got {reg!r}")
+    images, _ = training_disks(chapter.batch_size, seed, hole=chapter.hole)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = model_for(DiskAEConfig(bias=True))
+    recon, z = model(images)  # (B, 1, 64, 64), (B, 1)
+    data = reconstruction_loss(recon, images)  # the data term, as training computes it
+    generator = torch.Generator().manual_seed(seed)  # Type 1's neighbours
+    psi = regulariser(model, reg, images, z, generator=generator)
+    return float(DEFAULT_REG_WEIGHTS[reg] * psi / data)

@@ -94,6 +94,19 @@ def airy_profile(t: np.ndarray | float, R: float, extend: bool = False) -> np.nd
     return f
 
 
+def alternative_profiles(t: np.ndarray | float, R: float) -> dict[str, np.ndarray]:
+    """Three bell-shaped radial profiles other than the Airy one, each 1 at t = 0 and 0 from
+    t = R on: the candidates that :data:`~lib.taking_apart.measure.PROFILE_VERDICT_RULE`
+    asks the trained profile to be told from (chapter 01, Section 5)."""
+    t = _check_t(t)
+    u = np.clip(t / _check_R(R), 0.0, 1.0)
+    return {
+        "1 - (t/R)^2": 1.0 - u**2,
+        "cos(pi t / 2R)": np.cos(np.pi * u / 2.0),
+        "1 - t/R": 1.0 - u,
+    }
+
+
 def airy_profile_derivative(t: np.ndarray | float, R: float) -> np.ndarray:
     """f'(t) of :func:`airy_profile` on [0, R] (0 beyond R)."""
     t = _check_t(t)
