@@ -372,6 +372,10 @@ def test_the_figures_show_the_first_seed_whose_models_settled():
     assert shown_seed(runs, ["none", "type3"], [0, 1]) == (1, True)
     runs["type3", 1] = falling
     assert shown_seed(runs, ["none", "type3"], [0, 1]) == (0, False)
+    short = SimpleNamespace(
+        history={"loss": [1.0] * 20}
+    )  # quick mode: too short to tell
+    assert shown_seed({("none", 3): short}, ["none"], [3]) == (3, False)
     with pytest.raises(ValueError, match="no model"):
         shown_seed(runs, ["none", "type2"], [0, 1])
 

@@ -232,8 +232,14 @@ def shown_seed(
     missing = [(r, s) for s in seeds for r in regs if (r, s) not in runs]
     if missing:
         raise ValueError(f"runs has no model for {missing[0]!r}")
+
+    def settled(history: Mapping[str, Sequence[float]]) -> bool:
+        if len(history["loss"]) * SETTLED_FRACTION < MIN_WINDOW:  # too short to tell
+            return False
+        return loss_settled(history)
+
     for seed in seeds:
-        if all(loss_settled(runs[reg, seed].history) for reg in regs):
+        if all(settled(runs[reg, seed].history) for reg in regs):
             return seed, True
     return seeds[0], False
 
