@@ -25,10 +25,11 @@ help:
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back (maintainers:"
 	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
 	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
+	@echo "              reader copies (outputs, solutions, numbers pasted in) -> book/readers/,"
 	@echo "              and each chapter's graded assignment for otter-grader -> course/"
 	@echo "make sweep GRID=pmp|torus|atomic [ARGS=...]  a grid of training runs on Ray Tune"
 	@echo "              (experiments/sweep.py; ARGS e.g. \"--threads 1 --out runs/pmp\")"
-	@echo "make lab      start JupyterLab in this environment"
+	@echo "make lab      start JupyterLab in this environment (MyST rendered by jupyterlab-myst)"
 	@echo "make clean    remove build outputs; make distclean also removes .venv"
 
 $(BIN)/python:
@@ -79,8 +80,9 @@ execute: install
 		$(BIN)/python -m lib.nbtools clean "$$nb" || exit 1; \
 	done
 
-# Student copies of every chapter -> student/ (committed, kept in sync by a test) and each
-# chapter's graded assignment -> course/ (generated): otter assign, see lib/course.py.
+# Student copies of every chapter -> student/ and reader copies -> book/readers/notebooks/
+# (both committed, kept in sync by tests), and each chapter's graded assignment -> course/
+# (generated): otter assign, see lib/course.py.
 student: install
 	$(BIN)/python -m lib.course build
 

@@ -386,6 +386,7 @@ def run_atomic(
     args: argparse.Namespace, sitting: Sitting, device: torch.device
 ) -> None:
     from lib.atomic import (
+        DRAWN_CODE_STEPS,
         AtomicAEConfig,
         get_config,
         new_atomic_ae,
@@ -435,7 +436,11 @@ def run_atomic(
             "setting": args.setting,
             "spikes": vars(spec),
             "batch_size": batch_size,
-            **spike_measures(net, test),
+            **spike_measures(
+                net,
+                test,
+                DRAWN_CODE_STEPS if args.drawn_steps is None else args.drawn_steps,
+            ),
         }
         sitting.record(name, seed, net, trainer, fields)
 
@@ -501,8 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument_group("torus").add_argument(
         "--weights", choices=("faithful", "plain", "decorrelated"), default="faithful"
     )
-    parser.add_argument_group("atomic").add_argument(
-        "--setting", choices=("chapter", "authors"), default="chapter"
+    atomic = parser.add_argument_group("atomic")
+    atomic.add_argument("--setting", choices=("chapter", "authors"), default="chapter")
+    atomic.add_argument(
+        "--drawn-steps",
+        type=int_at_least(0),
+        default=None,
+        help="Adam steps of the search through the decoder that checks what it can draw "
+        "(default: the rule's, lib.atomic.DRAWN_CODE_STEPS)",
     )
     args = parser.parse_args(argv)
     try:  # the budget is checked before anything is trained or written

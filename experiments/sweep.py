@@ -144,6 +144,8 @@ def atomic_grid(args: argparse.Namespace) -> list[TrialSpec]:
                 if args.budget:
                     params["steps"] = args.budget
                     params["evaluate_every"] = min(1000, args.budget)
+                if args.quick_sizes:  # a short search through the decoder (tests)
+                    params["drawn_steps"] = 3
                 name = f"k{count}_sigma{width:g}_seed{seed}"
                 specs.append(TrialSpec(name, "lib.atomic.recipes:spike_trial", params))
     return specs
@@ -263,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-steps", type=int_at_least(1), default=None)
     parser.add_argument("--report-every", type=int_at_least(1), default=500)
     parser.add_argument(
-        "--quick-sizes", action="store_true", help="pmp: the quick metric sizes (tests)"
+        "--quick-sizes",
+        action="store_true",
+        help="pmp: the quick metric sizes; atomic: a short search through the decoder "
+        "for what it can draw (tests)",
     )
     parser.add_argument(
         "--kill-trial",

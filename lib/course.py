@@ -1,7 +1,9 @@
-"""The course kit: student copies and graded assignments of the chapters (``make student``).
+"""The course kit: student copies and graded assignments of the chapters (``make student``),
+and the chapters' reader copies.
 
-    python -m lib.course build            # student/ (committed) and course/ (generated)
-    python -m lib.course build --course-dir /tmp/course --student-dir /tmp/student
+    python -m lib.course build            # student/, book/readers/ (committed), course/
+    python -m lib.course build --course-dir /tmp/course --student-dir /tmp/student \
+        --readers-dir /tmp/readers
 
 Grading is done by otter-grader (`otter assign` format, https://otter-grader.readthedocs.io),
 not by code of this book. Every chapter ends with a section ``## Graded exercises``: a setup
@@ -24,6 +26,11 @@ For each chapter, :func:`build` runs otter assign twice:
   ``otter run`` or Gradescope grades with).
 
 Both carry the same assignment name, so either can be graded with the assignment's zip.
+
+The same build writes each chapter's *reader copy* (:func:`lib.nbtools.reader_copy`: the
+executed chapter with its outputs and solutions, the glued numbers pasted into the prose) to
+``book/readers/notebooks/<chapter>.ipynb``, the file the book's Colab buttons open; no otter
+there.
 
 Nothing a user has is lost: the build writes only into a new or empty folder, or one it made
 itself (its manifest, ``.course-build.json``, lists the files it wrote and their sha256), and
@@ -361,16 +368,26 @@ def _install(staged: Path, target: Path, old: dict[str, str]) -> None:
     )
 
 
-def _check_targets(student_dir: Path, course_dir: Path) -> tuple[dict, dict]:
-    a, b = student_dir.resolve(), course_dir.resolve()
-    if a == b or a.is_relative_to(b) or b.is_relative_to(a):
-        raise ParameterError(
-            f"--student-dir {student_dir} and --course-dir {course_dir} must be separate "
-            "folders, neither inside the other"
-        )
+def _check_targets(
+    student_dir: Path, course_dir: Path, readers_dir: Path | None = None
+) -> tuple[dict, dict, dict]:
+    """The manifests of the build's folders (``readers_dir`` None: none, ``{}``), each
+    separate from the others and one the build may write into (:func:`writable_target`)."""
+    folders = [("--student-dir", student_dir), ("--course-dir", course_dir)]
+    if readers_dir is not None:
+        folders.append(("--readers-dir", readers_dir))
+    for i, (option_a, folder_a) in enumerate(folders):
+        for option_b, folder_b in folders[i + 1 :]:
+            a, b = folder_a.resolve(), folder_b.resolve()
+            if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+                raise ParameterError(
+                    f"{option_a} {folder_a} and {option_b} {folder_b} must be separate "
+                    "folders, neither inside the other"
+                )
     return (
         writable_target(student_dir, "--student-dir"),
         writable_target(course_dir, "--course-dir"),
+        {} if readers_dir is None else writable_target(readers_dir, "--readers-dir"),
     )
 
 
@@ -378,14 +395,22 @@ def build(
     student_dir: Path = nbtools.STUDENT_DIR,
     course_dir: Path = COURSE_DIR,
     chapters: list[Path] | None = None,
+    readers_dir: Path | None = None,
 ) -> dict[str, list[str]]:
-    """Write every chapter's student copy and its assignment; ``{chapter: question names}``.
+    """Write every chapter's student copy and its assignment, and (``readers_dir``) its reader
+    copy; ``{chapter: question names}``.
 
-    Both folders are checked first (:func:`writable_target`), every chapter is read and
-    built in a temporary folder, and only then are the results moved in: a chapter that
-    fails leaves both folders as they were.
+    A reader copy goes to ``readers_dir/notebooks/<chapter>.ipynb`` (the repository's layout:
+    ``python -m lib.course build`` writes them under :data:`lib.nbtools.READERS_DIR`); with
+    ``readers_dir`` None (the function's default) none is written. The folders are checked
+    first (:func:`writable_target`), every chapter is read and built in a temporary folder,
+    and only then are the results moved in: a chapter that fails leaves every folder as it
+    was.
     """
-    for option, folder in (("student_dir", student_dir), ("course_dir", course_dir)):
+    targets = [("student_dir", student_dir), ("course_dir", course_dir)]
+    if readers_dir is not None:
+        targets.append(("readers_dir", readers_dir))
+    for option, folder in targets:
         if not isinstance(folder, (str, os.PathLike)):
             raise ParameterError(
                 f"{option} must be a folder's path, got {folder!r:.60}"
@@ -397,7 +422,8 @@ def build(
     ):
         raise ParameterError(f"chapters must be a list of paths, got {chapters!r:.60}")
     student_dir, course_dir = Path(student_dir), Path(course_dir)
-    _check_targets(student_dir, course_dir)
+    readers_dir = None if readers_dir is None else Path(readers_dir)
+    _check_targets(student_dir, course_dir, readers_dir)
     paths = [Path(c) for c in (nbtools.notebooks() if chapters is None else chapters)]
     if not paths:
         raise ParameterError("no chapters to build")
@@ -412,11 +438,15 @@ def build(
     questions = {}
     with tempfile.TemporaryDirectory() as stage:
         staged_student, staged_course = Path(stage, "student"), Path(stage, "course")
+        staged_readers = Path(stage, "readers") / nbtools.NOTEBOOK_DIR.name
         tests_dir = staged_student / "tests"
         tests_dir.mkdir(parents=True)
+        staged_readers.mkdir(parents=True)
         for path, nb, names, values in sources:
             name = path.stem
             questions[name] = names
+            reader = nbtools.reader_copy(nb, path.name, values)
+            nbtools.write(staged_readers / path.name, reader)
             with tempfile.TemporaryDirectory() as tmp:
                 copy_path = otter_assign(chapter_master(nb, name), name, Path(tmp))
                 copy = nbtools.student_copy(nbtools.read(copy_path), values)
@@ -429,9 +459,13 @@ def build(
             # the chapter copy's note does not apply
             handout["cells"] = handout["cells"][1:]
             nbtools.write(student_nb, _tidy(handout, name))
-        old_student, old_course = _check_targets(student_dir, course_dir)  # again
+        old_student, old_course, old_readers = _check_targets(  # again
+            student_dir, course_dir, readers_dir
+        )
         _install(staged_student, student_dir, old_student)
         _install(staged_course, course_dir, old_course)
+        if readers_dir is not None:
+            _install(staged_readers.parent, readers_dir, old_readers)
     return questions
 
 
@@ -440,15 +474,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["build"])
     parser.add_argument("--student-dir", type=Path, default=nbtools.STUDENT_DIR)
     parser.add_argument("--course-dir", type=Path, default=COURSE_DIR)
+    parser.add_argument("--readers-dir", type=Path, default=nbtools.READERS_DIR)
     args = parser.parse_args(argv)
     try:
-        questions = build(args.student_dir, args.course_dir)
+        questions = build(
+            args.student_dir, args.course_dir, readers_dir=args.readers_dir
+        )
     except (ParameterError, DataError, RuntimeError, OSError) as exc:
         print(f"python -m lib.course: {exc}", file=sys.stderr)
         return 2
     for name, names in questions.items():
         print(f"{name}: {len(names)} graded questions ({', '.join(names)})")
-    print(f"student copies in {args.student_dir}, assignments in {args.course_dir}")
+    print(
+        f"student copies in {args.student_dir}, assignments in {args.course_dir}, "
+        f"reader copies in {args.readers_dir / nbtools.NOTEBOOK_DIR.name}"
+    )
     return 0
 
 

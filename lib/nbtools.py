@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import sys
 from pathlib import Path
@@ -58,6 +59,24 @@ GLUE_ROLE = re.compile(
 MEASURED_MARK = (
     "†"  # follows every value pasted into a student copy: "measured when built"
 )
+# Reader copies (:func:`reader_copy`, written by ``make student`` through lib.course): the
+# executed chapters with their outputs and solutions, the glued numbers pasted into the prose,
+# for a reader who opens a chapter in JupyterLab or Colab, where myst-nb's glue roles would
+# show as raw markup. They mirror the repository's layout under book/readers/
+# (book/readers/notebooks/<chapter>.ipynb), so that book/_config.yml's
+# ``repository: path_to_book: book/readers`` points the book's Colab buttons at them.
+READERS_DIR = ROOT / "book" / "readers"
+READER_NOTE_ID = "reader-copy-note"
+READER_NOTE = (
+    "*Reader copy of the chapter `{chapter}`, as the book shows it: the outputs of the "
+    "committed run and the exercises' solutions (in `Solution` boxes, which JupyterLab "
+    "renders with jupyterlab-myst; elsewhere they show as plain text). Every number in the "
+    "text marked † is pasted from that run's outputs, formatted as the book formats it; "
+    "re-running the cells recomputes the outputs, not the text. Written by `make student`: "
+    "edit the chapter, not this copy.*"
+)
+# A relative link in a chapter's markdown, e.g. [For teachers](../book/teaching.md).
+RELATIVE_LINK = re.compile(r"\]\((?![a-zA-Z][\w+.-]*:|#|/)(?P<target>[^)\s]+)\)")
 
 
 def notebooks() -> list[Path]:
@@ -142,12 +161,23 @@ def fill_glue(text: str, values: dict[str, str]) -> str:
     return GLUE_ROLE.sub(paste, text)
 
 
-def repository_url() -> str:
-    """The repository URL from ``book/_config.yml`` (the single place it is configured)."""
+def _repository() -> dict:
     import yaml
 
-    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
-    return config["repository"]["url"].rstrip("/")
+    return yaml.safe_load((ROOT / "book" / "_config.yml").read_text())["repository"]
+
+
+def repository_url() -> str:
+    """The repository URL from ``book/_config.yml`` (the single place it is configured)."""
+    return _repository()["url"].rstrip("/")
+
+
+def repository_file_url(relpath: str) -> str:
+    """The web page of the committed file ``relpath`` (from the repository's root) on the
+    configured repository and branch, e.g. ``.../blob/main/book/teaching.md``."""
+    repository = _repository()
+    branch = repository.get("branch") or "main"
+    return f"{repository['url'].rstrip('/')}/blob/{branch}/{relpath}"
 
 
 def clean(path: Path) -> None:
@@ -254,6 +284,53 @@ def student_copy(
         cells.append(cell)
     first = {"cell_type": "markdown", "metadata": {}, "source": STUDENT_NOTE.strip()}
     nb["cells"] = [first, *cells] if note else cells
+    return nb
+
+
+def reader_copy(nb: dict, name: str, values: dict[str, str] | None = None) -> dict:
+    """The executed chapter ``name`` (e.g. ``"01_taking_apart_autoencoders.ipynb"``) as a
+    reader opens it outside the book: ``nb`` with its outputs and solutions, and in its
+    markdown every glued number pasted in.
+
+    The glue roles become the values the executed notebook holds (``values``, by default
+    :func:`glue_values` of ``nb``), formatted and marked :data:`MEASURED_MARK` as in a student
+    copy (:func:`fill_glue`); a relative link (``../book/teaching.md``) becomes the linked
+    file's page on the repository (:func:`repository_file_url`), which works from wherever
+    the copy is opened, Colab included; a first cell says what the copy is. Code cells, their
+    outputs and execution counts, and every other cell are the chapter's own.
+    """
+    check_notebook(nb)
+    if not isinstance(name, str) or not name:
+        raise ParameterError(f"name must be the chapter's file name, got {name!r:.60}")
+    values = glue_values(nb) if values is None else values
+    if not isinstance(values, dict):
+        raise ParameterError(
+            f"values must be a dict of glued texts, got {values!r:.60}"
+        )
+    chapter = f"{NOTEBOOK_DIR.name}/{name}"
+
+    def link(match: re.Match) -> str:
+        target = posixpath.normpath(posixpath.join(NOTEBOOK_DIR.name, match["target"]))
+        if target.startswith(".."):  # outside the repository: left as it is
+            return match.group(0)
+        return f"]({repository_file_url(target)})"
+
+    nb = json.loads(json.dumps(nb))  # a deep copy
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = source(cell)
+            new = RELATIVE_LINK.sub(link, fill_glue(text, values))
+            if new != text:
+                cell["source"] = new.splitlines(keepends=True)
+    note = {
+        "cell_type": "markdown",
+        "id": READER_NOTE_ID,
+        "metadata": {},
+        "source": READER_NOTE.format(chapter=chapter),
+    }
+    if nb.get("nbformat_minor", 0) < 5:  # cell ids came with nbformat 4.5
+        del note["id"]
+    nb["cells"] = [note, *nb["cells"]]
     return nb
 
 

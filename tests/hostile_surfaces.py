@@ -1471,6 +1471,26 @@ def course_script_cases() -> list[Script]:
         prepare=_file("file.txt"),
     )
     add(
+        "course build --readers-dir a file",
+        "lib.course",
+        _argv("build", "--student-dir", _t("s"), *course, "--readers-dir", _t("r.txt")),
+        "--readers-dir",
+        prepare=_file("r.txt"),
+    )
+    add(
+        "course build --readers-dir inside --course-dir",
+        "lib.course",
+        _argv(
+            "build",
+            "--student-dir",
+            _t("s"),
+            *course,
+            "--readers-dir",
+            _t("course", "r"),
+        ),
+        "--readers-dir",
+    )
+    add(
         "course build the same folder twice",
         "lib.course",
         _argv("build", "--student-dir", _t("one"), "--course-dir", _t("one")),
@@ -2253,6 +2273,17 @@ def api_cases() -> list:
         "'k'",
     )
     add("nbtools.fill_glue of None", lambda: _nbtools("fill_glue", None, {}), "text")
+    add("nbtools.reader_copy {}", lambda: _nbtools("reader_copy", {}, "x.ipynb"), "nb")
+    add(
+        "nbtools.reader_copy without a name",
+        lambda: _nbtools("reader_copy", {"cells": []}, None),
+        "name",
+    )
+    add(
+        "nbtools.reader_copy values a list",
+        lambda: _nbtools("reader_copy", {"cells": []}, "x.ipynb", ["x"]),
+        "values",
+    )
     add(
         "nbtools.sync_colab a JSON that is not a notebook",
         lambda: _nbtools("sync_colab", [_file_in_tmp("nb.ipynb", '{"name": "x"}')]),

@@ -89,3 +89,22 @@ def test_every_internal_link_and_anchor_resolves(built_book):
                     broken.append(f"{page.name}: {url} (no such anchor)")
     assert checked > 100, f"only {checked} internal links found"
     assert not broken, "broken internal links:\n" + "\n".join(broken[:30])
+
+
+def test_the_colab_buttons_open_the_reader_copies(built_book):
+    """A chapter's Colab button opens its reader copy (book/readers/, numbers pasted in), not
+    the chapter, whose glue roles only the book renders (book/_config.yml's path_to_book)."""
+    from lib import nbtools
+
+    html, _, _ = built_book
+    repository = nbtools.repository_url().removeprefix("https://github.com/")
+    for chapter in nbtools.notebooks():
+        page = (html / "notebooks" / f"{chapter.stem}.html").read_text()
+        colab = re.findall(
+            r"https://colab\.research\.google\.com/github/[^\"'\s]+", page
+        )
+        assert colab, f"{chapter.stem}: no Colab button"
+        for url in colab:
+            rel = url.split(f"/github/{repository}/blob/", 1)[1].split("/", 1)[1]
+            assert rel == f"book/readers/notebooks/{chapter.name}", url
+            assert (nbtools.ROOT / rel).is_file(), f"{url} opens a missing file"

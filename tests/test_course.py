@@ -1,7 +1,8 @@
 """The course kit (lib/course.py): graded questions generated and graded by otter-grader.
 
 The session fixture builds every chapter's student copy and assignment once, in a temporary
-folder, with the same command as ``make student``; the committed ``student/`` must equal it,
+folder, with the same command as ``make student``; the committed ``student/`` and
+``book/readers/`` (the reader copies, tests/test_readers.py) must equal it,
 and otter's autograder must give the solutions full marks and the blank student notebooks
 none.
 """
@@ -169,7 +170,9 @@ def test_chapter_master_sets_up_the_grader_inside_the_graded_section():
 def built(tmp_path_factory):
     """Everything ``make student`` writes, built into a temporary folder."""
     root = tmp_path_factory.mktemp("course")
-    questions = course.build(root / "student", root / "course")
+    questions = course.build(
+        root / "student", root / "course", readers_dir=root / "readers"
+    )
     return root, questions
 
 
@@ -235,6 +238,32 @@ def test_committed_public_tests_are_in_sync(built):
     assert json.loads((nbtools.STUDENT_DIR / manifest).read_text()) == json.loads(
         (root / "student" / manifest).read_text()
     ), f"student/{manifest} is stale: run `make student`"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_committed_reader_copies_are_in_sync(built, name):
+    """book/readers/ is what `make student` writes (its content: tests/test_readers.py)."""
+    root, _ = built
+    rel = f"notebooks/{name}.ipynb"
+    committed = nbtools.READERS_DIR / rel
+    assert committed.is_file(), f"{committed} is missing: run `make student`"
+    assert committed.read_bytes() == (root / "readers" / rel).read_bytes(), (
+        f"book/readers/{rel} is stale: run `make student`"
+    )
+    text = "\n".join(
+        nbtools.source(c)
+        for c in nbtools.read(committed)["cells"]
+        if c["cell_type"] == "markdown"
+    )
+    assert not nbtools.GLUE_ROLE.search(text), "a raw glue role is left"
+
+
+def test_committed_readers_manifest_is_in_sync(built):
+    root, _ = built
+    manifest = course.MANIFEST
+    assert json.loads((nbtools.READERS_DIR / manifest).read_text()) == json.loads(
+        (root / "readers" / manifest).read_text()
+    ), f"book/readers/{manifest} is stale: run `make student`"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -447,7 +476,9 @@ def small_build(tmp_path_factory):
     chapter, nb = root / "99_x.ipynb", _chapter(*SECTION)
     nb["metadata"]["kernelspec"] = {"name": "python3", "language": "python"}
     nbtools.write(chapter, nb)
-    course.build(root / "student", root / "course", chapters=[chapter])
+    course.build(
+        root / "student", root / "course", [chapter], readers_dir=root / "readers"
+    )
     return chapter, root / "student", root / "course"
 
 
@@ -477,16 +508,29 @@ def test_the_command_refuses_the_repository_as_student_folder(tmp_path, capsys):
 def test_nested_folders_are_refused(tmp_path):
     with pytest.raises(ValueError, match="separate folders"):
         course.build(tmp_path / "a", tmp_path / "a" / "course")
+    with pytest.raises(ValueError, match="--readers-dir .* must be separate folders"):
+        course.build(tmp_path / "a", tmp_path / "b", readers_dir=tmp_path / "b" / "r")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_one_chapter_build_writes_its_reader_copy(small_build):
+    chapter, student, _ = small_build
+    readers = student.parent / "readers"
+    copy = nbtools.read(readers / "notebooks" / chapter.name)
+    assert copy == nbtools.reader_copy(nbtools.read(chapter), chapter.name)
+    manifest = json.loads((readers / course.MANIFEST).read_text())
+    assert list(manifest["files"]) == [f"notebooks/{chapter.name}"]
 
 
 def test_a_corrupt_chapter_leaves_both_folders_as_they_were(small_build, tmp_path):
     chapter, student, course_dir = small_build
-    before = _digests(student), _digests(course_dir)
+    readers = student.parent / "readers"
+    before = _digests(student), _digests(course_dir), _digests(readers)
     corrupt = tmp_path / "00_bad.ipynb"
     corrupt.write_text('{"cells": [')
     with pytest.raises(ValueError, match="00_bad.ipynb cannot be built"):
-        course.build(student, course_dir, chapters=[corrupt, chapter])
-    assert (_digests(student), _digests(course_dir)) == before
+        course.build(student, course_dir, [corrupt, chapter], readers_dir=readers)
+    assert (_digests(student), _digests(course_dir), _digests(readers)) == before
     assert (student / "tests" / "q99_1.py").is_file()
 
 

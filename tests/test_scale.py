@@ -472,6 +472,7 @@ def test_the_reproduce_command_reads_seeds_and_budgets():
 def test_the_reproduce_command_resumes_to_the_uninterrupted_run(tmp_path):
     reproduce = _reproduce()
     argv = ["atomic", "--budget", "4", "--seeds", "0-1", "--log-every", "3"]
+    argv += ["--drawn-steps", "3"]  # a short search through the decoder: a test
     assert reproduce.main([*argv, "--out", str(tmp_path / "whole")]) == 0
     split = [*argv, "--out", str(tmp_path / "split")]
     assert reproduce.main([*split, "--max-minutes", "1e-9"]) == 3  # out of time at once

@@ -141,7 +141,7 @@ TINY = {
     ),
     "atomic": (
         "lib.atomic.recipes:spike_trial",
-        {"steps": 6, "evaluate_every": 3, "n_test": 64, "batch": 8},
+        {"steps": 6, "evaluate_every": 3, "n_test": 64, "batch": 8, "drawn_steps": 3},
     ),
 }
 
@@ -315,7 +315,7 @@ def test_a_two_trial_sweep_on_ray_resumes_a_killed_trial(tmp_path):
     pytest.importorskip("ray", reason='Ray Tune is the optional extra ".[sweep]"')
     out = tmp_path / "sweep"
     trials = ["k2_sigma2_seed0", "k2_sigma3_seed0"]  # chapter 03's grid: quick steps
-    argv = ["atomic", "--trials", ",".join(trials), "--budget", "6"]
+    argv = ["atomic", "--trials", ",".join(trials), "--budget", "6", "--quick-sizes"]
     argv += [
         "--checkpoint-steps",
         "2",
@@ -343,7 +343,7 @@ def test_a_two_trial_sweep_on_ray_resumes_a_killed_trial(tmp_path):
     assert killed["args"]["sigma"] == 3.0 and killed["test_mse"] > 0
     # the killed trial's numbers are those of the same trial never interrupted
     command = _sweep_command()
-    args = command.argparse.Namespace(seeds=None, budget=6)
+    args = command.argparse.Namespace(seeds=None, budget=6, quick_sizes=True)
     spec = next(s for s in command.atomic_grid(args) if s.name == trials[1])
     alone = run_trial(spec, tmp_path / "alone", checkpoint_steps=2)
     assert _without_clock([killed]) == _without_clock(alone)

@@ -368,6 +368,7 @@ SPIKE_TRIAL_PARAMS = (
     "evaluate_every",
     "n_test",
     "seed",
+    "drawn_steps",
 )
 
 
@@ -375,8 +376,8 @@ def spike_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any
     """One setting of the spike grid as a trial (``experiments/sweep.py atomic``).
 
     ``params``: any of ``size``, ``spikes`` (k), ``sigma``, ``margin``, ``separation``,
-    ``steps``, ``batch``, ``lr``, ``evaluate_every``, ``n_test``, ``seed`` (defaults: the
-    chapter's, :func:`get_config`): the options of ``experiments/atomic_spikes.py``, whose
+    ``steps``, ``batch``, ``lr``, ``evaluate_every``, ``n_test``, ``seed``, ``drawn_steps``
+    (defaults: the chapter's, :func:`get_config`, and :data:`DRAWN_CODE_STEPS`): the options of ``experiments/atomic_spikes.py``, whose
     recipe this is (:func:`atomic_trainer`, channels-last, fresh spikes every step, an atomic
     code of k atoms of 3 numbers; the weights stay channels-last between fits, where the
     script puts them back in the default layout after its first evaluation). It trains in
@@ -402,9 +403,11 @@ def spike_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any
         "evaluate_every": params.get("evaluate_every", 1000),
         "n_test": params.get("n_test", chapter.n_test),
         "seed": params.get("seed", 0),
+        "drawn_steps": params.get("drawn_steps", DRAWN_CODE_STEPS),
     }
     for key in ("size", "spikes", "steps", "batch", "evaluate_every", "n_test"):
         check_integer(key, args[key], minimum=1)
+    check_integer("drawn_steps", args["drawn_steps"], minimum=0)
     check_integer("seed", args["seed"], minimum=0)
     check_real("lr", args["lr"], 0.0, strict=True)
     check_real("sigma", args["sigma"], 0.0, strict=True)
@@ -439,27 +442,30 @@ def spike_trial(params: dict[str, Any], ctx: TrialContext) -> list[dict[str, Any
             "args": stamp,
             "step": trainer.step,
             "seconds": round(trainer.seconds, 1),
-            **spike_measures(model, test),
+            **spike_measures(model, test, args["drawn_steps"]),
         }
 
     return ctx.evaluate(trainer, args, args["evaluate_every"], measure)
 
 
 @torch.no_grad()
-def spike_measures(model: AtomicAutoencoder, test: SpikeData) -> dict[str, Any]:
+def spike_measures(
+    model: AtomicAutoencoder, test: SpikeData, drawn_steps: int = DRAWN_CODE_STEPS
+) -> dict[str, Any]:
     """What a spikes run records (``experiments/atomic_spikes.py``, ``reproduce.py``): the test
     MSE beside the mean squared pixel, the best |rho| and Spearman per spike parameter, the
     block R^2 and the median atom-to-spike distance (:func:`coordinate_correlations`), and
     how the parameters fitted to the reconstructions follow the true ones
     (``reconstruction_rho``, :func:`reconstruction_correlations`: the verdict parts'
-    adequacy)."""
+    adequacy; ``drawn_steps`` Adam steps of its search through the decoder, the rule's
+    :data:`DRAWN_CODE_STEPS` by default)."""
     report = coordinate_correlations(model, test.images, test.params)
     drawn = reconstruction_correlations(  # what the decoder can draw: the rule's check
         model,
         test.images[:DRAWN_IMAGES],
         test.params[:DRAWN_IMAGES],
         test.spec.sigma,
-        code_steps=DRAWN_CODE_STEPS,
+        code_steps=drawn_steps,
     )
     return {
         "test_mse": reconstruction_mse(model, test.images),
