@@ -22,6 +22,7 @@ help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
 	@echo "make test     lint, import contracts, unit tests, notebooks in quick mode, book build"
 	@echo "make lint     ruff (lint + format check) and the import contracts of lib"
+	@echo "make test-fast  lint and the unit tests, without notebooks, the book and the tests marked slow"
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back (maintainers:"
 	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
 	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
@@ -71,7 +72,7 @@ lint: install
 	$(BIN)/lint-imports
 
 test-fast: install lint
-	$(BIN)/python -m pytest -m "not notebook and not book"
+	$(BIN)/python -m pytest -m "not notebook and not book and not slow"
 
 execute: install
 	@for nb in $(NOTEBOOKS); do \

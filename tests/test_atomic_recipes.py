@@ -144,6 +144,7 @@ def test_filling_models_are_one_per_seed_named_by_seed(tmp_path, monkeypatch):
         fit_filling_models(settings, chapter, (1, 1))
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_spikes_experiment_script_trains_and_records(tmp_path, run_script):
     import json
     from pathlib import Path

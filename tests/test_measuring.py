@@ -47,6 +47,7 @@ def test_hand_made_codes_have_the_promised_structure(data):
     np.testing.assert_array_equal(codes["noise"](f), codes["noise"](f))  # seeded
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_scores_rank_the_hand_made_codes_as_the_chapter_says(data):
     observations = FactorObservations(data)
     codes = hand_made_codes(data.factor_sizes)

@@ -136,6 +136,7 @@ def test_missing_grid_record_says_how_to_make_it(tmp_path):
         load_grid(tmp_path / "none.jsonl")
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_grid_script_records_a_side_run_without_touching_the_shipped_files(
     tmp_path,
     run_script,
@@ -535,6 +536,7 @@ def test_the_record_readers_refuse_what_is_not_a_record():
         assert "\n" not in str(raised.value)  # one line
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_demonstration_script_trains_saves_and_scores_a_saved_model(
     tmp_path, run_script, capsys
 ):

@@ -469,6 +469,7 @@ def test_the_reproduce_command_reads_seeds_and_budgets():
         reproduce.budget_steps("0", 10)
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_reproduce_command_resumes_to_the_uninterrupted_run(tmp_path):
     reproduce = _reproduce()
     argv = ["atomic", "--budget", "4", "--seeds", "0-1", "--log-every", "3"]

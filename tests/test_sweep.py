@@ -106,6 +106,7 @@ def test_flat_scalars_flatten_what_tune_shows():
 # --------------------------------------------------------------------------------------------
 # each chapter's trial, in this process
 # --------------------------------------------------------------------------------------------
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_a_pmp_trial_trains_the_grid_scripts_model_and_writes_its_record(tmp_path):
     from lib.data.dsprites import DSprites
     from lib.notebook import setup
@@ -147,6 +148,7 @@ TINY = {
 
 
 @pytest.mark.parametrize("chapter", sorted(TINY))
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_an_interrupted_trial_resumes_to_the_uninterrupted_run(tmp_path, chapter):
     trial, params = TINY[chapter]
     spec = TrialSpec("run", trial, params)
@@ -168,6 +170,7 @@ def test_an_interrupted_trial_resumes_to_the_uninterrupted_run(tmp_path, chapter
     assert len((trial_folder(split, "run") / "attempts").read_text().splitlines()) == 2
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_a_torus_trial_writes_the_shipped_sweeps_format(tmp_path):
     from lib.toroidal import format_sweep, load_sweep
 
@@ -266,6 +269,7 @@ def test_a_folder_of_other_parameters_is_refused_not_read_back(tmp_path):
         run_trial(longer, tmp_path)
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_update_shipped_merges_the_sweeps_runs_into_the_record(tmp_path, monkeypatch):
     from lib.files import file_digest
     from lib.toroidal import TORUS_SWEEP
@@ -289,6 +293,7 @@ def test_update_shipped_merges_the_sweeps_runs_into_the_record(tmp_path, monkeyp
     assert file_digest(TORUS_SWEEP) == digest
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_the_command_changes_no_shipped_record_unless_asked(tmp_path, monkeypatch):
     command = _sweep_command()
     monkeypatch.setenv("BOOK_CACHE", str(tmp_path / "cache"))
@@ -311,6 +316,7 @@ def test_the_command_changes_no_shipped_record_unless_asked(tmp_path, monkeypatc
 # --------------------------------------------------------------------------------------------
 # through Ray Tune
 # --------------------------------------------------------------------------------------------
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_a_two_trial_sweep_on_ray_resumes_a_killed_trial(tmp_path):
     pytest.importorskip("ray", reason='Ray Tune is the optional extra ".[sweep]"')
     out = tmp_path / "sweep"

@@ -103,6 +103,7 @@ def test_evaluate_torus_ae_shapes_and_ranges():
     assert ev["mse"] == pytest.approx(torch.mean((recon - x) ** 2).item(), rel=1e-6)
 
 
+@pytest.mark.slow  # several seconds: left out of make test-fast
 def test_sweep_script_runs_and_summarises(tmp_path):
     out = tmp_path / "sweep.jsonl"
     script = ROOT / "experiments" / "torus_sweep.py"
