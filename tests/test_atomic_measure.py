@@ -575,3 +575,10 @@ def test_fitted_codes_see_what_the_decoder_can_draw_when_the_encoder_forgets(spi
     assert fitted["amplitude"] > 0.9 and min(fitted["x"], fitted["y"]) > 0.99
     with pytest.raises(ValueError, match="code_steps"):
         reconstruction_correlations(model, images, params, SIGMA, code_steps=-1)
+    from lib.atomic import decoder_fitted_codes
+
+    codes = model.encode(images)
+    with pytest.raises(ValueError, match="steps"):
+        decoder_fitted_codes(model, images, codes, steps=2.5)
+    with pytest.raises(ValueError, match="one code per image"):
+        decoder_fitted_codes(model, images, codes[:3], steps=2)

@@ -391,3 +391,5 @@ def test_the_default_penalty_weights_are_small_at_initialisation():
     assert shares["type2"] > shares["type3"]  # encoder and decoder against encoder only
     with pytest.raises(ValueError, match="reg"):
         initial_penalty_share(get_config(), "none")
+    with pytest.raises(ValueError, match="seed"):
+        initial_penalty_share(get_config(), "type3", seed=-1)

@@ -343,6 +343,10 @@ def decoder_fitted_codes(
     can draw, as far as this search finds it; the model's weights are not changed."""
     if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not isinstance(codes, torch.Tensor) or len(codes) != len(images):
+        raise ValueError("codes must be a tensor with one code per image")
     z = codes.detach().clone().requires_grad_(True)  # (b, k * d0)
     optimiser = torch.optim.Adam([z], lr=lr)
     frozen = [p for p in model.parameters() if p.requires_grad]

@@ -19,6 +19,7 @@ from torch import nn
 from lib.checkpoint import model_for
 from lib.config import check_field_types
 from lib.data.disks import make_disks
+from lib.errors import check_integer
 from lib.notebook import Run, RunSettings, train_or_load
 from lib.taking_apart.losses import disk_ae_loss
 from lib.taking_apart.model import DCGANAEConfig, DiskAEConfig
@@ -203,6 +204,7 @@ def initial_penalty_share(
 
     if reg not in REG_CHOICES or reg == "none":
         raise ValueError(f"reg must be one of {REG_CHOICES[1:]}, got {reg!r}")
+    check_integer("seed", seed, minimum=0)
     images, _ = training_disks(chapter.batch_size, seed, hole=chapter.hole)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
