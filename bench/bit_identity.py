@@ -377,12 +377,12 @@ def pmp_trial(kind: str) -> Callable[[Path], tuple]:
 def pmp_reproduce(kind: str) -> Callable[[Path], tuple]:
     def run_case(tmp: Path):
         module = script("reproduce")
-        import lib.pmp
+        import lib.pmp.measure
 
         argv = ["pmp", "--budget", str(PMP_STEPS), "--seeds", "0", "--plain"]
         argv += ["--kinds", kind, "--quick-sizes", "--device", "cpu"]
         argv += ["--threads", str(THREADS), "--out", str(tmp / "r")]
-        stubs = ((lib.pmp, "evaluate_pmp_model", nothing),)
+        stubs = ((lib.pmp.measure, "evaluate_pmp_model", nothing),)
         with patched(*stubs), captured_trainers() as trainers:
             module.main(argv)
         return last_trainer(trainers)

@@ -8,7 +8,7 @@ One run measures, on one device:
 
 - PMP and Ada-GVAE (chapter 05, 32 pairs per step, the disentanglement phase: the schedule's
   epoch 20 of 30 at the paper's budget): *plain* is the chapter's trainer as it is today
-  (:func:`lib.pmp.pmp_trainer`: the loss read back and the pixels checked every step) on pairs
+  (:func:`lib.pmp.build_run`: the loss read back and the pixels checked every step) on pairs
   gathered from the resident grid; *graph* is :func:`lib.pmp.scaled_trainer` for one seed with
   the step recorded as a CUDA graph and the losses read every 200 steps; *batched* trains
   ``--seeds`` seeds as one model (:class:`lib.scale.StackedModels`), eagerly and as a graph.
@@ -56,7 +56,7 @@ def rate(trainer, start: int, warm: int, steps: int, device: torch.device) -> fl
 def bench_pmp(args, device, out: dict) -> None:
     from lib.data.dsprites import DSprites
     from lib.data.resident import ResidentGrid
-    from lib.pmp import PairStream, get_config, new_model, pmp_trainer, scaled_trainer
+    from lib.pmp import build_run, get_config, scaled_trainer
 
     chapter = get_config()
     budget = (
@@ -75,11 +75,9 @@ def bench_pmp(args, device, out: dict) -> None:
     seeds = tuple(range(args.seeds))
     rows = out.setdefault("pmp", [])
     for kind in ("pmp", "adagvae"):
-        model = new_model(kind, 0).to(device)
-        stream = PairStream(
-            source, chapter.batch_size, (0,), stacked=False, device=device
-        )
-        plain = pmp_trainer(model, stream, budget, chapter, progress=False, kind=kind)
+        # the chapter's step, one seed: the loss read back and the pixels checked each step
+        spec = chapter.run(kind, steps=budget).override(hybrids="stream")
+        plain = build_run(spec, source, device).trainer(progress=False)
         variants = [("plain (today)", plain, 1, max(20, n // 5))]
         batched = f"batched x{len(seeds)}"
         for label, graph, group, batching in (
@@ -161,8 +159,8 @@ def bench_pmp(args, device, out: dict) -> None:
 
 
 def bench_atomic(args, device, out: dict) -> None:
-    from lib.atomic import AtomicAEConfig
-    from lib.atomic.recipes import atomic_trainer, mnist_batches, new_atomic_ae
+    from lib.atomic import AtomicAEConfig, AtomicRun, build_run, mnist_batches
+    from lib.trainer import TrainerConfig
 
     digits = torch.rand(512, 1, 28, 28, device=device)  # cost does not depend on pixels
     rows = out.setdefault("atomic", [])
@@ -174,15 +172,16 @@ def bench_atomic(args, device, out: dict) -> None:
         ("channels-last + cudnn autotune + graph", True, True, True),
     ):
         torch.backends.cudnn.benchmark = autotune
-        model = new_atomic_ae(AtomicAEConfig(image_size=128), 0, device)
-        trainer = atomic_trainer(
-            model,
-            mnist_batches(digits, 128, 64),
-            steps=100_000,
+        spec = AtomicRun(
+            model=AtomicAEConfig(image_size=128),
+            trainer=TrainerConfig(
+                steps=100_000, lr=2e-3, warmup_steps=100, schedule="cosine"
+            ),
             channels_last=channels_last,
-            progress=False,
-            log_every=200 if graph else 1,
-            cuda_graph=graph,
+        )
+        parts = build_run(spec, device, batches=mnist_batches(digits, 128, 64))
+        trainer = parts.trainer(
+            progress=False, log_every=200 if graph else 1, cuda_graph=graph
         )
         steps_per_s = rate(trainer, 1000, 10, n, device)
         row = {
@@ -196,7 +195,7 @@ def bench_atomic(args, device, out: dict) -> None:
 
 
 def bench_torus(args, device, out: dict) -> None:
-    from lib.toroidal.recipes import get_config, new_torus_ae, torus_trainer
+    from lib.toroidal import build_run, get_config
 
     chapter = get_config()
     images = torch.rand(5000, 1, 28, 28, device=device)
@@ -208,18 +207,9 @@ def bench_torus(args, device, out: dict) -> None:
         ("plain", False),
         ("graph", True),
     ):
-        model = new_torus_ae(chapter.model, 0, device)
-        trainer = torus_trainer(
-            model,
-            images,
-            labels,
-            chapter.torus_weights,
-            steps=steps,
-            batch_size=chapter.batch_size,
-            lr=chapter.lr,
-            progress=False,
-            log_every=steps if graph else 1,
-            cuda_graph=graph,
+        parts = build_run(chapter.run("faithful", steps=steps), images, labels)
+        trainer = parts.trainer(
+            progress=False, log_every=steps if graph else 1, cuda_graph=graph
         )
         sync(device)
         begin = time.perf_counter()

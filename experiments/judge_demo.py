@@ -52,12 +52,11 @@ from lib.cli import (
 from lib.config import check_can_write
 from lib.data import DSprites
 from lib.errors import ParameterError
-from lib.measuring.recipes import dsprites_batches, get_config
-from lib.nets import Conv64Autoencoder, bce_ae_loss
+from lib.measuring import build_run, get_config
+from lib.nets import Conv64Autoencoder
 from lib.pmp.measure import judge_adequate, judge_images
 from lib.pmp.record import DEMO_IMAGES, JUDGE_IMAGES
 from lib.records import append_record
-from lib.trainer import Trainer, TrainerConfig
 
 MODEL = "measuring Conv64Autoencoder (chapter 04's recipe)"
 # --images: the record's name for the images, and how to draw them
@@ -163,12 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     chapter = get_config()
     data = DSprites()
     judge, _ = load_pretrained("judges/dsprites_factor_judge")
-    torch.manual_seed(args.seed)
-    model = Conv64Autoencoder(chapter.model)
-    batches = dsprites_batches(data, chapter.batch_size, args.seed)
-    trainer = Trainer(
-        model, bce_ae_loss, batches, TrainerConfig(steps=args.steps, lr=chapter.lr)
-    )
+    # chapter 04's plain autoencoder, its recipe (lib.measuring.build_run), --steps long
+    parts = build_run(chapter.run(seed=args.seed, steps=args.steps), data)
+    model, trainer = parts.model, parts.trainer()
     start = time.perf_counter()
     while trainer.step < args.steps:
         trainer.fit(min(args.steps, trainer.step + args.every))

@@ -36,8 +36,8 @@ Every ``--checkpoint-minutes`` the run writes ``OUT/<name>.pt/.json`` (weights, 
 history, RNG states, the pair stream's state) with :meth:`lib.trainer.Trainer.save`; run the
 same command again and it resumes where it stopped, so a budget that one sitting cannot finish
 (``--max-minutes``) is finished by the next. When a run reaches its budget, each seed is scored
-with the chapter's measures (PMP: :func:`lib.pmp.evaluate_pmp_model` at the chapter's metric sizes,
-in the format of the chapter's record, which :func:`lib.pmp.load_grid` reads), one JSON line per
+with the chapter's measures (PMP: :func:`lib.pmp.grid_record`, every metric at the chapter's metric
+sizes, in the format of the chapter's record, which :func:`lib.pmp.load_grid` reads), one JSON line per
 seed is appended to ``OUT/records.jsonl``, and the seed's weights are written as an ordinary
 checkpoint ``OUT/models/<name>_seed<s>``. Nothing shipped with the book is touched. The exit
 status is 0 when every run is done, 3 when a sitting ran out of ``--max-minutes``.
@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import hashlib
 import json
 import sys
@@ -63,6 +62,7 @@ import torch
 from lib.checkpoint import save_checkpoint
 from lib.cli import (
     MAX_STEPS,
+    budget_steps,
     int_at_least,
     output_file,
     output_folder,
@@ -76,52 +76,23 @@ from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
 from lib.errors import CheckpointError
-from lib.records import append_record
-from lib.scale import (
-    BATCHINGS,
-    StackedBatches,
-    StackedModels,
-    resumable_fit,
-    stacked_loss,
-)
-from lib.trainer import Trainer, TrainerConfig
+from lib.records import append_record, read_records
+from lib.runs import stacked_trainer
+from lib.scale import BATCHINGS, StackedModels
+from lib.trainer import Trainer, resumable_fit
 
-PAPER_STEPS = {
-    "pmp": 691_200,  # 30 epochs x 737,280 pairs / 32 pairs per step
-    "atomic": 1_000_000,  # the authors' "up to 1,000,000 iterations"
-    "torus": None,  # the paper states none
-}
+MADE_BY = "experiments/reproduce.py"
 
 
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0-4"`` -> (0, 1, 2, 3, 4); ``"0,2"`` -> (0, 2) (:func:`lib.cli.seed_list`)."""
-    return seed_list(text)
+def paper_steps(chapter: str) -> int | None:
+    """The paper's budget in steps, as the chapter's config states it (None: the paper
+    states none): PMP's 30 epochs (691,200 steps of 32 pairs), the atomic authors'
+    1,000,000 iterations; the toroidal paper gives none."""
+    from lib.atomic import get_config as atomic
+    from lib.pmp import get_config as pmp
+    from lib.toroidal import get_config as torus
 
-
-def budget_steps(
-    text: str, chapter_steps: int, paper_steps: int | None = 691_200
-) -> int:
-    """``paper``, ``cpu`` (the chapter's budget) or a number of steps."""
-    if text == "paper":
-        if paper_steps is None:
-            raise argparse.ArgumentTypeError(
-                "the paper states no training budget for this chapter; give a number "
-                "of steps"
-            )
-        return paper_steps
-    if text == "cpu":
-        return chapter_steps
-    try:
-        steps = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--budget is paper, cpu or a number of steps, got {text!r}"
-        ) from None
-    if not 1 <= steps <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(
-            f"--budget must be from 1 to {MAX_STEPS:,} steps, got {steps}"
-        )
-    return steps
+    return {"pmp": pmp, "atomic": atomic, "torus": torus}[chapter]().paper_steps
 
 
 class Sitting:
@@ -140,6 +111,18 @@ class Sitting:
     @property
     def batching(self) -> str | None:
         return self.args.batching if self.stacked else None
+
+    def trainer(self, parts: list) -> tuple[Trainer, list]:
+        """One trainer for the seeds' :class:`~lib.runs.RunParts` (stacked when this
+        sitting stacks), with this call's GPU options: a CUDA graph unless ``--plain``,
+        losses read back every ``--log-every`` steps."""
+        return stacked_trainer(
+            parts if self.stacked else parts[:1],
+            batching=self.args.batching,
+            progress=self.args.progress,
+            log_every=self.args.log_every,
+            cuda_graph=not self.args.plain,
+        )
 
     def minutes_left(self) -> float | None:
         if self.args.max_minutes is None:
@@ -196,14 +179,12 @@ class Sitting:
         records = self.out / "records.jsonl"
         if not records.is_file():
             return False
-        for line in records.read_text().splitlines():
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill: that seed is scored again
-            if (r.get("run"), r.get("seed"), r.get("steps")) == (name, seed, steps):
-                return True
-        return False
+        # a line cut short by a kill is left out: that seed is scored again
+        rows = read_records(records, made_by=MADE_BY, skip_cut_tail=True)
+        return any(
+            (r.get("run"), r.get("seed"), r.get("steps")) == (name, seed, steps)
+            for r in rows
+        )
 
     def record(
         self, name: str, seed: int, model, trainer: Trainer, fields: dict
@@ -214,7 +195,7 @@ class Sitting:
             self.out / "models" / f"{name}_seed{seed}",
             model,
             model.config.to_dict(),
-            meta={"run": name, "seed": seed, "made_by": "experiments/reproduce.py"},
+            meta={"run": name, "seed": seed, "made_by": MADE_BY},
             step=trainer.step,
         )
         device = trainer.device
@@ -232,7 +213,7 @@ class Sitting:
                 if device.type == "cuda"
                 else {"threads": torch.get_num_threads()}
             ),
-            "made_by": "experiments/reproduce.py",
+            "made_by": MADE_BY,
             "made_on": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds"
             ),
@@ -250,23 +231,14 @@ def seed_history(trainer: Trainer, seeds: tuple[int, ...], seed: int, key: str) 
     return trainer.history[key]
 
 
-def stack_up(models, loss, batch_fns, stacked: bool, batching: str):
-    """The model, loss and batches a trainer needs, for one seed or a stack of them."""
-    if stacked:
-        stack = StackedModels(models, batching)
-        return stack, stacked_loss(loss), StackedBatches(batch_fns)
-    return models[0], loss, batch_fns[0]
-
-
 # --------------------------------------------------------------------------------------------
 # chapter 05: PMP and Ada-GVAE
 # --------------------------------------------------------------------------------------------
 def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) -> None:
-    from lib.metrics import METRIC_NAMES
-    from lib.pmp import evaluate_pmp_model, get_config, scaled_trainer
+    from lib.pmp import get_config, grid_record, scaled_trainer
 
     chapter = get_config()
-    steps = budget_steps(args.budget, chapter.steps, PAPER_STEPS["pmp"])
+    steps = budget_steps(args.budget, chapter.steps, paper_steps("pmp"))
     source: ResidentGrid | DSprites = DSprites()
     if device.type != "cpu":  # on a CPU rendering per step costs less than the grid
         cache = args.grid_cache or sitting.out / "dsprites_grid.npy"
@@ -302,20 +274,22 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
             if not sitting.may_score():
                 break  # too little of the sitting left: the next one scores it
             model.eval()
-            scored = time.perf_counter()
-            result = evaluate_pmp_model(model, DSprites(), sizes, seed, device)
-            metrics = {k: result.pop(k) for k in list(result) if k in METRIC_NAMES}
-            recent = seed_history(trainer, args.seeds, seed, "recon")[-100:]
-            fields = {
-                "kind": kind,
-                "k_changed": chapter.k_changed,
-                "pairs": steps * chapter.batch_size,
-                "score_seconds": round(time.perf_counter() - scored, 1),
-                "metric_sizes": vars(sizes),
-                "final_rec": sum(recent) / len(recent),
-                "metrics": metrics,
-                **result,
-            }
+            # the chapter's record line (lib.pmp.grid_record: every metric, the probe and
+            # the adequacy check), in the format lib.pmp.load_grid reads
+            fields = grid_record(
+                model,
+                DSprites(),
+                kind=kind,
+                seed=seed,
+                steps=steps,
+                k_changed=chapter.k_changed,
+                train_seconds=trainer.seconds,
+                recon=seed_history(trainer, args.seeds, seed, "recon"),
+                sizes=sizes,
+                device=device,
+                saved=False,  # the weights go to OUT/models, not lib/pretrained/pmp/
+                chapter=chapter,
+            )
             sitting.record(kind, seed, model, trainer, fields)
 
 
@@ -325,36 +299,17 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
 def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) -> None:
     from lib.checkpoint import load_pretrained
     from lib.data.mnist import load_mnist_train_test
-    from lib.toroidal.losses import torus_ae_loss
+    from lib.toroidal import build_run, get_config
     from lib.toroidal.measure import TORUS_VERDICT_RULE, ladder_fields, sweep_measures
-    from lib.toroidal.recipes import get_config, new_torus_ae
-    from lib.trainer import TensorSampler
 
     chapter = get_config()
-    steps = budget_steps(args.budget, chapter.steps, PAPER_STEPS["torus"])
-    weights = {
-        "faithful": chapter.torus_weights,
-        "plain": chapter.plain_weights,
-        "decorrelated": chapter.decorrelated_weights,
-    }[args.weights]
+    steps = budget_steps(args.budget, chapter.steps, paper_steps("torus"))
     x_train, y_train, x_val, y_val = load_mnist_train_test().tensors(device)
-    models = [new_torus_ae(chapter.model, seed, device) for seed in args.seeds]
-    samplers = [
-        TensorSampler(x_train, y_train, batch_size=chapter.batch_size, seed=seed)
+    parts = [
+        build_run(chapter.run(args.weights, seed=seed, steps=steps), x_train, y_train)
         for seed in args.seeds
     ]
-    loss = functools.partial(torus_ae_loss, weights=weights)
-    model, loss, batches = stack_up(
-        models, loss, samplers, sitting.stacked, args.batching
-    )
-    config = TrainerConfig(
-        steps=steps,
-        lr=chapter.lr,
-        progress=args.progress,
-        log_every=args.log_every,
-        cuda_graph=not args.plain,
-    )
-    trainer = Trainer(model, loss, batches, config)
+    trainer, models = sitting.trainer(parts)
     name = f"torus_{args.weights}"
     meta = {"weights": args.weights, "seeds": list(args.seeds), "steps": steps}
     if not sitting.train(name, trainer, models, meta):
@@ -386,45 +341,32 @@ def run_atomic(
     args: argparse.Namespace, sitting: Sitting, device: torch.device
 ) -> None:
     from lib.atomic import (
+        AUTHORS_SPIKES,
         DRAWN_CODE_STEPS,
-        AtomicAEConfig,
+        build_run,
         get_config,
-        new_atomic_ae,
-        spike_batches,
         spike_measures,
+        spike_run,
         spike_test_set,
     )
-    from lib.atomic.losses import atomic_ae_loss
-    from lib.data import SpikeSpec
 
     chapter = get_config()
-    steps = budget_steps(args.budget, chapter.spikes_steps, PAPER_STEPS["atomic"])
-    spec, batch_size = chapter.spikes, chapter.batch_size
-    if args.setting == "authors":
-        spec = SpikeSpec(image_size=128, n_spikes=4, sigma=2.8, margin=8.0)
-        batch_size = 64
-    config = AtomicAEConfig(
-        image_size=spec.image_size, n_atoms=spec.n_spikes, atom_dim=3
+    steps = budget_steps(args.budget, chapter.spikes_steps, paper_steps("atomic"))
+    setting = AUTHORS_SPIKES if args.setting == "authors" else {}
+    # channels-last on a CPU, as the chapter trains; on a GPU (and for stacked seeds) the
+    # default layout, as every GPU record was trained
+    base = spike_run({**setting, "steps": steps}).override(
+        channels_last=device.type == "cpu" and not sitting.stacked
     )
-    models = [new_atomic_ae(config, seed, device) for seed in args.seeds]
-    streams = [spike_batches(spec, batch_size, seed, device) for seed in args.seeds]
-    model, loss, batches = stack_up(
-        models, atomic_ae_loss, streams, sitting.stacked, args.batching
-    )
-    trainer_config = TrainerConfig(
-        steps=steps,
-        lr=chapter.lr,
-        warmup_steps=min(chapter.warmup_steps, steps),
-        schedule=chapter.schedule,
-        progress=args.progress,
-        log_every=args.log_every,
-        cuda_graph=not args.plain,
-    )
-    trainer = Trainer(model, loss, batches, trainer_config)
+    parts = [build_run(base.override(seed=seed), device) for seed in args.seeds]
+    trainer, models = sitting.trainer(parts)
     name = f"atomic_{args.setting}"
     meta = {"setting": args.setting, "seeds": list(args.seeds), "steps": steps}
     if not sitting.train(name, trainer, models, meta):
         return
+    for net in models:  # scored and saved in the default layout
+        net.to(memory_format=torch.contiguous_format)
+    spec, batch_size = base.spikes, base.batch_size
     test = spike_test_set(spec, chapter.n_test, device)
     for seed, net in zip(args.seeds, models, strict=True):
         if sitting.recorded(name, seed, steps):
@@ -454,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapter", choices=sorted(CHAPTERS))
     parser.add_argument("--budget", default="cpu", help="paper | cpu | STEPS")
-    parser.add_argument("--seeds", type=parse_seeds, default=(0,))
+    parser.add_argument("--seeds", type=seed_list, default=(0,))
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--max-minutes", type=real_at_least(0, strict=True), default=None
@@ -517,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:  # the budget is checked before anything is trained or written
-        budget_steps(args.budget, 1, PAPER_STEPS[args.chapter])
+        budget_steps(args.budget, 1, paper_steps(args.chapter))
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     for kind in args.kinds:

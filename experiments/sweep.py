@@ -47,11 +47,13 @@ from pathlib import Path
 
 from lib.checkpoint import pretrained_path, user_cache_dir
 from lib.cli import (
+    budget_steps,
     int_at_least,
     output_folder,
     real_at_least,
     refuse_shipped,
     run_main,
+    seed_list,
     threads,
 )
 from lib.config import check_can_write
@@ -66,9 +68,6 @@ from lib.sweep import (
     run_trial,
     write_lines,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling script below
-from reproduce import PAPER_STEPS, budget_steps, parse_seeds  # noqa: E402
 
 # The shipped loss-weight sweep of chapter 02: each run's name and what it changes from the
 # base (the chapter's faithful weights with spring 10,000; 1,000 steps, seed 0).
@@ -100,10 +99,19 @@ ATOMIC_WIDTHS = (2.0, 3.0)
 
 def budget(text: str, grid: str) -> int | None:
     """``cpu`` (None: each trial's own budget, the chapter's), ``paper`` or a number of
-    steps (:func:`reproduce.budget_steps`)."""
+    steps (:func:`lib.cli.budget_steps`; the paper's from the chapter's config)."""
     if text == "cpu":
         return None
-    return budget_steps(text, 0, PAPER_STEPS[grid])
+    return budget_steps(text, 0, paper_budget(grid))
+
+
+def paper_budget(grid: str) -> int | None:
+    """The paper's budget of a grid's chapter, as its config states it (None: none)."""
+    from lib.atomic import get_config as atomic
+    from lib.pmp import get_config as pmp
+    from lib.toroidal import get_config as torus
+
+    return {"pmp": pmp, "atomic": atomic, "torus": torus}[grid]().paper_steps
 
 
 def pmp_grid(args: argparse.Namespace) -> list[TrialSpec]:
@@ -238,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", default="cpu", help="cpu (the chapter's) | paper | STEPS"
     )
-    parser.add_argument("--seeds", type=parse_seeds, default=None)
+    parser.add_argument("--seeds", type=seed_list, default=None)
     parser.add_argument(
         "--trials",
         type=lambda t: t.split(","),

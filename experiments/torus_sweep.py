@@ -1,8 +1,8 @@
 """Sweep the loss weights of the toroidal AE (chapter 02) and record the held-out uniformity.
 
 The paper gives no loss weights, batch size or training length. This script trains the chapter's
-model (same network, data split and recipe as the notebook: ``lib.toroidal.get_config()`` and
-``lib.toroidal.torus_trainer``) for one setting and appends one JSON line per evaluation point to
+model (same network, data split and recipe as the notebook: the run spec ``lib.toroidal.TorusRun``
+built by ``lib.toroidal.build_run``) for one setting and appends one JSON line per evaluation point to
 the record named by ``--out``. The chapter prints the record shipped beside its checkpoints,
 ``lib/pretrained/toroidal/sweep.jsonl``; to add a run to it, say so with ``--update-shipped``.
 
@@ -12,7 +12,8 @@ the record named by ``--out``. The chapter prints the record shipped beside its 
     python experiments/torus_sweep.py --summary --out runs.jsonl
 
 One run of 1,000 steps takes about 3.5 minutes on one CPU thread (two runs side by side on the
-2-core machine). Every line records the arguments, the step, the wall time and, on the validation
+2-core machine). Every line records the settings, the step, the training seconds so far (wall
+seconds in the lines written before the run spec, December 2026) and, on the validation
 digits (and the training digits), the KS statistic of each angle, the circular correlations of the
 three angle pairs, the mean and std of r^2, the reconstruction MSE and the classifier accuracy.
 """
@@ -22,10 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from lib.cli import (
@@ -38,88 +37,69 @@ from lib.cli import (
     seed_value,
     threads,
 )
-from lib.config import check_can_write
+from lib.config import check_can_write, config_arguments, config_from_args
 from lib.data.mnist import load_mnist_train_test
 from lib.device import resolve_device
 from lib.records import append_record, check_appendable
 from lib.toroidal import (
     TORUS_SWEEP,
-    TorusLossWeights,
+    TorusRun,
+    build_run,
     format_sweep,
-    get_config,
     load_sweep,
+    sweep_point,
+    sweep_settings,
 )
-from lib.toroidal.measure import sweep_measures
-from lib.toroidal.recipes import new_torus_ae, torus_trainer
+
+# the run spec's settings this script sets, with the flags of the shipped record's names
+FLAGS = {
+    "seed": ("--seed", seed_value),
+    "trainer.steps": ("--steps", int_at_least(1, MAX_STEPS)),
+    "batch_size": ("--batch-size", int_at_least(1, MAX_BATCH)),
+    "trainer.lr": ("--lr", real_at_least(0, strict=True)),
+    "weights.spring": ("--spring", real_at_least(0)),
+    "weights.quantile": ("--quantile", real_at_least(0)),
+    "weights.classifier": ("--classifier", real_at_least(0)),
+    "weights.decorrelation": ("--decorrelation", real_at_least(0)),
+}
 
 
-def run(args: argparse.Namespace) -> None:
+def run(spec: TorusRun, args: argparse.Namespace) -> None:
+    """Train ``spec`` (:func:`lib.toroidal.build_run`, as the chapter and the sweep trial
+    do), appending a line of :func:`lib.toroidal.sweep_point` every ``--every`` steps."""
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    x_train, y_train, x_val, y_val = load_mnist_train_test().tensors(device)
-    weights = TorusLossWeights(
-        recon=1.0,
-        classifier=args.classifier,
-        spring=args.spring,
-        quantile=args.quantile,
-        decorrelation=args.decorrelation,
-    )
-    model = new_torus_ae(
-        get_config().model, args.seed, device
-    )  # the notebook's initial weights
-    trainer = torus_trainer(
-        model,
-        x_train,
-        y_train,
-        weights,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        progress=False,
-    )
-    skip = ("out", "summary", "update_shipped")
-    settings = {k: v for k, v in vars(args).items() if k not in skip}
+    digits = load_mnist_train_test().tensors(device)
+    parts = build_run(spec, digits[0], digits[1], device)
+    trainer = parts.trainer(progress=False)
+    stamp = {
+        "name": args.name,
+        **sweep_settings(spec),
+        "every": args.every,
+        "threads": args.threads,
+        "device": args.device,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for step in range(args.every, args.steps + args.every, args.every):
-        trainer.fit(min(step, args.steps))
-        row = {
-            **settings,
-            "step": trainer.step,
-            "seconds": round(time.perf_counter() - start, 1),
-            "val": sweep_measures(model, x_val, y_val),
-            "train": sweep_measures(model, x_train, y_train),
-            "spring_last50": round(float(np.mean(trainer.history["spring"][-50:])), 4),
-        }
+    steps = spec.trainer.steps
+    for step in range(args.every, steps + args.every, args.every):
+        trainer.fit(min(step, steps))
+        row = sweep_point(parts.model, trainer, digits, stamp)
         print(json.dumps(row), flush=True)
         append_record(args.out, row)
 
 
 def main(argv: list[str] | None = None) -> int:
-    chapter = get_config()
-    weights = chapter.torus_weights
+    spec = TorusRun()  # the chapter's faithful run: its network, weights and budget
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--name", help="run name (one line per evaluation point is appended)"
     )
-    p.add_argument("--seed", type=seed_value, default=0)
-    p.add_argument("--steps", type=int_at_least(1, MAX_STEPS), default=chapter.steps)
+    config_arguments(p, spec, FLAGS)
     p.add_argument(
         "--every",
         type=int_at_least(1, MAX_STEPS),
         default=250,
         help="evaluate every N steps",
-    )
-    p.add_argument(
-        "--batch-size", type=int_at_least(1, MAX_BATCH), default=chapter.batch_size
-    )
-    p.add_argument("--lr", type=real_at_least(0, strict=True), default=chapter.lr)
-    p.add_argument("--spring", type=real_at_least(0), default=weights.spring)
-    p.add_argument("--quantile", type=real_at_least(0), default=weights.quantile)
-    p.add_argument("--classifier", type=real_at_least(0), default=weights.classifier)
-    p.add_argument(
-        "--decorrelation", type=real_at_least(0), default=weights.decorrelation
     )
     p.add_argument(
         "--threads",
@@ -162,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     check_appendable(check_can_write(args.out, "--out"), "--out")
     if not args.update_shipped:
         refuse_shipped(args.out, "--out")
-    run(args)
+    run(config_from_args(p, args, spec), args)
     return 0
 
 

@@ -411,6 +411,21 @@ def cached_path(name: str) -> Path:
     return user_cache_dir() / "checkpoints" / _checkpoint_name(name)
 
 
+def chosen_checkpoint(name: str, prefer_cache: bool) -> Path:
+    """The one decision of which checkpoint ``name`` loads: the reader's own in the user
+    cache when ``prefer_cache`` is set and both of its files are there (weights and JSON),
+    else the shipped one. The notebooks (:meth:`lib.notebook.RunSettings.checkpoint`) and
+    :func:`load_pretrained` both ask here."""
+    if not isinstance(prefer_cache, bool):
+        raise ParameterError(
+            f"prefer_cache must be True or False, got {prefer_cache!r}"
+        )
+    cached = cached_path(name)
+    if prefer_cache and all(p.is_file() for p in checkpoint_paths(cached)):
+        return cached
+    return pretrained_path(name)
+
+
 def is_shipped(path: str | Path) -> bool:
     """True when ``path`` lies in the package's shipped checkpoint folder."""
     return Path(path).resolve().is_relative_to(PRETRAINED_DIR.resolve())
@@ -472,10 +487,8 @@ def load_pretrained(
             f"prefer_cache must be True or False, got {prefer_cache!r}"
         )
     path = Path(name)
-    if prefer_cache and checkpoint_paths(cached_path(str(name)))[1].is_file():
-        path = cached_path(str(name))
-    elif not checkpoint_paths(path)[1].is_file():
-        path = pretrained_path(str(name))
+    if prefer_cache or not checkpoint_paths(path)[1].is_file():  # a name, not a path
+        path = chosen_checkpoint(str(name), prefer_cache)
     meta_path = checkpoint_paths(path)[1]
     if not meta_path.is_file():
         raise CheckpointError(f"no checkpoint {name!r} (looked for {meta_path})")

@@ -119,6 +119,33 @@ def seed_list(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(seeds))
 
 
+def budget_steps(text: str, chapter_steps: int, paper_steps: int | None) -> int:
+    """A training budget given on a command line: ``paper`` (``paper_steps``; None: the
+    paper states none, refused), ``cpu`` (the chapter's budget, ``chapter_steps``) or a
+    number of steps, from 1 to :data:`MAX_STEPS`. A bad one is an
+    ``argparse.ArgumentTypeError`` that says what is allowed."""
+    if text == "paper":
+        if paper_steps is None:
+            raise argparse.ArgumentTypeError(
+                "the paper states no training budget for this chapter; give a number "
+                "of steps"
+            )
+        return paper_steps
+    if text == "cpu":
+        return chapter_steps
+    try:
+        steps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--budget is paper, cpu or a number of steps, got {text!r}"
+        ) from None
+    if not 1 <= steps <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"--budget must be from 1 to {MAX_STEPS:,} steps, got {steps}"
+        )
+    return steps
+
+
 def threads(text: str) -> int:
     """An argparse type: a number of CPU threads, from 1 to the machine's core count."""
     cores = os.cpu_count() or 1

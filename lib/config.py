@@ -12,10 +12,18 @@ trained as.
 
     MyConfig(width=8).to_dict()            # {"name": "MyConfig", "width": 8}
     MyConfig.from_dict({"name": "MyConfig", "width": 8})
+
+A config may hold configs (a **config tree**, minGPT's one config tree): a run spec holds the
+model's config and a :class:`~lib.trainer.TrainerConfig`. ``to_dict`` writes each branch with
+its own ``name``, ``from_dict`` reads it back as that class, :meth:`BaseConfig.override`
+changes leaves by dotted path (``"trainer.lr"``) and refuses a path that is not a field, and
+:func:`config_arguments` / :func:`overrides_from_args` give a script one command-line option
+per leaf, generated from the fields.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import types
@@ -112,8 +120,15 @@ class BaseConfig:
         return type(self).__name__
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"name": ..., field: value, ...}``, JSON-ready (tuples are written as lists)."""
-        return {"name": self.name, **asdict(self)}
+        """``{"name": ..., field: value, ...}``, JSON-ready (tuples are written as lists);
+        a branch of a config tree is written as its own ``to_dict``, with its name."""
+        return {
+            "name": self.name,
+            **{
+                f.name: _branch_or_leaf(getattr(self, f.name))
+                for f in dataclasses.fields(self)
+            },
+        }
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]):
@@ -138,10 +153,65 @@ class BaseConfig:
                 if unknown
                 else f"{cls.__name__}: missing keys {missing}"
             )
+        hints = _field_hints(cls)
         for key, value in values.items():
-            if isinstance(value, list) and isinstance(fields[key].default, tuple):
+            branch = _config_class(hints.get(key), value)
+            if branch is not None and isinstance(value, dict):
+                values[key] = _branch_from_dict(branch, value)
+            elif isinstance(value, list) and isinstance(fields[key].default, tuple):
                 values[key] = tuple(value)
         return cls(**values)
+
+    def leaves(self, prefix: str = "") -> dict[str, Any]:
+        """Every leaf of the config tree by dotted path, e.g. ``{"trainer.lr": 0.001}``."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                out.update(_leaves_of(value, f"{prefix}{f.name}."))
+            else:
+                out[f"{prefix}{f.name}"] = value
+        return out
+
+    def branches(self, prefix: str = "") -> dict[str, Any]:
+        """Every branch of the config tree by dotted path (``{"trainer": TrainerConfig(...)}``):
+        :meth:`override` takes a whole branch there, e.g. a new model config."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                out[f"{prefix}{f.name}"] = value
+                if isinstance(value, BaseConfig):
+                    out.update(value.branches(f"{prefix}{f.name}."))
+        return out
+
+    def override(self, changes: dict[str, Any] | None = None, **named: Any):
+        """A copy with leaves changed by dotted path: ``spec.override({"trainer.lr":
+        1e-4})`` or ``spec.override(seed=2)``. A path that names no field is refused
+        (:class:`ConfigError`, listing the paths there are), and every changed branch is
+        checked again as it is built (types and ranges), so a wrong value never trains."""
+        changes = {**(changes or {}), **named}
+        known = {**self.leaves(), **self.branches()}
+        for path, value in changes.items():
+            if path not in known:
+                near = [k for k in known if k.split(".")[-1] == path.split(".")[-1]]
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise ConfigError(
+                    f"{self.name} has no setting {path!r}{hint} (settings: "
+                    f"{', '.join(sorted(self.leaves()))})"
+                )
+            branch = known[path]
+            if dataclasses.is_dataclass(branch):
+                parent_path, _, leaf = path.rpartition(".")
+                parent = known[parent_path] if parent_path else self
+                hint = _field_hints(type(parent)).get(leaf)
+                kinds = tuple(
+                    c for c in (hint, *typing.get_args(hint)) if isinstance(c, type)
+                ) or (type(branch),)
+                if not isinstance(value, kinds):
+                    names = " or ".join(k.__name__ for k in kinds)
+                    raise ConfigError(f"{self.name}.{path} is a {names}, got {value!r}")
+        return _replace_paths(self, changes)
 
     def require_positive_ints(self, *names: str) -> None:
         """Raise ValueError naming the first field that is not a positive integer."""
@@ -149,6 +219,138 @@ class BaseConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _branch_or_leaf(value: Any) -> Any:
+    if isinstance(value, BaseConfig):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return copy.deepcopy(value)
+
+
+def _config_class(hint: Any, value: Any = None) -> type | None:
+    """The dataclass a field's type hint names (``X``, ``X | None``; of ``X | Y`` the one
+    whose name the written branch carries), or None."""
+    candidates = [
+        c
+        for c in (hint, *typing.get_args(hint))
+        if isinstance(c, type) and dataclasses.is_dataclass(c)
+    ]
+    if len(candidates) > 1 and isinstance(value, dict):
+        named = [c for c in candidates if c.__name__ == value.get("name")]
+        candidates = named or candidates
+    return candidates[0] if candidates else None
+
+
+def _branch_from_dict(cls: type, values: dict[str, Any]) -> Any:
+    """A branch read back: a BaseConfig strictly (its ``from_dict``), a plain dataclass (a
+    data spec, e.g. ``SpikeSpec``) from its fields, lists given back as tuples."""
+    if issubclass(cls, BaseConfig):
+        return cls.from_dict(values)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown keys {unknown}")
+    return cls(
+        **{
+            k: tuple(v)
+            if isinstance(v, list) and isinstance(fields[k].default, tuple)
+            else v
+            for k, v in values.items()
+        }
+    )
+
+
+def _leaves_of(config: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(config, BaseConfig):
+        return config.leaves(prefix)
+    return {
+        f"{prefix}{f.name}": getattr(config, f.name) for f in dataclasses.fields(config)
+    }
+
+
+def _replace_paths(config: Any, changes: dict[str, Any]) -> Any:
+    """``dataclasses.replace`` along dotted paths (each branch rebuilt, so checked)."""
+    here: dict[str, Any] = {}
+    below: dict[str, dict[str, Any]] = {}
+    for path, value in changes.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            below.setdefault(head, {})[rest] = value
+        else:
+            field_value = getattr(config, head)
+            if isinstance(field_value, tuple) and isinstance(value, list):
+                value = tuple(value)
+            hint = _field_hints(type(config)).get(head)
+            if hint is float and is_integer(value):  # --spring 3000 means 3000.0
+                value = float(value)
+            here[head] = value
+    for head, sub in below.items():
+        here[head] = _replace_paths(getattr(config, head), sub)
+    return dataclasses.replace(config, **here) if here else config
+
+
+def config_arguments(parser: Any, config: BaseConfig, flags: dict[str, Any]) -> None:
+    """Add one command-line option per leaf of ``config`` named in ``flags``: dotted path ->
+    option (``{"trainer.lr": "--lr"}``), or -> (option, argparse type) where the text needs
+    a parser of its own (bounds, a seed). The default shown is the config's; an option
+    without a type reads its text as JSON where it can (``1e-4``, ``[16, 32]``, ``true``).
+    :func:`config_from_args` puts what was given into the config, checked."""
+    leaves = config.leaves()
+    for path, flag in flags.items():
+        flag, kind = flag if isinstance(flag, tuple) else (flag, None)
+        if path not in leaves:
+            raise ConfigError(f"{config.name} has no setting {path!r} for {flag}")
+        parser.add_argument(
+            flag,
+            dest=f"setting:{path}",
+            type=kind or _json_or_text,
+            default=None,
+            metavar=path.split(".")[-1].upper(),
+            help=f"{path} (default {leaves[path]!r})",
+        )
+
+
+def _json_or_text(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def config_from_args(parser: Any, args: Any, config: BaseConfig):
+    """``config`` with the settings an ``argparse`` namespace was given through
+    :func:`config_arguments`, each checked as it is put in: a wrong value stops the parser
+    (``parser.error``, exit status 2) with one line naming the option."""
+    flags = {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings}
+    for key, value in vars(args).items():
+        if not key.startswith("setting:") or value is None:
+            continue
+        try:
+            config = config.override({key.removeprefix("setting:"): value})
+        except (ConfigError, ValueError, TypeError) as exc:
+            parser.error(f"{flags.get(key, key)} {value!r}: {exc}")
+    return config
+
+
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``["trainer.lr=1e-4", "seed=2"]`` -> ``{"trainer.lr": 0.0001, "seed": 2}`` (values
+    read as JSON where they can be); an item without ``=`` is refused naming it."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        path, sep, text = str(item).partition("=")
+        if not sep or not path.strip():
+            raise ConfigError(f"an override is PATH=VALUE, got {item!r}")
+        try:
+            out[path.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            out[path.strip()] = text
+    return out
 
 
 # --------------------------------------------------------------------------------------------

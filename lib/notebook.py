@@ -30,6 +30,7 @@ from .checkpoint import (
     cached_path,
     check_json_fields,
     checkpoint_paths,
+    chosen_checkpoint,
     load_checkpoint,
     pretrained_path,
     save_checkpoint,
@@ -121,10 +122,7 @@ class RunSettings:
     def checkpoint(self, name: str) -> Path:
         """The checkpoint this run loads for ``name``: the reader's own in the user cache when
         ``prefer_cache`` is set and one is there, else the shipped one."""
-        cached = cached_path(name)
-        if self.prefer_cache and checkpoint_paths(cached)[0].is_file():
-            return cached
-        return pretrained_path(name)
+        return chosen_checkpoint(name, self.prefer_cache)
 
     def save_path(self, name: str) -> Path | None:
         """Where a full-mode training run of ``name`` is written (``None``: nowhere)."""

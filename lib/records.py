@@ -19,13 +19,19 @@ from .files import locked
 
 
 def read_records(
-    path: str | Path, *, made_by: str, required: Sequence[str] = ()
+    path: str | Path,
+    *,
+    made_by: str,
+    required: Sequence[str] = (),
+    skip_cut_tail: bool = False,
 ) -> list[dict[str, Any]]:
     """The objects of the JSON-lines file ``path``, in file order (blank lines skipped).
 
     A missing file is a :class:`FileNotFoundError` that says which script (``made_by``)
     makes it; a line that is not a JSON object, or lacks one of the ``required`` keys, a
-    :class:`~lib.errors.DataError` naming ``path:line``.
+    :class:`~lib.errors.DataError` naming ``path:line``. With ``skip_cut_tail`` a last line
+    cut short by a kill (no newline after it, not JSON) is left out, as
+    :func:`append_record` will set it aside: a run that resumes reads what was whole.
     """
     if not isinstance(path, (str, Path)):
         raise ParameterError(f"path must be a file path, got {path!r}")
@@ -33,12 +39,16 @@ def read_records(
     if not path.is_file():
         raise FileNotFoundError(f"no record at {path}; run {made_by} to create one")
     rows: list[dict[str, Any]] = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    text = path.read_text()
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
+            if skip_cut_tail and number == len(lines) and not text.endswith("\n"):
+                break
             raise DataError(f"{path}:{number} is not a JSON line ({err.msg})") from None
         if not isinstance(row, dict):
             raise DataError(

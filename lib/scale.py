@@ -19,18 +19,14 @@ not on arithmetic. Two levers feed the device instead:
   (forward, backward, Adam) recorded once as a CUDA graph and replayed, with the batch copied
   into static buffers. On the CPU it is the plain step.
 
-:func:`resumable_fit` runs a :class:`~lib.trainer.Trainer` to its budget in sittings: it writes a
-checkpoint (model, optimiser, step, history, RNG states, the batch source's state) every few
-minutes through :meth:`Trainer.save <lib.trainer.Trainer.save>`, the book's one checkpoint writer,
-and picks up from it when called again.
+Runs that resume in sittings are :func:`lib.trainer.resumable_fit`, beside the trainer they
+drive.
 """
 
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -38,14 +34,12 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch.utils._pytree import tree_map
 
-from lib.checkpoint import checkpoint_paths
-from lib.errors import ConfigError, ParameterError, check_integer, check_real
+from lib.errors import ParameterError, check_integer
 
 __all__ = [
     "GraphedStep",
     "StackedBatches",
     "StackedModels",
-    "resumable_fit",
     "stacked_loss",
 ]
 
@@ -451,64 +445,3 @@ def _replace_tensors(batch: Any, tensors: list[torch.Tensor]) -> Any:
 # --------------------------------------------------------------------------------------------
 # runs that resume
 # --------------------------------------------------------------------------------------------
-def resumable_fit(
-    trainer: Any,
-    path: str | Path,
-    model_config: dict[str, Any],
-    *,
-    steps: int | None = None,
-    checkpoint_minutes: float = 5.0,
-    max_minutes: float | None = None,
-    meta: dict[str, Any] | None = None,
-    checkpoint_steps: int | None = None,
-    max_steps: int | None = None,
-    resume: bool = True,
-) -> bool:
-    """Train ``trainer`` to ``steps`` (default its config's) in sittings; True when done.
-
-    Resumes from ``path`` when its checkpoint exists; writes the checkpoint every
-    ``checkpoint_minutes`` (or every ``checkpoint_steps`` steps, e.g. in tests) and when it
-    stops: at the budget, or when ``max_minutes`` of this sitting are spent (False; run again
-    to go on), or when it has trained ``max_steps`` steps in this sitting (False). A resumed
-    run is the same run: weights, optimiser, step, history, the RNG states and the batch
-    source's state all come back (:meth:`lib.trainer.Trainer.resume`). ``model_config`` is
-    the run's identity: a checkpoint written with another one is refused. ``resume=False``:
-    the caller has resumed ``trainer`` already (or knows it is at the checkpoint's state), so
-    the checkpoint is not read again.
-    """
-    target = trainer.config.steps if steps is None else steps
-    check_integer("steps", target, minimum=0)
-    check_real("checkpoint_minutes", checkpoint_minutes, 0.0, strict=True)
-    if max_minutes is not None:
-        check_real("max_minutes", max_minutes, 0.0, strict=True)
-    if checkpoint_steps is not None:
-        check_integer("checkpoint_steps", checkpoint_steps, minimum=1)
-    if max_steps is not None:
-        check_integer("max_steps", max_steps, minimum=1)
-    weights, _ = checkpoint_paths(path)
-    if resume and weights.is_file():
-        trainer.resume(path, model_config)
-    if trainer.step > target:
-        raise ConfigError(
-            f"the checkpoint at {path} is at step {trainer.step}, past the budget {target}"
-        )
-    start = time.monotonic()
-    if max_steps is not None:
-        target_now = min(target, trainer.step + max_steps)
-    else:
-        target_now = target
-    while trainer.step < target_now:
-        left = None
-        if max_minutes is not None:
-            left = 60 * max_minutes - (time.monotonic() - start)
-            if left <= 0:
-                break
-        chunk_seconds = 60 * checkpoint_minutes
-        if left is not None:
-            chunk_seconds = min(chunk_seconds, left)
-        stop_at = target_now
-        if checkpoint_steps is not None:
-            stop_at = min(target_now, trainer.step + checkpoint_steps)
-        trainer.fit(stop_at, max_seconds=chunk_seconds)
-        trainer.save(path, model_config, meta, history_in_json=False)
-    return trainer.step >= target

@@ -5,7 +5,7 @@ A grid is a list of :class:`TrialSpec`: a name, the *trial function* that trains
 one member of the grid (``"lib.pmp.recipes:grid_trial"``), and its parameters. A trial function
 has the signature ``trial(params: dict, ctx: TrialContext) -> list[dict]``: it builds the
 chapter's model and trainer from ``params``, trains with :meth:`TrialContext.fit` (the
-resumable long-run code, :func:`lib.scale.resumable_fit`, writing a checkpoint in the trial's
+resumable long-run code, :func:`lib.trainer.resumable_fit`, writing a checkpoint in the trial's
 folder) and returns the record lines it made, in the format the chapter already reads.
 
 - :func:`run_trial` runs one trial in this process: no Ray needed. A trial whose folder holds
@@ -45,7 +45,7 @@ from lib.checkpoint import checkpoint_paths
 from lib.errors import BookError, ConfigError, ParameterError, check_integer, check_real
 from lib.files import atomic_write
 from lib.records import read_records
-from lib.scale import resumable_fit
+from lib.trainer import resumable_fit
 
 __all__ = [
     "Resources",
@@ -64,7 +64,7 @@ POINTS_FILE = "points.jsonl"  # the evaluation points measured so far
 SPEC_FILE = "spec.json"  # the parameters the folder's run was started with
 ATTEMPTS_FILE = "attempts"  # one line per start of the trial
 MADE_BY = "experiments/sweep.py"
-CHECKPOINT_NAME = "checkpoint"  # checkpoint/run.pt + .json, lib.scale.resumable_fit's
+CHECKPOINT_NAME = "checkpoint"  # checkpoint/run.pt + .json, lib.trainer.resumable_fit's
 INSTALL_HINT = 'Ray Tune is an optional extra: pip install -e ".[sweep]"'
 
 
@@ -225,7 +225,7 @@ class TrialContext:
         self, trainer: Any, identity: dict[str, Any], steps: int | None = None
     ) -> None:
         """Train ``trainer`` to ``steps`` (default its budget), resuming from this trial's
-        checkpoint and writing it as it goes (:func:`lib.scale.resumable_fit`). ``identity``
+        checkpoint and writing it as it goes (:func:`lib.trainer.resumable_fit`). ``identity``
         (JSON values) names the run: a checkpoint written with another identity is refused,
         not continued. The checkpoint is read once per process, on the first call."""
         self._watch(trainer)

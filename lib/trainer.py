@@ -27,9 +27,15 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import check_field_types, env_flag
-from .errors import ConfigError, NonFiniteLossError, ParameterError, check_integer
+from .checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
+from .config import BaseConfig, env_flag
+from .errors import (
+    ConfigError,
+    NonFiniteLossError,
+    ParameterError,
+    check_integer,
+    check_real,
+)
 from .scale import GraphedStep, StackedModels, takes_step
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
@@ -45,8 +51,9 @@ SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
-class TrainerConfig:
-    """Defaults in one place. ``steps`` counts optimiser steps, not epochs."""
+class TrainerConfig(BaseConfig):
+    """Defaults in one place. ``steps`` counts optimiser steps, not epochs. A branch of every
+    run spec (``lib.<paper>.runs``), so a run's optimiser settings live in one config tree."""
 
     steps: int = 1000
     lr: float = 1e-3
@@ -68,7 +75,7 @@ class TrainerConfig:
     cuda_graph: bool = False  # ignored on a CPU
 
     def __post_init__(self) -> None:
-        check_field_types(self)  # e.g. lr=inf, steps=True
+        # (BaseConfig has checked the fields' types first: e.g. lr=inf, steps=True)
         if not 0 <= self.weight_decay or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(
                 f"weight_decay must be >= 0 and betas in [0, 1), got {self.weight_decay!r}, "
@@ -283,65 +290,20 @@ class Trainer:
             desc="training",
             leave=False,
         )
-        if self.config.log_every > 1 or self.config.cuda_graph:
-            self._fit_fast(target, bar, start, max_seconds)
-        else:
-            self._fit_plain(target, bar, start, max_seconds)
+        self._fit_steps(target, bar, start, max_seconds)
         bar.close()
         self.seconds += time.perf_counter() - start
         self.model.eval()
         self._run_callbacks("on_fit_end")
         return dict(self.history)
 
-    def _fit_plain(
-        self, target: int, bar: Any, start: float, max_seconds: float | None
-    ) -> None:
-        """One step at a time, the loss read back and checked before the weights change."""
-        while self.step < target:
-            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                break
-            batch = self.batch_fn(self.step)
-            loss, parts = _unpack(self._loss(batch))
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                bar.close()
-                detail = ", ".join(f"{k}={float(v):.4g}" for k, v in parts.items())
-                raise NonFiniteLossError(
-                    f"loss became {value} at step {self.step}"
-                    + (f" ({detail})" if detail else "")
-                    + "; lower the learning rate, clip gradients (grad_clip) or check the data"
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(
-                    self.model.parameters(), self.config.grad_clip
-                )
-            if self.config.schedule != "constant" or self.config.warmup_steps:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = self.lr_at(self.step)
-            self.optimizer.step()
-            self.history["loss"].append(value)
-            for name, part in parts.items():
-                self.history[name].append(
-                    float(part.detach()) if torch.is_tensor(part) else float(part)
-                )
-            self.step += 1
-            bar.update(1)
-            if self.step % 20 == 0 or self.step == target:
-                bar.set_postfix(loss=f"{value:.4g}")
-            if self.config.print_every and self.step % self.config.print_every == 0:
-                print(f"step {self.step:>6d}  loss {value:.5g}")
-            self._run_callbacks("on_step_end")
-
     def _loss(self, batch: Any) -> LossOutput:
         if self._loss_takes_step:
             return self.loss_fn(self.model, batch, step=self.step)
         return self.loss_fn(self.model, batch)
 
-    def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
-        """Forward, backward, optimiser step; the loss and tensor parts stay on the device."""
-        loss, parts = _unpack(self._loss(batch))
+    def _update(self, loss: torch.Tensor) -> None:
+        """Backward, clip, optimiser step: the weights change here."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
@@ -349,47 +311,65 @@ class Trainer:
                 self.model.parameters(), self.config.grad_clip
             )
         self.optimizer.step()
+
+    @staticmethod
+    def _record(
+        loss: torch.Tensor, parts: dict[str, Any]
+    ) -> tuple[torch.Tensor, tuple[str, ...], dict]:
+        """The step's loss and tensor parts as one tensor on the device (read back later),
+        and its parts that are plain numbers."""
         names = tuple(n for n, v in parts.items() if torch.is_tensor(v))
         numbers = {n: float(v) for n, v in parts.items() if not torch.is_tensor(v)}
         values = [loss.detach()] + [parts[n].detach() for n in names]
         record = torch.stack([v.reshape(()).float() for v in values])  # (1 + parts,)
         return record, names, numbers
 
-    def _fit_fast(
+    def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
+        """Forward, backward, optimiser step; the loss and tensor parts stay on the device
+        (the step :class:`~lib.scale.GraphedStep` records)."""
+        loss, parts = _unpack(self._loss(batch))
+        self._update(loss)
+        return self._record(loss, parts)
+
+    def _set_rate(self, step: int) -> None:
+        cfg = self.config
+        if cfg.schedule != "constant" or cfg.warmup_steps:
+            for group in self.optimizer.param_groups:
+                if torch.is_tensor(group["lr"]):  # read by the recorded graph
+                    group["lr"].fill_(self.lr_at(step))
+                else:
+                    group["lr"] = self.lr_at(step)
+
+    def _fit_steps(
         self, target: int, bar: Any, start: float, max_seconds: float | None
     ) -> None:
-        """Steps whose losses are read back every ``log_every`` steps (lib.scale)."""
+        """The one step loop. With ``log_every`` 1 and no graph each step's loss is read
+        back and checked before the weights change; otherwise the losses stay on the device
+        and are read back every ``log_every`` steps (lib.scale), the whole step recorded as
+        a CUDA graph when ``cuda_graph`` asks (on a GPU)."""
         cfg = self.config
-        step_fn = self._one_step
-        if cfg.cuda_graph:
-            pointers = [p.data_ptr() for p in self.model.parameters()]
-            if pointers != self._graph_pointers:  # e.g. model.to(): record anew
-                self._graphed, self._graph_pointers = None, pointers
-            if self._graphed is None:
-                key = self.graph_key
-                self._graphed = GraphedStep(
-                    self._one_step,
-                    self.device,
-                    None if key is None else lambda batch: key(self.step),
-                )
-            step_fn = self._graphed
+        graphed = self._graphed_step() if cfg.cuda_graph else None
+        check_first = cfg.log_every == 1 and graphed is None
         pending: list[tuple[int, torch.Tensor, tuple[str, ...], dict]] = []
         while self.step < target:
             if max_seconds is not None and time.perf_counter() - start >= max_seconds:
                 break
             batch = self.batch_fn(self.step)
-            if cfg.schedule != "constant" or cfg.warmup_steps:
-                for group in self.optimizer.param_groups:
-                    if torch.is_tensor(group["lr"]):  # read by the recorded graph
-                        group["lr"].fill_(self.lr_at(self.step))
-                    else:
-                        group["lr"] = self.lr_at(self.step)
-            record, names, numbers = step_fn(batch)
-            if step_fn is self._graphed and self._graphed.enabled:
-                record = (
-                    record.clone()
-                )  # the graph's output is rewritten by the next replay
-            pending.append((self.step, record, names, numbers))
+            self._set_rate(self.step)
+            if graphed is not None:
+                record, names, numbers = graphed(batch)
+                if (
+                    graphed.enabled
+                ):  # the graph's output is rewritten by the next replay
+                    record = record.clone()
+            else:
+                loss, parts = _unpack(self._loss(batch))
+                record, names, numbers = self._record(loss, parts)
+                if check_first:  # read back now: a bad loss never reaches the weights
+                    self._flush([(self.step, record, names, numbers)], bar, early=True)
+                self._update(loss)
+            if not check_first:
+                pending.append((self.step, record, names, numbers))
             self.step += 1
             bar.update(1)
             if len(pending) >= cfg.log_every or self.step == target:
@@ -397,29 +377,55 @@ class Trainer:
             self._run_callbacks("on_step_end")
         self._flush(pending, bar)
 
-    def _flush(self, pending: list, bar: Any) -> None:
-        """Bring the pending losses to the host, check them, append them to the history."""
+    def _graphed_step(self) -> GraphedStep:
+        """The step recorded as a CUDA graph (recorded again when the weights moved)."""
+        pointers = [p.data_ptr() for p in self.model.parameters()]
+        if pointers != self._graph_pointers:  # e.g. model.to(): record anew
+            self._graphed, self._graph_pointers = None, pointers
+        if self._graphed is None:
+            key = self.graph_key
+            self._graphed = GraphedStep(
+                self._one_step,
+                self.device,
+                None if key is None else lambda batch: key(self.step),
+            )
+        return self._graphed
+
+    def _flush(self, pending: list, bar: Any, early: bool = False) -> None:
+        """Bring the pending losses to the host, check them, append them to the history.
+        ``early``: one step read back before its weights change (a bad loss is then named
+        before it has done any harm)."""
         if not pending:
             return
         rows = torch.stack([r for _, r, _, _ in pending]).cpu().tolist()
         for (step, _, names, numbers), row in zip(pending, rows, strict=True):
             if not math.isfinite(row[0]):
                 detail = ", ".join(f"{n}={v:.4g}" for n, v in zip(names, row[1:]))
+                detail += "".join(f", {n}={v:.4g}" for n, v in numbers.items())
                 pending.clear()
                 self.step = step  # the history ends before it
+                where = (
+                    ""
+                    if early
+                    else "; the weights took up to log_every steps after it and are "
+                    "unusable (resume from the last checkpoint)"
+                )
+                bar.close()
                 raise NonFiniteLossError(
                     f"loss became {row[0]} at step {step}"
-                    + (f" ({detail})" if detail else "")
-                    + "; the weights took up to log_every steps after it and are unusable "
-                    "(resume from the last checkpoint); lower the learning rate, clip "
-                    "gradients (grad_clip) or check the data"
+                    + (f" ({detail.lstrip(', ')})" if detail else "")
+                    + where
+                    + "; lower the learning rate, clip gradients (grad_clip) or check "
+                    "the data"
                 )
             self.history["loss"].append(row[0])
             for name, value in zip(names, row[1:], strict=True):
                 self.history[name].append(value)
             for name, value in numbers.items():
                 self.history[name].append(value)
-        bar.set_postfix(loss=f"{rows[-1][0]:.4g}")
+        last = pending[-1][0] + 1
+        if not early or last % 20 == 0 or last == self.config.steps:
+            bar.set_postfix(loss=f"{rows[-1][0]:.4g}")
         if self.config.print_every:
             for step, *_ in pending:
                 if (step + 1) % self.config.print_every == 0:
@@ -445,7 +451,7 @@ class Trainer:
         history_in_json: bool = True,
     ) -> Path:
         """Save model, optimizer, sampler state and history so that :meth:`resume` continues
-        exactly. ``history_in_json=False`` (long runs, :func:`lib.scale.resumable_fit`) keeps
+        exactly. ``history_in_json=False`` (long runs, :func:`lib.trainer.resumable_fit`) keeps
         the history as float64 tensors in the weights file, not as text in the JSON: at the
         paper's budget it holds tens of millions of numbers."""
         extra: dict[str, Any] = {"rng": rng_state()}
@@ -518,3 +524,66 @@ class Trainer:
             history = {k: v.tolist() for k, v in ckpt.extra_state["history"].items()}
         self.history = defaultdict(list, {k: list(v) for k, v in history.items()})
         self.seconds = float(ckpt.meta.get("seconds", 0.0))
+
+
+def resumable_fit(
+    trainer: Trainer,
+    path: str | Path,
+    model_config: dict[str, Any],
+    *,
+    steps: int | None = None,
+    checkpoint_minutes: float = 5.0,
+    max_minutes: float | None = None,
+    meta: dict[str, Any] | None = None,
+    checkpoint_steps: int | None = None,
+    max_steps: int | None = None,
+    resume: bool = True,
+) -> bool:
+    """Train ``trainer`` to ``steps`` (default its config's) in sittings; True when done.
+
+    Resumes from ``path`` when its checkpoint exists; writes the checkpoint every
+    ``checkpoint_minutes`` (or every ``checkpoint_steps`` steps, e.g. in tests) and when it
+    stops: at the budget, or when ``max_minutes`` of this sitting are spent (False; run again
+    to go on), or when it has trained ``max_steps`` steps in this sitting (False). A resumed
+    run is the same run: weights, optimiser, step, history, the RNG states and the batch
+    source's state all come back (:meth:`lib.trainer.Trainer.resume`). ``model_config`` is
+    the run's identity: a checkpoint written with another one is refused. ``resume=False``:
+    the caller has resumed ``trainer`` already (or knows it is at the checkpoint's state), so
+    the checkpoint is not read again.
+    """
+    target = trainer.config.steps if steps is None else steps
+    check_integer("steps", target, minimum=0)
+    check_real("checkpoint_minutes", checkpoint_minutes, 0.0, strict=True)
+    if max_minutes is not None:
+        check_real("max_minutes", max_minutes, 0.0, strict=True)
+    if checkpoint_steps is not None:
+        check_integer("checkpoint_steps", checkpoint_steps, minimum=1)
+    if max_steps is not None:
+        check_integer("max_steps", max_steps, minimum=1)
+    weights, _ = checkpoint_paths(path)
+    if resume and weights.is_file():
+        trainer.resume(path, model_config)
+    if trainer.step > target:
+        raise ConfigError(
+            f"the checkpoint at {path} is at step {trainer.step}, past the budget {target}"
+        )
+    start = time.monotonic()
+    if max_steps is not None:
+        target_now = min(target, trainer.step + max_steps)
+    else:
+        target_now = target
+    while trainer.step < target_now:
+        left = None
+        if max_minutes is not None:
+            left = 60 * max_minutes - (time.monotonic() - start)
+            if left <= 0:
+                break
+        chunk_seconds = 60 * checkpoint_minutes
+        if left is not None:
+            chunk_seconds = min(chunk_seconds, left)
+        stop_at = target_now
+        if checkpoint_steps is not None:
+            stop_at = min(target_now, trainer.step + checkpoint_steps)
+        trainer.fit(stop_at, max_seconds=chunk_seconds)
+        trainer.save(path, model_config, meta, history_in_json=False)
+    return trainer.step >= target

@@ -164,8 +164,10 @@ def _slider(**kwargs):
 
 def _scale(name: str, *args, **kwargs):
     import lib.scale
+    import lib.trainer
 
-    return getattr(lib.scale, name)(*args, **kwargs)
+    module = lib.trainer if name == "resumable_fit" else lib.scale  # beside the Trainer
+    return getattr(module, name)(*args, **kwargs)
 
 
 class _TinyGrid:

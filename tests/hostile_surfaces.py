@@ -2544,8 +2544,7 @@ def _resume_at_step(step) -> Any:
     """resumable_fit of a run whose checkpoint JSON says ``step``."""
     import torch
 
-    from lib.scale import resumable_fit
-    from lib.trainer import TensorSampler, Trainer, TrainerConfig
+    from lib.trainer import TensorSampler, Trainer, TrainerConfig, resumable_fit
 
     def trainer():
         torch.manual_seed(0)

@@ -1,5 +1,6 @@
 """Chapter 03's settings, data streams and training recipe."""
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -8,19 +9,23 @@ import torch
 import lib.notebook
 from lib.atomic import (
     AtomicAEConfig,
-    atomic_trainer,
+    AtomicRun,
+    build_run,
     cross_batches,
     cross_test_set,
     fit_atomic_ae,
     get_config,
     mnist_batches,
-    new_atomic_ae,
     reconstruction_mse,
     spike_batches,
+    spike_run,
+    spike_settings,
     spike_test_set,
 )
 from lib.data import SpikeSpec, upsample
+from lib.errors import ParameterError
 from lib.notebook import setup
+from lib.trainer import TrainerConfig
 
 
 def test_chapter_config_is_consistent():
@@ -79,23 +84,46 @@ def test_upsample_is_bilinear_and_checks_its_input():
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_trainer_learns_spikes_and_schedules_the_learning_rate(channels_last):
-    spec = SpikeSpec(image_size=16, n_spikes=1, sigma=2.0, margin=3)
-    config = AtomicAEConfig(image_size=16, n_atoms=1, atom_dim=3)
-    model = new_atomic_ae(config, seed=0)
-    stream = spike_batches(spec, 16)
-    test = spike_test_set(spec, 64)
-    before = reconstruction_mse(model, test.images)
-    trainer = atomic_trainer(
-        model, stream, steps=150, lr=3e-3, warmup_steps=10, channels_last=channels_last
+def test_the_built_run_learns_spikes_and_schedules_the_learning_rate(channels_last):
+    spec = AtomicRun(
+        model=AtomicAEConfig(image_size=16, n_atoms=1, atom_dim=3),
+        spikes=SpikeSpec(image_size=16, n_spikes=1, sigma=2.0, margin=3),
+        trainer=TrainerConfig(
+            steps=150, lr=3e-3, warmup_steps=10, schedule="cosine", progress=False
+        ),
+        batch_size=16,
+        channels_last=channels_last,
     )
-    trainer.fit()
-    assert all(p.is_contiguous() for p in model.parameters())  # layout restored
-    after = reconstruction_mse(model, test.images)
+    parts = build_run(spec, "cpu")
+    test = spike_test_set(spec.spikes, 64)
+    before = reconstruction_mse(parts.model, test.images)
+    trainer = parts.trainer()
+    trainer.fit(75)
+    trainer.fit()  # a run in two fits trains in one layout throughout
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    weight = next(p for p in parts.model.parameters() if p.dim() == 4)
+    assert weight.is_contiguous(memory_format=layout)
+    after = reconstruction_mse(parts.model, test.images)
     assert after < 0.5 * before
     assert (
         trainer.optimizer.param_groups[0]["lr"] < 1e-4
     )  # cosine decay reached the end
+
+
+def test_a_spike_run_is_strict_and_its_model_follows_the_spikes():
+    spec = spike_run({"size": 32, "spikes": 3, "steps": 40, "margin": 4})
+    assert (spec.model.image_size, spec.model.n_atoms, spec.model.atom_dim) == (
+        32,
+        3,
+        3,
+    )
+    assert spec.trainer.warmup_steps == 40  # at most the budget
+    assert spike_settings(spec)["size"] == 32
+    assert AtomicRun.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    with pytest.raises(ParameterError, match="unknown settings"):
+        spike_run({"sise": 32})
+    with pytest.raises(ParameterError, match="AtomicRun"):
+        build_run(get_config(), "cpu")
 
 
 def test_fit_in_quick_mode_trains_but_writes_nothing(tmp_path, monkeypatch):

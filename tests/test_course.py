@@ -383,6 +383,7 @@ def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, 
         assert blank[q][0] == 0, f"{q}: a blank answer scored {blank[q][0]}"
 
 
+@pytest.mark.slow  # the grading fixture: about 80 s, left out of make test-fast
 def test_right_shaped_wrong_answers_score_nothing(grades):
     wrong = grades["02_toroidal_autoencoder/wrong"]
     assert wrong == {"q02_1": (0, 1.0), "q02_2": (0, 1.0)}

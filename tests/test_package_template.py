@@ -2,7 +2,10 @@
 
 lib/<paper>/
     __init__.py   the paper cited, each module named, the public names re-exported
-    recipes.py    get_config() -> <Paper>ChapterConfig (frozen), data streams, fit_*
+    runs.py       get_config() -> <Paper>ChapterConfig (frozen), the run spec (a BaseConfig
+                  tree holding a TrainerConfig) and build_run(spec, data, ...) ->
+                  lib.runs.RunParts, which every driver trains through
+    recipes.py    get_config re-exported, data streams, fit_*
     measure.py    what the chapter measures on a trained model; <X>_VERDICT_RULE and the
                   function that applies it
     model.py      configs (BaseConfig) and models (@register_model)   } where the
@@ -25,7 +28,7 @@ import tomllib
 from lib.checkpoint import MODEL_REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIRED = {"__init__.py", "recipes.py", "measure.py"}
+REQUIRED = {"__init__.py", "recipes.py", "runs.py", "measure.py"}
 OPTIONAL = {"model.py", "losses.py", "theory.py", "record.py"}
 
 
@@ -39,6 +42,51 @@ def _paper_packages() -> list[str]:
 
 
 PACKAGES = _paper_packages()
+
+
+def _chapter_packages() -> list[str]:
+    """Every package of lib/ that trains a chapter's models (it has a recipes.py): the paper
+    packages and chapter 00's, which has no paper and so no verdict (no measure.py)."""
+    return sorted(
+        f"lib.{path.parent.name}" for path in (ROOT / "lib").glob("*/recipes.py")
+    )
+
+
+CHAPTER_PACKAGES = _chapter_packages()
+
+
+def test_the_chapter_packages_are_the_paper_packages_and_the_introduction():
+    assert set(CHAPTER_PACKAGES) == set(PACKAGES) | {"lib.intro"}
+
+
+@pytest.mark.parametrize("package", CHAPTER_PACKAGES)
+def test_every_chapter_trains_through_one_run_spec_and_one_builder(package):
+    from lib.runs import RunSpec
+    from lib.trainer import TrainerConfig
+
+    runs = importlib.import_module(f"{package}.runs")
+    recipes = importlib.import_module(f"{package}.recipes")
+    assert recipes.get_config is runs.get_config  # one home for the chapter config
+    specs = [
+        value
+        for name, value in vars(runs).items()
+        if inspect.isclass(value)
+        and issubclass(value, RunSpec)
+        and value.__module__ == runs.__name__
+    ]
+    assert specs, f"{package}.runs defines no run spec"
+    for spec in specs:
+        tree = spec()
+        assert isinstance(tree.trainer, TrainerConfig), spec
+        assert type(tree).from_dict(tree.to_dict()) == tree
+    assert callable(runs.build_run)
+    parameters = list(inspect.signature(runs.build_run).parameters)
+    assert parameters[0] == "spec"
+    # no driver builds a trainer config by hand: each takes its spec's
+    for module in ("recipes", "runs"):
+        text = (ROOT / Path(*package.split(".")) / f"{module}.py").read_text()
+        if module == "recipes":
+            assert "TrainerConfig(" not in text, f"{package}.{module}"
 
 
 def _defined(package: str) -> dict[str, str]:

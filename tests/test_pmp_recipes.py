@@ -8,6 +8,7 @@ import torch
 
 import lib.notebook
 import lib.pmp.recipes
+from lib.errors import ParameterError
 from lib.notebook import setup
 from lib.pmp import (
     MODEL_KINDS,
@@ -248,12 +249,14 @@ def test_ablation_table_keeps_every_kind_and_leaves_missing_columns_empty():
 
 
 def test_the_ablation_kinds_train_as_pmp_with_their_own_objective(data):
-    from lib.pmp import ABLATION_KINDS, pmp_objective, pmp_trainer
+    from lib.pmp import ABLATION_KINDS, build_run, pmp_objective
 
     assert set(ABLATION_KINDS) == {"pmp_nospar", "pmp_scalefree"}
     model = new_model("pmp_scalefree", 0)
     assert isinstance(model, PMPAutoencoder)
-    trainer = pmp_trainer(model, pair_batches(data, 4), 2, kind="pmp_scalefree")
+    spec = get_config().run("pmp_scalefree", steps=2)
+    trainer = build_run(spec, data).trainer()
+    assert isinstance(trainer.model, PMPAutoencoder)
     assert trainer.loss_fn.sparsity == "scale_free"
     assert pmp_objective("pmp_nospar", 10, 30).weights.sparsity == 0.0
     assert checkpoint_name("pmp_nospar", 1) == "pmp/pmp_nospar_seed1"
@@ -591,3 +594,23 @@ def test_the_shipped_cpu_verdict_holds_above_the_level_of_a_guess():
     changed = [t for t, v in zip(worst, verdicts) if v != "inconclusive"]
     guess = records[0]["judge"]["orientation"]
     assert max(changed) < guess["chance"] / guess["originals"]
+
+
+def test_the_run_spec_builds_the_chapters_recipe_and_refuses_a_wrong_tree(data):
+    from lib.pmp import PMPRun, build_run
+
+    spec = get_config().run("adagvae", seed=1, steps=3)
+    assert PMPRun.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    parts = build_run(spec, data)
+    assert isinstance(parts.model, AdaGVAE) and parts.trainer_config.lr == 5e-4
+    # the recipe's weights are new_model's (the same seed, the same initial weights)
+    for a, b in zip(parts.model.parameters(), new_model("adagvae", 1).parameters()):
+        assert torch.equal(a, b)
+    with pytest.raises(ParameterError, match="'adagvae' needs a AdaGVAEConfig"):
+        spec.override(model=get_config().pmp)
+    with pytest.raises(ParameterError, match="hybrids must be one of"):
+        spec.override(hybrids="global")
+    with pytest.raises(ParameterError, match="several seeds need"):
+        build_run(spec, data, seeds=(0, 1))
+    stacked = build_run(spec.override(hybrids="stream"), data, seeds=(0, 1))
+    assert len(stacked.seed_models) == 2 and stacked.graph_key is None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.errors import ParameterError
+from lib.errors import DataError, ParameterError
 from lib.records import append_record, read_records
 
 RECORDS = st.lists(
@@ -103,3 +103,17 @@ def test_nothing_is_appended_to_a_file_that_is_not_a_record(tmp_path):
     (tmp_path / "empty.jsonl").write_bytes(b"")
     append_record(tmp_path / "empty.jsonl", {"a": 1})
     assert read_records(tmp_path / "empty.jsonl", made_by="test") == [{"a": 1}]
+
+
+def test_a_resuming_reader_leaves_out_only_a_last_line_cut_by_a_kill(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"seed": 0}\n{"seed": 1, "steps"')
+    with pytest.raises(DataError, match="r.jsonl:2"):
+        read_records(path, made_by="test")
+    assert read_records(path, made_by="test", skip_cut_tail=True) == [{"seed": 0}]
+    path.write_text('{"seed": 0}\nnot json\n{"seed": 2}\n')  # not a cut: refused
+    with pytest.raises(DataError, match="r.jsonl:2"):
+        read_records(path, made_by="test", skip_cut_tail=True)
+    path.write_text('{"seed": 0}\n{"seed": 1, "st\n')  # the newline is there: not a cut
+    with pytest.raises(DataError, match="r.jsonl:2"):
+        read_records(path, made_by="test", skip_cut_tail=True)

@@ -30,8 +30,8 @@ from lib.pmp import (
     pair_batches,
     scaled_trainer,
 )
-from lib.scale import GraphedStep, StackedModels, resumable_fit, stacked_loss
-from lib.trainer import TensorSampler, Trainer, TrainerConfig
+from lib.scale import GraphedStep, StackedModels, stacked_loss
+from lib.trainer import TensorSampler, Trainer, TrainerConfig, resumable_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -456,17 +456,24 @@ def _reproduce():
 
 
 def test_the_reproduce_command_reads_seeds_and_budgets():
+    from lib.cli import budget_steps, seed_list
+
     reproduce = _reproduce()
-    assert reproduce.parse_seeds("0-4") == (0, 1, 2, 3, 4)
-    assert reproduce.parse_seeds("0,2,2") == (0, 2)
-    assert reproduce.budget_steps("paper", 10) == 691_200 == 30 * 737_280 // 32
-    assert reproduce.budget_steps("cpu", 10) == 10
-    assert reproduce.budget_steps("250", 10) == 250
+    assert seed_list("0-4") == (0, 1, 2, 3, 4)
+    assert seed_list("0,2,2") == (0, 2)
+    paper = reproduce.paper_steps("pmp")
+    assert budget_steps("paper", 10, paper) == 691_200 == 30 * 737_280 // 32
+    assert reproduce.paper_steps("atomic") == 1_000_000
+    assert reproduce.paper_steps("torus") is None
+    assert budget_steps("cpu", 10, paper) == 10
+    assert budget_steps("250", 10, paper) == 250
     for bad in ("3-1", "x", "-1"):
         with pytest.raises(Exception, match="seeds"):
-            reproduce.parse_seeds(bad)
+            seed_list(bad)
     with pytest.raises(Exception, match="budget"):
-        reproduce.budget_steps("0", 10)
+        budget_steps("0", 10, paper)
+    with pytest.raises(Exception, match="states no training budget"):
+        budget_steps("paper", 10, None)
 
 
 @pytest.mark.slow  # several seconds: left out of make test-fast

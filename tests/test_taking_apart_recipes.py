@@ -3,15 +3,16 @@
 import json
 from dataclasses import replace
 
+import pytest
 import torch
 
 from lib.checkpoint import PRETRAINED_DIR, pretrained_path
+from lib.errors import ParameterError
 from lib.notebook import setup
 from lib.taking_apart import (
     DiskAEConfig,
-    DiskAutoencoder,
+    build_run,
     codes_and_errors,
-    disk_trainer,
     fit_disk_ae,
     get_config,
     training_disks,
@@ -26,20 +27,28 @@ def test_training_disks_are_seeded_and_respect_the_hole():
     assert not torch.equal(training_disks(64, seed=4)[1], r)
 
 
-def test_disk_trainer_is_deterministic_and_records_the_loss_parts():
+def test_the_built_run_is_deterministic_and_records_the_loss_parts():
     data = training_disks(32, seed=0)
+    spec = get_config().run(DiskAEConfig(bias=True), steps=3, reg="type1", seed=5)
+    spec = spec.override({"batch_size": 8, "trainer.progress": False, "init_seed": 0})
     histories = []
     for _ in range(2):
-        torch.manual_seed(0)
-        model = DiskAutoencoder(DiskAEConfig(bias=True))
-        trainer = disk_trainer(
-            model, data, steps=3, reg="type1", batch_size=8, seed=5, progress=False
-        )
+        trainer = build_run(spec, data).trainer()
         trainer.fit()
         histories.append(trainer.history)
     assert histories[0] == histories[1]
     assert set(histories[0]) == {"loss", "recon", "reg", "z_abs_mean"}
     assert len(histories[0]["loss"]) == 3
+    # init_seed None: the weights come from torch's global generator as it stands
+    torch.manual_seed(0)
+    global_draw = build_run(spec.override(init_seed=None), data).model
+    seeded = build_run(spec, data).model
+    for a, b in zip(global_draw.parameters(), seeded.parameters(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(ParameterError, match="reg must be one of"):
+        spec.override(reg="type4")
+    with pytest.raises(ParameterError, match="DiskRun"):
+        build_run(get_config(), data)
 
 
 def test_fit_disk_ae_trains_in_quick_mode_without_writing_a_checkpoint(capsys):

@@ -14,9 +14,11 @@ from lib.analysis import angle_ks_statistic
 from lib.toroidal import (
     DigitJudge,
     DigitJudgeConfig,
+    DigitJudgeRun,
     TorusAEConfig,
     TorusAutoencoder,
     TorusLossWeights,
+    build_run,
     decorrelation_loss,
     normal_quantiles,
     path_shifts,
@@ -26,9 +28,9 @@ from lib.toroidal import (
     torus_ae_loss,
     torus_objective,
     torus_paths,
-    train_digit_judge,
     wrap_angle,
 )
+from lib.trainer import TrainerConfig
 
 TAU = 2 * math.pi
 
@@ -383,12 +385,17 @@ def test_digit_judge_learns_separable_classes_and_reports_confidence():
     images = 0.2 * torch.rand(256, 1, 28, 28, generator=g)
     images[labels == 0, :, :, :14] += 0.8
     images[labels == 1, :, :, 14:] += 0.8
-    torch.manual_seed(0)
-    judge = DigitJudge(DigitJudgeConfig(channels=4, hidden=16))
-    chance = judge.confidence(images).mean().item()
-    trainer = train_digit_judge(
-        judge, images, labels, steps=60, batch_size=32, lr=3e-3, progress=False
+    spec = DigitJudgeRun(
+        model=DigitJudgeConfig(channels=4, hidden=16),
+        trainer=TrainerConfig(steps=60, lr=3e-3, progress=False),
+        batch_size=32,
     )
+    parts = build_run(spec, images, labels)
+    judge = parts.model
+    assert isinstance(judge, DigitJudge)
+    chance = judge.confidence(images).mean().item()
+    trainer = parts.trainer()
+    trainer.fit()
     assert trainer.history["accuracy"][-1] == 1.0
     conf = judge.confidence(images, batch_size=50)  # several chunks
     assert conf.shape == (256,) and conf.min() >= 0.1 - 1e-6 and conf.max() <= 1
@@ -402,7 +409,7 @@ def test_digit_judge_learns_separable_classes_and_reports_confidence():
         DigitJudgeConfig(hidden=8).to_dict()
     ) == DigitJudgeConfig(hidden=8)
     with pytest.raises(ValueError, match="differ in length"):
-        train_digit_judge(judge, images, labels[:5], steps=1)
+        build_run(spec, images, labels[:5])
 
 
 def test_decode_paths_gives_every_path_and_labels_name_them():

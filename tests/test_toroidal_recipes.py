@@ -12,18 +12,20 @@ import numpy as np
 import pytest
 import torch
 
-from lib.errors import DataError
+from lib.errors import ConfigError, DataError, ParameterError
 from lib.toroidal import (
     TORUS_SWEEP,
     TorusAEConfig,
     TorusAutoencoder,
     TorusLossWeights,
+    TorusRun,
+    build_run,
     evaluate_torus_ae,
     get_config,
     load_sweep,
-    torus_trainer,
-    train_torus_ae,
+    spec_from_sweep,
 )
+from lib.trainer import TrainerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,16 +44,30 @@ def tiny_model(seed: int = 0) -> TorusAutoencoder:
     )
 
 
-def test_train_torus_ae_runs_records_terms_and_is_deterministic():
+TINY = TorusAEConfig(channels=(4, 8, 8), hidden=16, classifier_hidden=8)
+
+
+def tiny_spec(steps: int, **changes) -> TorusRun:
+    spec = TorusRun(
+        model=TINY,
+        trainer=TrainerConfig(steps=steps, progress=False),
+        batch_size=16,
+    )
+    return spec.override(changes)
+
+
+def test_build_run_trains_records_terms_and_is_deterministic():
     x, y = tiny_data()
-    weights = TorusLossWeights(spring=100.0, quantile=1000.0, decorrelation=1.0)
+    spec = tiny_spec(5, seed=3).override(
+        {"weights.spring": 100.0, "weights.quantile": 1000.0}
+    )
+    spec = spec.override({"weights.decorrelation": 1.0})
     runs = []
     for _ in range(2):
-        model = tiny_model()
-        before = [p.detach().clone() for p in model.parameters()]
-        trainer = train_torus_ae(
-            model, x, y, weights, steps=5, batch_size=16, seed=3, progress=False
-        )
+        parts = build_run(spec, x, y)
+        before = [p.detach().clone() for p in parts.model.parameters()]
+        trainer = parts.trainer()
+        trainer.fit()
         assert trainer.step == 5
         assert set(trainer.history) >= {
             "loss",
@@ -62,29 +78,47 @@ def test_train_torus_ae_runs_records_terms_and_is_deterministic():
             "decorrelation",
         }
         assert all(len(v) == 5 for v in trainer.history.values())
-        assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+        after = parts.model.parameters()
+        assert any(not torch.equal(a, b) for a, b in zip(before, after))
         runs.append(trainer.history["loss"])
     assert runs[0] == runs[1]  # same seed, same data: the same losses, step by step
 
 
-def test_torus_trainer_can_stop_and_go_on():
+def test_build_run_can_stop_and_go_on_and_leaves_the_global_rng_alone():
     x, y = tiny_data()
-    weights = TorusLossWeights()
-    model_a, model_b = tiny_model(), tiny_model()
-    trainer_a = torus_trainer(
-        model_a, x, y, weights, steps=6, batch_size=16, progress=False
-    )
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    parts_a, parts_b = build_run(tiny_spec(6), x, y), build_run(tiny_spec(6), x, y)
+    assert torch.equal(torch.get_rng_state(), state)  # seeded_init forked it
+    trainer_a = parts_a.trainer()
     trainer_a.fit(2)
     trainer_a.fit()
-    train_torus_ae(model_b, x, y, weights, steps=6, batch_size=16, progress=False)
-    for a, b in zip(model_a.parameters(), model_b.parameters()):
+    parts_b.trainer().fit()
+    for a, b in zip(parts_a.model.parameters(), parts_b.model.parameters()):
         assert torch.equal(a, b)
 
 
-def test_train_torus_ae_rejects_mismatched_labels():
+def test_build_run_rejects_mismatched_labels_and_a_foreign_spec():
     x, y = tiny_data()
     with pytest.raises(ValueError, match="differ in length"):
-        train_torus_ae(tiny_model(), x, y[:10], TorusLossWeights(), steps=1)
+        build_run(tiny_spec(1), x, y[:10])
+    with pytest.raises(ParameterError, match="TorusRun"):
+        build_run(TrainerConfig(), x, y)
+
+
+def test_the_run_spec_is_a_strict_config_tree():
+    spec = get_config().run("plain", seed=2, steps=30)
+    assert spec.weights == TorusLossWeights.plain() and spec.trainer.steps == 30
+    assert TorusRun.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    assert spec_from_sweep({"spring": 3000, "lr": 1e-4}).weights.spring == 3000.0
+    with pytest.raises(ConfigError, match="did you mean 'trainer.lr'"):
+        spec.override({"lr": 1e-4})
+    with pytest.raises(ConfigError, match="finite"):
+        spec.override({"weights.spring": float("nan")})
+    with pytest.raises(ParameterError, match="unknown settings"):
+        spec_from_sweep({"sprng": 1.0})
+    with pytest.raises(ParameterError, match="weights must be one of"):
+        get_config().run("faithfull")
 
 
 def test_evaluate_torus_ae_shapes_and_ranges():

@@ -10,8 +10,11 @@ github.com/alasdairnewson/atomic_ae).
 - :mod:`~lib.atomic.measure`: atoms matched to spikes, coordinate correlations, what the
   reconstructions draw, the filling latent set (Lemma I.1, with the ideal atomic autoencoder
   as baseline) and the cross pairing of Proposition II.2, as numbers; the verdict rule;
-- :mod:`~lib.atomic.recipes`: the chapter's settings (:func:`get_config`), data streams and
-  training recipe;
+- :mod:`~lib.atomic.runs`: the chapter's settings (:func:`get_config`), the run spec of one
+  atomic autoencoder (:class:`AtomicRun`, :func:`spike_run`) and the one builder every driver
+  trains through (:func:`build_run`);
+- :mod:`~lib.atomic.recipes`: data streams, the notebook's training recipes and the
+  spike-grid trial;
 - :mod:`~lib.atomic.record`: the record of the authors' image size and spike width trained on
   a GPU, and its verdict.
 
@@ -65,8 +68,6 @@ from lib.atomic.model import (
 )
 from lib.atomic.recipes import (
     FILLING_MODELS,
-    AtomicChapterConfig,
-    atomic_trainer,
     block_slider_ranges,
     cross_batches,
     cross_test_set,
@@ -74,18 +75,32 @@ from lib.atomic.recipes import (
     fit_filling_models,
     get_config,
     mnist_batches,
-    new_atomic_ae,
     reconstruction_mse,
     seeded_name,
-    spike_batches,
     spike_measures,
     spike_test_set,
     spike_trial,
 )
 from lib.atomic.record import ATOMIC_GPU_RECORD, load_spike_record, record_verdict
+from lib.atomic.runs import (
+    AUTHORS_SPIKES,
+    SPIKE_SETTINGS,
+    AtomicChapterConfig,
+    AtomicRun,
+    build_run,
+    new_atomic_ae,
+    spike_batches,
+    spike_run,
+    spike_settings,
+)
 from lib.data.spikes import CrossesSpec  # the crosses' settings, beside SpikeSpec
 
 __all__ = [
+    "AUTHORS_SPIKES",
+    "SPIKE_SETTINGS",
+    "AtomicRun",
+    "spike_run",
+    "spike_settings",
     "BlockSlider",
     "block_predictability",
     "ATOMIC_GPU_RECORD",
@@ -122,7 +137,7 @@ __all__ = [
     "PairingReport",
     "atom_centroids",
     "atomic_ae_loss",
-    "atomic_trainer",
+    "build_run",
     "coordinate_correlations",
     "cross_batches",
     "cross_pairing",

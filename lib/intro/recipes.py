@@ -1,42 +1,22 @@
-"""Chapter 00 "Introduction": its settings in one place and its training recipe.
+"""Chapter 00 "Introduction": its training recipes.
 
-:func:`get_config` states the network, the budgets and the optimiser; :func:`train_warmup_ae`
-trains a model, :func:`fit_warmup_ae` trains or loads the shipped checkpoint (the notebook
-contract).
+The chapter's settings (:func:`get_config`: the network, the budgets and the optimiser) and the
+run spec of its model live in :mod:`lib.intro.runs`; :func:`train_warmup_ae` trains a model of
+the reader's with the chapter's recipe, :func:`fit_warmup_ae` trains or loads the shipped
+checkpoint (the notebook contract). Both go through :func:`lib.intro.runs.build_run`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 
-from lib.config import check_field_types
-from lib.intro.losses import warmup_loss
-from lib.intro.model import WarmupAEConfig, WarmupAutoencoder
+from lib.intro.model import WarmupAutoencoder
+from lib.intro.runs import IntroChapterConfig, build_run, get_config
 from lib.notebook import Run, RunSettings, train_or_load
-from lib.trainer import TensorSampler, Trainer, TrainerConfig
+from lib.trainer import Trainer
 
-
-@dataclass(frozen=True)
-class IntroChapterConfig:
-    """Everything chapter 00 fixes: a 2-d code, 3,000 Adam steps (150 in quick mode, on 512
-    training digits, to exercise the code)."""
-
-    model: WarmupAEConfig = field(default_factory=lambda: WarmupAEConfig(latent_dim=2))
-    steps: int = 3000
-    quick_steps: int = 150
-    batch_size: int = 128
-    lr: float = 2e-3  # Adam
-    quick_train_size: int = 512  # training digits in quick mode
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-
-
-def get_config() -> IntroChapterConfig:
-    """The chapter's settings (minGPT's ``get_config``), read once at the top of the notebook."""
-    return IntroChapterConfig()
+# get_config is re-exported: the chapter config's home is lib.intro.runs
+__all__ = ["fit_warmup_ae", "get_config", "train_warmup_ae"]
 
 
 def train_warmup_ae(
@@ -49,13 +29,21 @@ def train_warmup_ae(
     seed: int = 0,
     progress: bool | None = None,
 ) -> Trainer:
-    """Train ``model`` in place on ``images`` (N, 1, 28, 28) with :func:`warmup_loss` and Adam.
+    """Train ``model`` in place on ``images`` (N, 1, 28, 28) with :func:`warmup_loss` and Adam:
+    the chapter's run (:func:`~lib.intro.runs.build_run`) on a model of the reader's.
 
     Minibatches are shuffled epoch by epoch with ``seed``. Returns the Trainer (history, summary).
     """
-    sampler = TensorSampler(images, batch_size=batch_size, seed=seed)
-    config = TrainerConfig(steps=steps, lr=lr, progress=progress)
-    trainer = Trainer(model, warmup_loss, sampler, config)
+    spec = get_config().run(seed=seed, steps=steps)
+    spec = spec.override(
+        {
+            "batch_size": batch_size,
+            "model": model.config,
+            "trainer.lr": lr,
+            "trainer.progress": progress,
+        }
+    )
+    trainer = build_run(spec, images, model=model).trainer()
     trainer.fit()
     return trainer
 
@@ -67,11 +55,13 @@ def fit_warmup_ae(
     notebook's seed) trained on ``images`` with the chapter's budget, or the shipped
     checkpoint ``intro/warmup_ae``: a :class:`~lib.notebook.Run`."""
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
-    torch.manual_seed(settings.seed)
-    model = WarmupAutoencoder(chapter.model).to(settings.device)
+    parts = build_run(
+        chapter.run(seed=settings.seed, steps=steps), images, settings.device
+    )
 
     def train_fn(net: WarmupAutoencoder) -> Trainer:
-        options = dict(batch_size=chapter.batch_size, lr=chapter.lr, seed=settings.seed)
-        return train_warmup_ae(net, images, steps=steps, **options)
+        trainer = parts.trainer()
+        trainer.fit()
+        return trainer
 
-    return train_or_load(settings, "intro/warmup_ae", model, train_fn)
+    return train_or_load(settings, "intro/warmup_ae", parts.model, train_fn)

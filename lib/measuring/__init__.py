@@ -4,8 +4,11 @@ The metrics are :mod:`lib.metrics` (after disentanglement_lib, Locatello et al. 
 Common Assumptions in the Unsupervised Learning of Disentangled Representations", ICML); the
 data are :mod:`lib.data.dsprites`. This package holds what the chapter adds on top:
 
-- :mod:`~lib.measuring.recipes`: :func:`get_config` (the chapter's sizes and budgets), the
-  hand-made codes, the plain autoencoder and the beta-VAE population below;
+- :mod:`~lib.measuring.runs`: :func:`get_config` (the chapter's sizes and budgets), the run
+  spec of one dSprites autoencoder, plain or beta-VAE (:class:`DSpritesRun`), and the one
+  builder its recipes and scripts train through (:func:`build_run`);
+- :mod:`~lib.measuring.recipes`: the hand-made codes, the plain autoencoder and the beta-VAE
+  population below;
 - :class:`FactorObservations` and :func:`hand_made_codes`: codes whose scores a reader can
   predict (the true factors, a rotation of them, duplicates, merged factors, noise);
 - :func:`fit_dsprites_ae`: a plain autoencoder trained on dSprites; :func:`fit_beta_vae`: one
@@ -49,7 +52,6 @@ from lib.measuring.measure import (
 from lib.measuring.recipes import (
     HAND_MADE,
     FactorObservations,
-    MeasuringChapterConfig,
     SmallChunkDSprites,
     beta_vae_name,
     dsprites_batches,
@@ -59,10 +61,13 @@ from lib.measuring.recipes import (
     hand_made_codes,
 )
 from lib.measuring.record import BETA_VAE_RECORD, load_beta_vaes, population_table
+from lib.measuring.runs import DSpritesRun, MeasuringChapterConfig, build_run
 from lib.metrics import MetricSizes, score_all
 from lib.nets import encode_images
 
 __all__ = [
+    "DSpritesRun",
+    "build_run",
     "ADEQUACY_FACTORS",
     "ADEQUACY_FRACTION",
     "AGREEING",

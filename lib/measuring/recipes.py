@@ -1,6 +1,8 @@
-"""Chapter "Measuring disentanglement": settings, hand-made codes, a plain dSprites autoencoder.
+"""Chapter "Measuring disentanglement": hand-made codes, a plain dSprites autoencoder, the
+beta-VAE population.
 
-:func:`get_config` states the sample sizes of every metric and the autoencoder's budget; the
+The chapter's settings (:func:`get_config`: the sample sizes of every metric and the
+autoencoders' budgets) and the run spec of one model live in :mod:`lib.measuring.runs`; the
 reference sizes (disentanglement_lib: 10,000 train / 5,000 test points and votes) cost minutes
 per code on a CPU, so the chapter states smaller ones and says so.
 """
@@ -8,56 +10,35 @@ per code on a CPU, so the chapter states smaller ones and says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from lib.config import check_field_types
 from lib.data.dsprites import DSprites, FactorGrid
-from lib.metrics import MetricSizes
-from lib.nets import (
-    Conv64AEConfig,
-    Conv64Autoencoder,
-    Conv64VAE,
-    Conv64VAEConfig,
-    bce_ae_loss,
-    beta_vae_loss,
+from lib.measuring.runs import (
+    MeasuringChapterConfig,
+    build_run,
+    dsprites_batches,
+    get_config,
 )
+from lib.nets import Conv64Autoencoder, Conv64VAE
 from lib.notebook import Run, RunSettings, train_or_load
-from lib.trainer import Trainer, TrainerConfig
+from lib.trainer import Trainer
+
+# get_config and dsprites_batches are re-exported: their home is lib.measuring.runs
+__all__ = [
+    "HAND_MADE",
+    "FactorObservations",
+    "SCORING_CHUNK",
+    "SmallChunkDSprites",
+    "beta_vae_name",
+    "dsprites_batches",
+    "fit_beta_vae",
+    "fit_dsprites_ae",
+    "get_config",
+    "hand_made_codes",
+]
 
 HAND_MADE = ("true factors", "rotated", "duplicated", "merged", "noise")
-
-
-@dataclass(frozen=True)
-class MeasuringChapterConfig:
-    """Everything chapter 04 fixes (the reference sizes are 10,000 / 5,000)."""
-
-    sizes: MetricSizes = field(default_factory=MetricSizes)
-    quick_sizes: MetricSizes = field(
-        default_factory=lambda: MetricSizes(150, 100, 100, 50, 16)
-    )
-    model: Conv64AEConfig = field(default_factory=lambda: Conv64AEConfig(code_size=10))
-    steps: int = 4000  # about 2.5 minutes on two CPU cores
-    quick_steps: int = 10
-    batch_size: int = 64
-    lr: float = 5e-4  # Adam, the PMP authors' rate for the same network
-    # the beta-VAE population (Locatello et al. 2019 train beta in {1, 2, 4, 6, 8, 16} for
-    # 300,000 steps of 64 at lr 1e-4; this CPU budget is a small fraction of that, so the
-    # rate is the chapter's 5e-4)
-    betas: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
-    population_seeds: tuple[int, ...] = (0, 1)
-    vae_steps: int = 1000  # one CPU thread: 3 minutes to train, 3 to score per model
-    vae_quick_steps: int = 5
-
-    def __post_init__(self) -> None:
-        check_field_types(self)
-
-
-def get_config() -> MeasuringChapterConfig:
-    """The chapter's settings (minGPT's ``get_config``)."""
-    return MeasuringChapterConfig()
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,40 +99,26 @@ def hand_made_codes(
 # --------------------------------------------------------------------------------------------
 # a plain autoencoder on dSprites
 # --------------------------------------------------------------------------------------------
-def dsprites_batches(
-    data: DSprites, batch_size: int, seed: int = 0, device: str | torch.device = "cpu"
-) -> Callable[[int], torch.Tensor]:
-    """A fresh batch of procedural dSprites every step (seed ``seed``, step)."""
-
-    def batch(step: int) -> torch.Tensor:
-        rng = np.random.default_rng([seed, step])
-        images = data.render(data.sample_factors(batch_size, rng))
-        return torch.from_numpy(images).to(device)
-
-    return batch
-
-
 def fit_dsprites_ae(
     settings: RunSettings, chapter: MeasuringChapterConfig, data: DSprites
 ) -> Run:
     """The chapter's plain autoencoder, trained with BCE on fresh dSprites or loaded
     (``measuring/dsprites_ae``), with ``chapter``'s network, budget and optimiser (the
-    notebook's :func:`get_config`): a :class:`~lib.notebook.Run`."""
+    notebook's :func:`get_config`; :meth:`MeasuringChapterConfig.run` built by
+    :func:`~lib.measuring.runs.build_run`): a :class:`~lib.notebook.Run`."""
     steps = settings.pick(full=chapter.steps, quick=chapter.quick_steps)
-    torch.manual_seed(settings.seed)
-    model = Conv64Autoencoder(chapter.model).to(settings.device)
+    spec = chapter.run(seed=settings.seed, steps=steps)
+    parts = build_run(spec, data, settings.device)
 
     def train_fn(net: Conv64Autoencoder) -> Trainer:
-        batches = dsprites_batches(
-            data, chapter.batch_size, settings.seed, settings.device
-        )
-        config = TrainerConfig(steps=steps, lr=chapter.lr)
-        trainer = Trainer(net, bce_ae_loss, batches, config)
+        trainer = parts.trainer()
         trainer.fit()
         return trainer
 
     meta = {"steps": steps, "batch_size": chapter.batch_size, "lr": chapter.lr}
-    return train_or_load(settings, "measuring/dsprites_ae", model, train_fn, meta=meta)
+    return train_or_load(
+        settings, "measuring/dsprites_ae", parts.model, train_fn, meta=meta
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,17 +152,16 @@ def fit_beta_vae(
     seed: int,
 ) -> Run:
     """One beta-VAE of the population (:func:`beta_vae_name`), trained on fresh dSprites
-    with seed ``seed`` (weights and batches) and ``chapter``'s budget, or loaded."""
+    with seed ``seed`` (weights, batches and noise) and ``chapter``'s budget
+    (:meth:`MeasuringChapterConfig.vae_run` built by :func:`~lib.measuring.runs.build_run`),
+    or loaded."""
     steps = settings.pick(full=chapter.vae_steps, quick=chapter.vae_quick_steps)
-    torch.manual_seed(seed)
-    config = Conv64VAEConfig(code_size=chapter.model.code_size, beta=float(beta))
-    model = Conv64VAE(config).to(settings.device)
+    parts = build_run(
+        chapter.vae_run(beta, seed=seed, steps=steps), data, settings.device
+    )
 
     def train_fn(net: Conv64VAE) -> Trainer:
-        batches = dsprites_batches(data, chapter.batch_size, seed, settings.device)
-        trainer = Trainer(
-            net, beta_vae_loss, batches, TrainerConfig(steps=steps, lr=chapter.lr)
-        )
+        trainer = parts.trainer()
         trainer.fit()
         return trainer
 
@@ -207,5 +173,5 @@ def fit_beta_vae(
         "population_seed": seed,
     }
     return train_or_load(
-        settings, beta_vae_name(beta, seed), model, train_fn, meta=meta
+        settings, beta_vae_name(beta, seed), parts.model, train_fn, meta=meta
     )

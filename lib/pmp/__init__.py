@@ -17,8 +17,12 @@ github.com/marc0git/PMPdisentanglement @ accd80f).
   curves and the chapter's figures;
 - :mod:`~lib.pmp.theory`: the sum-to-product argument on small tensors (L_spar per
   coordinate, descent on L_spar alone, and its figure);
-- :mod:`~lib.pmp.recipes`: the chapter's settings (:func:`get_config`), pair streams and
-  training, and one model of the seeds x models grid as a sweep trial (:func:`grid_trial`);
+- :mod:`~lib.pmp.runs`: the chapter's settings (:func:`get_config`), the pairs
+  (:func:`pair_batches`, :class:`PairStream`), the run spec of one model (:class:`PMPRun`)
+  and the one builder every driver trains through (:func:`build_run`);
+- :mod:`~lib.pmp.recipes`: the notebook's training recipe (:func:`fit_pmp_model`), one model
+  of the seeds x models grid as a sweep trial (:func:`grid_trial`) and its record line, and
+  the paper-scale run (:func:`scaled_trainer`);
 - :mod:`~lib.pmp.record`: the seeds x models record, the loss ablation, the budget ladder and
   the adequacy demonstration, as tables and figures.
 
@@ -124,19 +128,12 @@ from lib.pmp.model import (
     check_kind,
 )
 from lib.pmp.recipes import (
-    PairStream,
-    PMPChapterConfig,
     SupportRecorder,
-    chapter_trainer,
     checkpoint_name,
     fit_pmp_model,
     get_config,
     grid_record,
     grid_trial,
-    new_model,
-    pair_batches,
-    pmp_objective,
-    pmp_trainer,
     scaled_trainer,
 )
 from lib.pmp.record import (
@@ -173,6 +170,16 @@ from lib.pmp.record import (
     seed_scores,
     verdict_by_threshold,
     worst_ratio,
+)
+from lib.pmp.runs import (
+    HYBRID_DRAWS,
+    PairStream,
+    PMPChapterConfig,
+    PMPRun,
+    build_run,
+    new_model,
+    pair_batches,
+    pmp_objective,
 )
 from lib.pmp.theory import (
     SparsityDescent,
@@ -277,7 +284,7 @@ __all__ = [
     "PairStream",
     "PMPChapterConfig",
     "SupportRecorder",
-    "chapter_trainer",
+    "build_run",
     "checkpoint_name",
     "fit_pmp_model",
     "get_config",
@@ -286,7 +293,8 @@ __all__ = [
     "new_model",
     "pair_batches",
     "pmp_objective",
-    "pmp_trainer",
+    "PMPRun",
+    "HYBRID_DRAWS",
     "scaled_trainer",
     "ABLATION_COLUMNS",
     "BUDGET_RECORD",

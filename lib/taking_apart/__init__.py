@@ -7,7 +7,10 @@ A. Newson, A. Almansa, Y. Gousseau, S. Ladjal, 2018 (HAL hal-01676326).
   Section 3.2.4 (:func:`disk_ae_loss`);
 - :mod:`~lib.taking_apart.theory`: the optimal radial profile of a bias-free decoder, in closed
   form (Airy functions, Appendix A) and numerically (:func:`airy_profile`);
-- :mod:`~lib.taking_apart.recipes`: the chapter's settings (:func:`get_config`) and training recipe;
+- :mod:`~lib.taking_apart.runs`: the chapter's settings (:func:`get_config`), the run spec of
+  one disk autoencoder (:class:`DiskRun`) and the one builder its recipes train through
+  (:func:`build_run`);
+- :mod:`~lib.taking_apart.recipes`: the training disks and the notebook's training recipes;
 - :mod:`~lib.taking_apart.measure`: each image's code and reconstruction error
   (:func:`codes_and_errors`), the homogeneity test of Proposition 1
   (:func:`homogeneity_error`), the verdicts on the profile (:func:`profile_verdict`) and on
@@ -59,14 +62,13 @@ from lib.taking_apart.model import (
     disk_panels,
 )
 from lib.taking_apart.recipes import (
-    TakingApartChapterConfig,
-    disk_trainer,
     fit_disk_ae,
     fit_hole_models,
     get_config,
     initial_penalty_share,
     training_disks,
 )
+from lib.taking_apart.runs import DiskRun, TakingApartChapterConfig, build_run
 from lib.taking_apart.theory import (
     airy_first_zero,
     airy_k,
@@ -119,7 +121,8 @@ __all__ = [
     "codes_and_errors",
     "decoding_energy",
     "disk_ae_loss",
-    "disk_trainer",
+    "DiskRun",
+    "build_run",
     "fit_disk_ae",
     "get_config",
     "locality_loss",

@@ -7,7 +7,10 @@ M. Mikulski, J. Duda, "Toroidal AutoEncoder", arXiv:1903.12286, 2019.
   the digit judge (:class:`DigitJudge`, a classifier the chapter measures decoded images with);
 - :mod:`~lib.toroidal.losses`: the circular spring loss (Eq. 2), the quantile loss (Eqs. 3-5),
   the full objective, a decorrelation term beyond the paper, and the judge's loss;
-- :mod:`~lib.toroidal.recipes`: the chapter's settings (:func:`get_config`) and training recipes;
+- :mod:`~lib.toroidal.runs`: the chapter's settings (:func:`get_config`), the run spec of one
+  autoencoder (:class:`TorusRun`) and the one builder every driver trains through
+  (:func:`build_run`);
+- :mod:`~lib.toroidal.recipes`: the notebook's training recipes and the sweep trial;
 - :mod:`~lib.toroidal.measure`: the measurements of a trained model and the verdict rule;
 - :mod:`~lib.toroidal.record`: the records of the loss-weight sweep behind the chapter's weights
   and of the GPU runs.
@@ -66,15 +69,10 @@ from lib.toroidal.model import (
     wrap_angle,
 )
 from lib.toroidal.recipes import (
-    ToroidalChapterConfig,
     fit_digit_judge,
     fit_torus_ae,
     get_config,
-    new_torus_ae,
     sweep_trial,
-    torus_trainer,
-    train_digit_judge,
-    train_torus_ae,
 )
 from lib.toroidal.record import (
     TORUS_GPU_RECORD,
@@ -89,15 +87,32 @@ from lib.toroidal.record import (
     sweep_findings,
     worst_ks,
 )
+from lib.toroidal.runs import (
+    SWEEP_SETTINGS,
+    DigitJudgeRun,
+    ToroidalChapterConfig,
+    TorusRun,
+    build_run,
+    new_torus_ae,
+    spec_from_sweep,
+    sweep_point,
+    sweep_settings,
+)
 
 __all__ = [
+    "SWEEP_SETTINGS",
+    "DigitJudgeRun",
+    "TorusRun",
+    "build_run",
+    "spec_from_sweep",
+    "sweep_point",
+    "sweep_settings",
     "ALPHA",
     "PolarDecoder",
     "Decoder",
     "DigitJudge",
     "DigitJudgeConfig",
     "judge_loss",
-    "train_digit_judge",
     "Encoder",
     "OUTCOMES",
     "TAU",
@@ -151,7 +166,5 @@ __all__ = [
     "torus_ae_loss",
     "torus_objective",
     "torus_paths",
-    "torus_trainer",
-    "train_torus_ae",
     "wrap_angle",
 ]

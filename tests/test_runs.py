@@ -1,0 +1,90 @@
+"""lib.runs: the parts of one seed's run, seeded model building, several seeds in one trainer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lib.errors import ParameterError
+from lib.runs import RunParts, seeded_init, stacked_trainer
+from lib.scale import StackedModels
+from lib.trainer import TensorSampler, Trainer, TrainerConfig
+
+
+def _loss(model, batch):
+    (x,) = batch if isinstance(batch, tuple) else (batch,)
+    return (model(x) - x).pow(2).mean()
+
+
+def _parts(seed: int, steps: int = 4, **trainer) -> RunParts:
+    with seeded_init(seed):
+        model = torch.nn.Linear(3, 3)
+    data = torch.arange(24.0).view(8, 3) / 24
+    sampler = TensorSampler(data, batch_size=4, seed=seed)
+    return RunParts(model, _loss, sampler, TrainerConfig(steps=steps, **trainer))
+
+
+def test_seeded_init_draws_from_the_seed_and_keeps_the_global_state():
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    with seeded_init(3):
+        a = torch.nn.Linear(4, 2).weight.detach().clone()
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(3)
+    assert torch.equal(torch.nn.Linear(4, 2).weight, a)
+    with pytest.raises(ParameterError, match="seed"):
+        with seeded_init(-1):
+            pass
+
+
+def test_one_seed_gets_its_own_trainer_with_the_drivers_changes():
+    parts = _parts(0)
+    trainer, models = stacked_trainer([parts], progress=False, log_every=2)
+    assert isinstance(trainer, Trainer) and models == [parts.model]
+    assert trainer.config.log_every == 2 and trainer.config.steps == 4
+    assert parts.trainer_config.log_every == 1  # the spec's branch is not changed
+
+
+def test_stacked_seeds_train_as_each_seed_alone():
+    alone = []
+    for seed in (0, 1):
+        parts = _parts(seed)
+        parts.trainer(progress=False).fit()
+        alone.append(parts.model)
+    trainer, models = stacked_trainer([_parts(0), _parts(1)], progress=False)
+    assert isinstance(trainer.model, StackedModels)
+    trainer.fit()
+    trainer.model.unstack(models)
+    for one, other in zip(alone, models, strict=True):
+        for a, b in zip(one.parameters(), other.parameters(), strict=True):
+            torch.testing.assert_close(a, b)
+
+
+def test_stacked_trainer_refuses_what_it_cannot_stack():
+    with pytest.raises(ParameterError, match="RunParts"):
+        stacked_trainer([])
+    with pytest.raises(ParameterError, match="one trainer config"):
+        stacked_trainer([_parts(0), _parts(1, steps=5)])
+    with pytest.raises(ParameterError, match="batching"):
+        stacked_trainer([_parts(0)], batching="threads")
+
+
+def test_every_run_spec_checks_its_trainer_batch_and_seed():
+    from dataclasses import dataclass, field
+
+    from lib.config import ConfigError
+    from lib.runs import RunSpec
+
+    @dataclass
+    class _Spec(RunSpec):
+        trainer: TrainerConfig = field(default_factory=TrainerConfig)
+        batch_size: int = 4
+        seed: int = 0
+
+    assert _Spec().batch_size == 4
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        _Spec(batch_size=0)
+    with pytest.raises(ParameterError, match="seed"):
+        _Spec(seed=-1)
+    with pytest.raises(ConfigError, match="needs a trainer branch"):
+        _Spec(trainer=None)
