@@ -159,8 +159,7 @@ def bench_pmp(args, device, out: dict) -> None:
 
 
 def bench_atomic(args, device, out: dict) -> None:
-    from lib.atomic import AtomicAEConfig, AtomicRun, build_run, mnist_batches
-    from lib.trainer import TrainerConfig
+    from lib.atomic import AtomicAEConfig, build_run, get_config, mnist_batches
 
     digits = torch.rand(512, 1, 28, 28, device=device)  # cost does not depend on pixels
     rows = out.setdefault("atomic", [])
@@ -172,13 +171,9 @@ def bench_atomic(args, device, out: dict) -> None:
         ("channels-last + cudnn autotune + graph", True, True, True),
     ):
         torch.backends.cudnn.benchmark = autotune
-        spec = AtomicRun(
-            model=AtomicAEConfig(image_size=128),
-            trainer=TrainerConfig(
-                steps=100_000, lr=2e-3, warmup_steps=100, schedule="cosine"
-            ),
-            channels_last=channels_last,
-        )
+        # the chapter's recipe on the authors' 128 x 128 network, in either layout
+        spec = get_config().run(AtomicAEConfig(image_size=128), steps=100_000)
+        spec = spec.override(channels_last=channels_last)
         parts = build_run(spec, device, batches=mnist_batches(digits, 128, 64))
         trainer = parts.trainer(
             progress=False, log_every=200 if graph else 1, cuda_graph=graph

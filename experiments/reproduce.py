@@ -287,9 +287,13 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
                 recon=seed_history(trainer, args.seeds, seed, "recon"),
                 sizes=sizes,
                 device=device,
-                saved=False,  # the weights go to OUT/models, not lib/pretrained/pmp/
+                saved=False,
                 chapter=chapter,
             )
+            # the sitting's record says where the weights went (OUT/models), the threads
+            # (on a CPU) and how many seeds shared the training time
+            for key in ("saved", "threads", "pairs_per_second"):
+                fields.pop(key)
             sitting.record(kind, seed, model, trainer, fields)
 
 

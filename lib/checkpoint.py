@@ -487,7 +487,7 @@ def load_pretrained(
             f"prefer_cache must be True or False, got {prefer_cache!r}"
         )
     path = Path(name)
-    if prefer_cache or not checkpoint_paths(path)[1].is_file():  # a name, not a path
+    if not checkpoint_paths(path)[1].is_file():  # a name, not the path of a checkpoint
         path = chosen_checkpoint(str(name), prefer_cache)
     meta_path = checkpoint_paths(path)[1]
     if not meta_path.is_file():

@@ -17,8 +17,8 @@ A config may hold configs (a **config tree**, minGPT's one config tree): a run s
 model's config and a :class:`~lib.trainer.TrainerConfig`. ``to_dict`` writes each branch with
 its own ``name``, ``from_dict`` reads it back as that class, :meth:`BaseConfig.override`
 changes leaves by dotted path (``"trainer.lr"``) and refuses a path that is not a field, and
-:func:`config_arguments` / :func:`overrides_from_args` give a script one command-line option
-per leaf, generated from the fields.
+:func:`config_arguments` / :func:`config_from_args` give a script one command-line option
+per leaf, generated from the fields (:func:`parse_overrides` reads ``PATH=VALUE`` items).
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def _matches(value: Any, hint: Any) -> bool:
         if len(args) == 2 and args[1] is Ellipsis:
             return all(_matches(v, args[0]) for v in value)
         return len(value) == len(args) and all(map(_matches, value, args))
+    if isinstance(hint, type) and dataclasses.is_dataclass(
+        hint
+    ):  # a config tree's branch
+        return isinstance(value, hint)
     return True
 
 
@@ -201,6 +205,11 @@ class BaseConfig:
                     f"{', '.join(sorted(self.leaves()))})"
                 )
             branch = known[path]
+            if any(other.startswith(path + ".") for other in changes):
+                raise ConfigError(
+                    f"{self.name}: {path!r} is changed whole and by a path below it; "
+                    "change one or the other"
+                )
             if dataclasses.is_dataclass(branch):
                 parent_path, _, leaf = path.rpartition(".")
                 parent = known[parent_path] if parent_path else self
@@ -341,6 +350,8 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     read as JSON where they can be); an item without ``=`` is refused naming it."""
     import json
 
+    if isinstance(items, str) or not isinstance(items, (list, tuple)):
+        raise ConfigError(f"overrides are a list of PATH=VALUE items, got {items!r}")
     out: dict[str, Any] = {}
     for item in items:
         path, sep, text = str(item).partition("=")

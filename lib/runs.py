@@ -1,12 +1,18 @@
 """One way to train a chapter's models: the parts of a run, built once, driven by anyone.
 
-Each paper package has a ``runs.py`` with a **run spec** (a :class:`~lib.config.BaseConfig`
-tree: the model's config, the loss weights, a nested :class:`~lib.trainer.TrainerConfig`, the
-batch size and the seed) and **one builder**, ``build_run(spec, data, device)``, which returns
-the :class:`RunParts` of one seed: the model, its loss, its batches and its trainer's config.
-The notebook's ``fit_*`` recipe, the experiment scripts, the sweep trials and
-``experiments/reproduce.py`` all train through it; :func:`stacked_trainer` trains several
-seeds' parts as one batched model (:class:`lib.scale.StackedModels`) with the same numbers.
+Each chapter package has a ``runs.py`` with a **run spec** (a :class:`RunSpec`: a
+:class:`~lib.config.BaseConfig` tree of the model's config, the loss weights, a nested
+:class:`~lib.trainer.TrainerConfig`, the batch size and the seed) and **one builder**,
+``build_run(spec, <the data>, ...)`` (its data arguments are the chapter's: digits, disks, a
+stream of spikes, dSprites pairs), which returns the :class:`RunParts` of one seed: the model,
+its loss, its batches and its trainer's config. The notebook's ``fit_*`` recipe, the experiment
+scripts, the sweep trials and ``experiments/reproduce.py`` all train through it;
+:func:`stacked_trainer` trains several seeds' parts as one batched model
+(:class:`lib.scale.StackedModels`): on CUDA streams, or on a CPU, each seed computes what it
+would alone, unless its loss draws noise from torch's global generator (a VAE's sampling),
+which the seeds then share. Chapter 05 stacks inside its own builder
+(``lib.pmp.build_run(..., seeds=...)``), because its pair stream gathers every seed's pairs in
+one call.
 
 A model's initial weights are drawn by :func:`seeded_init`: from ``torch.manual_seed(seed)``
 inside :func:`torch.random.fork_rng`, so that building a model leaves torch's global random
@@ -35,10 +41,14 @@ class RunSpec(BaseConfig):
     :class:`~lib.trainer.TrainerConfig`, a positive ``batch_size`` and a ``seed`` >= 0."""
 
     def __post_init__(self) -> None:
-        if not isinstance(getattr(self, "trainer", None), TrainerConfig):
+        trainer = getattr(self, "trainer", None)
+        if not isinstance(trainer, TrainerConfig):
             raise ConfigError(f"{self.name} needs a trainer branch (a TrainerConfig)")
-        self.require_positive_ints("batch_size")
-        check_integer("seed", getattr(self, "seed", None), minimum=0)
+        check_integer(f"{self.name}.trainer.steps", trainer.steps, minimum=1)
+        check_integer(
+            f"{self.name}.batch_size", getattr(self, "batch_size", None), minimum=1
+        )
+        check_integer(f"{self.name}.seed", getattr(self, "seed", None), minimum=0)
 
 
 @contextlib.contextmanager
@@ -95,8 +105,9 @@ def stacked_trainer(
     One seed: its own trainer. Several: their models stacked into one batched model
     (:class:`~lib.scale.StackedModels`, on CUDA streams or vmap'd as ``batching`` says),
     their losses summed (:func:`~lib.scale.stacked_loss`) and their batches drawn together
-    (:class:`~lib.scale.StackedBatches`); the trainer config is the first seed's (all must
-    be equal). ``changes`` override trainer-config fields for this driver.
+    (:class:`~lib.scale.StackedBatches`). The seeds must be runs of one spec but for the
+    seed: the trainer config is checked equal, and the loss and graph key are the first
+    seed's. ``changes`` override trainer-config fields for this driver.
     """
     parts = list(parts)
     if not parts or not all(isinstance(p, RunParts) for p in parts):

@@ -440,8 +440,3 @@ def _replace_tensors(batch: Any, tensors: list[torch.Tensor]) -> Any:
     it = iter(tensors)
     fields = [next(it) if torch.is_tensor(x) else x for x in batch]
     return type(batch)(*fields) if hasattr(batch, "_fields") else tuple(fields)
-
-
-# --------------------------------------------------------------------------------------------
-# runs that resume
-# --------------------------------------------------------------------------------------------

@@ -240,6 +240,7 @@ class Trainer:
         self._graphed: GraphedStep | None = None
         self._graph_pointers: list[int] = []
         self.step = 0
+        self._target = self.config.steps  # of the fit under way
         self.history: dict[str, list[float]] = defaultdict(list)
         self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {
             e: [] for e in self.EVENTS
@@ -321,7 +322,9 @@ class Trainer:
         names = tuple(n for n, v in parts.items() if torch.is_tensor(v))
         numbers = {n: float(v) for n, v in parts.items() if not torch.is_tensor(v)}
         values = [loss.detach()] + [parts[n].detach() for n in names]
-        record = torch.stack([v.reshape(()).float() for v in values])  # (1 + parts,)
+        # float64: exact for float32 losses and for float64 ones (a float32 record would
+        # round a float64 loss)
+        record = torch.stack([v.reshape(()).double() for v in values])  # (1 + parts,)
         return record, names, numbers
 
     def _one_step(self, batch: Any) -> tuple[torch.Tensor, tuple[str, ...], dict]:
@@ -348,6 +351,7 @@ class Trainer:
         and are read back every ``log_every`` steps (lib.scale), the whole step recorded as
         a CUDA graph when ``cuda_graph`` asks (on a GPU)."""
         cfg = self.config
+        self._target = target
         graphed = self._graphed_step() if cfg.cuda_graph else None
         check_first = cfg.log_every == 1 and graphed is None
         pending: list[tuple[int, torch.Tensor, tuple[str, ...], dict]] = []
@@ -424,7 +428,7 @@ class Trainer:
             for name, value in numbers.items():
                 self.history[name].append(value)
         last = pending[-1][0] + 1
-        if not early or last % 20 == 0 or last == self.config.steps:
+        if not early or last % 20 == 0 or last == self._target:
             bar.set_postfix(loss=f"{rows[-1][0]:.4g}")
         if self.config.print_every:
             for step, *_ in pending:

@@ -142,3 +142,12 @@ def test_generated_options_put_checked_settings_into_the_config(capsys):
     }
     with pytest.raises(ConfigError, match="PATH=VALUE"):
         parse_overrides(["seed"])
+
+
+def test_a_branch_is_checked_when_built_and_not_changed_twice_at_once():
+    with pytest.raises(ConfigError, match="branch"):
+        _Tree(branch="x")
+    with pytest.raises(ConfigError, match="changed whole and by a path below it"):
+        _Tree().override({"trainer": TrainerConfig(lr=0.5), "trainer.steps": 7})
+    with pytest.raises(ConfigError, match="list of PATH=VALUE"):
+        parse_overrides("seed=2")

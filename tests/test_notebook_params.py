@@ -82,7 +82,7 @@ def test_train_or_load_saves_to_the_cache_then_loads_it_only_when_asked(
     tmp_path, monkeypatch, capsys
 ):
     import lib.checkpoint
-    from lib.checkpoint import cached_path, load_pretrained
+    from lib.checkpoint import cached_path, checkpoint_paths, load_pretrained
     from lib.notebook import train_or_load
 
     shipped = tmp_path / "shipped"
@@ -116,6 +116,14 @@ def test_train_or_load_saves_to_the_cache_then_loads_it_only_when_asked(
     for a, b in zip(model.parameters(), rebuilt.parameters()):
         assert torch.equal(a, b)
     assert load_pretrained("ch/m", prefer_cache=True)[1].path == ckpt.path
+    # the path of a checkpoint is loaded as given, whatever the cache holds
+    here = tmp_path / "elsewhere" / "m"
+    here.parent.mkdir()
+    for source, target in zip(
+        checkpoint_paths(ckpt.path.with_suffix("")), checkpoint_paths(here)
+    ):
+        target.write_bytes(source.read_bytes())
+    assert load_pretrained(here, prefer_cache=True)[1].path == here.with_suffix(".pt")
 
 
 def test_only_save_shipped_writes_the_shipped_checkpoint(tmp_path, monkeypatch, capsys):

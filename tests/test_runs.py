@@ -82,9 +82,44 @@ def test_every_run_spec_checks_its_trainer_batch_and_seed():
         seed: int = 0
 
     assert _Spec().batch_size == 4
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ParameterError, match="_Spec.batch_size"):
         _Spec(batch_size=0)
-    with pytest.raises(ParameterError, match="seed"):
+    with pytest.raises(ParameterError, match="_Spec.seed"):
         _Spec(seed=-1)
-    with pytest.raises(ConfigError, match="needs a trainer branch"):
+    with pytest.raises(ParameterError, match="_Spec.trainer.steps"):
+        _Spec(trainer=TrainerConfig(steps=0))
+    with pytest.raises(ConfigError, match="trainer"):
         _Spec(trainer=None)
+
+
+def test_the_chapter_builders_refuse_what_is_not_their_data():
+    from lib.intro import build_run as intro_run
+    from lib.intro import get_config as intro_config
+    from lib.measuring import build_run as dsprites_run
+    from lib.measuring import get_config as measuring_config
+    from lib.pmp import build_run as pmp_run
+    from lib.pmp import get_config as pmp_config
+    from lib.taking_apart import DiskAEConfig
+    from lib.taking_apart import build_run as disk_run
+    from lib.taking_apart import get_config as disk_config
+    from lib.toroidal import TorusLossWeights
+    from lib.toroidal import build_run as torus_run
+    from lib.toroidal import get_config as torus_config
+
+    with pytest.raises(ParameterError, match="images must be a tensor"):
+        intro_run(intro_config().run(), [[0.0]])
+    with pytest.raises(ParameterError, match="images must be a tensor"):
+        torus_run(torus_config().run(), None, torch.zeros(2))
+    with pytest.raises(ParameterError, match="ground-truth-factor data set"):
+        dsprites_run(measuring_config().run(), None)
+    with pytest.raises(ParameterError, match="ground-truth-factor data set"):
+        pmp_run(pmp_config().run(), None)
+    with pytest.raises(ParameterError, match="two tensors"):
+        disk_run(disk_config().run(DiskAEConfig(), steps=2), torch.zeros(4, 1, 64, 64))
+    with pytest.raises(ParameterError, match="spring"):
+        TorusLossWeights(spring=-1.0)
+    from lib.data import DSprites
+
+    stream = pmp_config().run().override(hybrids="stream")
+    with pytest.raises(ParameterError, match="stacked=False takes one seed"):
+        pmp_run(stream, DSprites(), seeds=(0, 1), stacked=False)

@@ -92,6 +92,7 @@ from lib.atomic.runs import (
     spike_batches,
     spike_run,
     spike_settings,
+    stream_offset,
 )
 from lib.data.spikes import CrossesSpec  # the crosses' settings, beside SpikeSpec
 
@@ -101,6 +102,7 @@ __all__ = [
     "AtomicRun",
     "spike_run",
     "spike_settings",
+    "stream_offset",
     "BlockSlider",
     "block_predictability",
     "ATOMIC_GPU_RECORD",

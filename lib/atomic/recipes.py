@@ -25,12 +25,12 @@ from lib.atomic.model import AtomicAEConfig, AtomicAutoencoder
 from lib.atomic.runs import (
     AtomicChapterConfig,
     BatchFn,
-    _stream_offset,
     build_run,
     get_config,
     spike_batches,
     spike_run,
     spike_settings,
+    stream_offset,
 )
 from lib.data.mnist import upsample
 from lib.data.spikes import (
@@ -84,7 +84,7 @@ def cross_batches(
     device: str | torch.device = "cpu",
 ) -> BatchFn:
     """A fresh batch of crosses every step."""
-    offset = _stream_offset(seed)
+    offset = stream_offset(seed)
 
     def batch(step: int) -> torch.Tensor:
         images, _ = make_crosses(

@@ -171,7 +171,8 @@ def spike_run(settings: dict[str, Any] | None = None) -> AtomicRun:
     unknown = sorted(set(settings) - set(SPIKE_SETTINGS))
     if unknown:
         raise ParameterError(
-            f"unknown settings {unknown}; a spike run sets {sorted(SPIKE_SETTINGS)}"
+            f"unknown settings {unknown}; a spike run sets {sorted(SPIKE_SETTINGS)} "
+            "(a trial also takes evaluate_every, n_test and drawn_steps)"
         )
     chapter = get_config()
     spec = chapter.run().override(
@@ -205,8 +206,9 @@ def new_atomic_ae(
     return model.to(device)
 
 
-def _stream_offset(seed: int) -> int:
-    # training batch seeds are offset + step; keep them below TEST_SEED for any budget < 1e6
+def stream_offset(seed: int) -> int:
+    """Where seed ``seed``'s stream of training batches starts: batch seeds are offset +
+    step, kept below the test sets' seed for any budget < 1e6 (so ``seed`` < 2000)."""
     if not 0 <= seed < 2000:
         raise ValueError(f"seed must be in 0..1999 for the data streams, got {seed}")
     return seed * 1_000_003
@@ -216,7 +218,7 @@ def spike_batches(
     spec: SpikeSpec, batch_size: int, seed: int = 0, device: str | torch.device = "cpu"
 ) -> BatchFn:
     """A fresh batch of spikes every step (an endless training set; seed offset + step)."""
-    offset = _stream_offset(seed)
+    offset = stream_offset(seed)
     return lambda step: (
         make_spikes(batch_size, spec, seed=offset + step, device=device).images
     )
@@ -239,10 +241,14 @@ def build_run(
     """
     if not isinstance(spec, AtomicRun):
         raise ParameterError(f"spec must be an AtomicRun, got {type(spec).__name__}")
+    if batches is not None and not callable(batches):
+        raise ParameterError(f"batches must be a function of the step, got {batches!r}")
+    if batches is None:
+        stream_offset(
+            spec.seed
+        )  # the stream's seed is checked before the model is made
     model = new_atomic_ae(spec.model, spec.seed, device)
     stream = batches or spike_batches(spec.spikes, spec.batch_size, spec.seed, device)
-    if not callable(stream):
-        raise ParameterError(f"batches must be a function of the step, got {stream!r}")
     layout = None
     if spec.channels_last:
         layout = torch.channels_last

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from lib.errors import ParameterError
 from lib.intro.model import WarmupAutoencoder
 from lib.intro.runs import IntroChapterConfig, build_run, get_config
 from lib.notebook import Run, RunSettings, train_or_load
@@ -24,25 +25,28 @@ def train_warmup_ae(
     images: torch.Tensor,
     *,
     steps: int,
-    batch_size: int = 128,
-    lr: float = 2e-3,
+    batch_size: int | None = None,
+    lr: float | None = None,
     seed: int = 0,
     progress: bool | None = None,
 ) -> Trainer:
     """Train ``model`` in place on ``images`` (N, 1, 28, 28) with :func:`warmup_loss` and Adam:
     the chapter's run (:func:`~lib.intro.runs.build_run`) on a model of the reader's.
 
-    Minibatches are shuffled epoch by epoch with ``seed``. Returns the Trainer (history, summary).
+    Minibatches are shuffled epoch by epoch with ``seed``; ``batch_size`` and ``lr``
+    default to the chapter's. Returns the Trainer (history, summary).
     """
+    if not isinstance(model, WarmupAutoencoder):
+        raise ParameterError(
+            f"model must be a WarmupAutoencoder, got {type(model).__name__}"
+        )
     spec = get_config().run(seed=seed, steps=steps)
-    spec = spec.override(
-        {
-            "batch_size": batch_size,
-            "model": model.config,
-            "trainer.lr": lr,
-            "trainer.progress": progress,
-        }
-    )
+    changes = {"model": model.config, "trainer.progress": progress}
+    if batch_size is not None:
+        changes["batch_size"] = batch_size
+    if lr is not None:
+        changes["trainer.lr"] = lr
+    spec = spec.override(changes)
     trainer = build_run(spec, images, model=model).trainer()
     trainer.fit()
     return trainer

@@ -76,6 +76,12 @@ def build_run(
     trainer config."""
     if not isinstance(spec, WarmupRun):
         raise ParameterError(f"spec must be a WarmupRun, got {type(spec).__name__}")
+    if not torch.is_tensor(images):
+        raise ParameterError(f"images must be a tensor, got {type(images).__name__}")
+    if model is not None and not isinstance(model, WarmupAutoencoder):
+        raise ParameterError(
+            f"model must be a WarmupAutoencoder, got {type(model).__name__}"
+        )
     if model is None:
         with seeded_init(spec.seed):
             model = WarmupAutoencoder(spec.model)

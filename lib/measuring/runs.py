@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from lib.config import check_field_types
-from lib.data.dsprites import DSprites
+from lib.data.dsprites import DSprites, check_dataset
 from lib.errors import ParameterError
 from lib.metrics import MetricSizes
 from lib.nets import (
@@ -122,6 +122,7 @@ def build_run(
     (:func:`lib.runs.seeded_init`)."""
     if not isinstance(spec, DSpritesRun):
         raise ParameterError(f"spec must be a DSpritesRun, got {type(spec).__name__}")
+    check_dataset(data)  # a data set of factors that renders images: dSprites
     batches = dsprites_batches(data, spec.batch_size, spec.seed, device)
     if isinstance(spec.model, Conv64VAEConfig):
         torch.manual_seed(spec.seed)

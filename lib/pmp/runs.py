@@ -254,6 +254,12 @@ class PairStream:
             g.set_state(saved)
 
 
+HYBRID_DRAWS = (
+    "loss",
+    "stream",
+)  # where PMP's L_cons hybrids are drawn (PMPRun.hybrids)
+
+
 @dataclass
 class PMPRun(RunSpec):
     """One training run of chapter 05: a config tree saved beside its record.
@@ -297,9 +303,6 @@ class PMPRun(RunSpec):
             )
 
 
-HYBRID_DRAWS = ("loss", "stream")
-
-
 def build_run(
     spec: PMPRun,
     source: ResidentGrid | DSprites,
@@ -326,6 +329,12 @@ def build_run(
         raise ParameterError(f"spec must be a PMPRun, got {type(spec).__name__}")
     if batching not in BATCHINGS:
         raise ParameterError(f"batching must be one of {BATCHINGS}, got {batching!r}")
+    if not isinstance(source, ResidentGrid):
+        check_dataset(source)  # a data set of factors: dSprites, or another grid
+    if seeds is not None and len(tuple(seeds)) > 1 and stacked is False:
+        raise ParameterError(
+            "several seeds train as one stacked model: stacked=False takes one seed"
+        )
     if isinstance(source, ResidentGrid):
         device = source.device
     steps = spec.trainer.steps

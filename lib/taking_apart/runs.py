@@ -96,8 +96,8 @@ class DiskRun(RunSpec):
     model: DiskAEConfig | DCGANAEConfig = field(default_factory=DiskAEConfig)
     reg: str = "none"
     trainer: TrainerConfig = field(
-        default_factory=lambda: TrainerConfig(
-            steps=get_config().steps, lr=get_config().lr
+        default_factory=lambda: (
+            get_config().run(DiskAEConfig(), steps=get_config().steps).trainer
         )
     )
     batch_size: int = field(default_factory=lambda: get_config().batch_size)
@@ -124,6 +124,12 @@ def build_run(
     minibatches shuffled with ``seed`` (at most the data's size), and the trainer config."""
     if not isinstance(spec, DiskRun):
         raise ParameterError(f"spec must be a DiskRun, got {type(spec).__name__}")
+    if not (
+        isinstance(data, (tuple, list))
+        and len(data) == 2
+        and all(torch.is_tensor(t) for t in data)
+    ):
+        raise ParameterError("data must be (images, radii), two tensors")
     device = device or data[0].device
     if spec.init_seed is None:
         model = model_for(spec.model)

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib.config import BaseConfig
+from lib.errors import check_real
 from lib.toroidal.model import DigitJudge
 
 TAU = 2 * math.pi  # the period; the paper writes tau = 2 pi, citing the tau manifesto
@@ -201,6 +202,10 @@ class TorusLossWeights(BaseConfig):
     spring: float = 10_000.0
     quantile: float = 100_000.0
     decorrelation: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("recon", "classifier", "spring", "quantile", "decorrelation"):
+            check_real(name, getattr(self, name), 0.0)  # a weight is >= 0
 
     @classmethod
     def plain(cls) -> TorusLossWeights:

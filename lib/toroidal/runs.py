@@ -6,7 +6,7 @@ builder that the notebook's recipe, ``experiments/torus_sweep.py``, the sweep tr
     spec = spec.override({"weights.spring": 3_000.0})             # strict: a typo is refused
     parts = build_run(spec, images, labels)                      # model, loss, batches
     trainer = parts.trainer(); trainer.fit()
-    line = sweep_point(spec, parts.model, trainer, digits)       # what a sweep line keeps
+    line = sweep_point(parts.model, trainer, digits, stamp)      # what a sweep line keeps
 """
 
 from __future__ import annotations
@@ -131,11 +131,7 @@ class TorusRun(RunSpec):
     weights: TorusLossWeights = field(
         default_factory=lambda: get_config().torus_weights
     )
-    trainer: TrainerConfig = field(
-        default_factory=lambda: TrainerConfig(
-            steps=get_config().steps, lr=get_config().lr
-        )
-    )
+    trainer: TrainerConfig = field(default_factory=lambda: get_config().run().trainer)
     batch_size: int = field(default_factory=lambda: get_config().batch_size)
     seed: int = 0
 
@@ -200,6 +196,9 @@ def build_run(
         raise ParameterError(
             f"spec must be a TorusRun or a DigitJudgeRun, got {type(spec).__name__}"
         )
+    for name, value in (("images", images), ("labels", labels)):
+        if not torch.is_tensor(value):
+            raise ParameterError(f"{name} must be a tensor, got {type(value).__name__}")
     if images.shape[0] != labels.shape[0]:
         raise ValueError(
             f"images and labels differ in length: {images.shape[0]} vs {labels.shape[0]}"
@@ -227,7 +226,8 @@ def spec_from_sweep(settings: dict[str, Any]) -> TorusRun:
     unknown = sorted(set(settings) - set(SWEEP_SETTINGS))
     if unknown:
         raise ParameterError(
-            f"unknown settings {unknown}; the sweep sets {sorted(SWEEP_SETTINGS)}"
+            f"unknown settings {unknown}; a run of the sweep sets "
+            f"{sorted(SWEEP_SETTINGS)} (a trial also takes name and every)"
         )
     changes = {SWEEP_SETTINGS[name]: value for name, value in settings.items()}
     return TorusRun().override(changes)
