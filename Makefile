@@ -16,7 +16,7 @@ EXEC_ENV := BOOK_NO_PROGRESS=1 BOOK_STATIC=1 BOOK_OFFLINE=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BOOK_FLAGS := --toc book/_toc.yml --config book/_config.yml --path-output book -W -n --keep-going
 
-.PHONY: help install chromium book test test-fast lint execute lab student sweep clean distclean
+.PHONY: help install chromium book test test-fast lint execute lab student course sweep clean distclean
 
 help:
 	@echo "make book     build the HTML book from the notebooks' stored outputs -> book/_build/html"
@@ -28,6 +28,8 @@ help:
 	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
 	@echo "              reader copies (outputs, solutions, numbers pasted in) -> book/readers/,"
 	@echo "              and each chapter's graded assignment for otter-grader -> course/"
+	@echo "make course   the same build in a light environment of its own (.venv-course:"
+	@echo "              otter-grader and myst-nb, no torch): for a teacher who needs no more"
 	@echo "make sweep GRID=pmp|torus|atomic [ARGS=...]  a grid of training runs on Ray Tune"
 	@echo "              (experiments/sweep.py; ARGS e.g. \"--threads 1 --out runs/pmp\")"
 	@echo "make lab      start JupyterLab in this environment (MyST rendered by jupyterlab-myst)"
@@ -87,6 +89,18 @@ execute: install
 student: install
 	$(BIN)/python -m lib.course build
 
+# The same build for a teacher who needs no more: a light environment of its own (otter-grader
+# and myst-nb, no torch, Ray, Playwright or ONNX; building executes no notebook), in .venv-course.
+COURSE_VENV := .venv-course
+$(COURSE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COURSE_VENV)
+	$(COURSE_VENV)/bin/python -m pip install -qq --upgrade pip
+	$(COURSE_VENV)/bin/python -m pip install -qq "otter-grader>=6.0" "myst-nb>=1.0"
+	touch $@
+
+course: $(COURSE_VENV)/.installed
+	PYTHONPATH=. $(COURSE_VENV)/bin/python -m lib.course build
+
 # A grid of training runs as a Ray Tune experiment (experiments/sweep.py): embedded Ray here,
 # the cluster at RAY_ADDRESS when set. make sweep GRID=torus ARGS="--threads 1"
 GRID ?= pmp
@@ -102,4 +116,4 @@ clean:
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(COURSE_VENV)

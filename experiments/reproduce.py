@@ -72,10 +72,11 @@ from lib.cli import (
     seed_list,
     threads,
 )
+from lib.config import parse_overrides
 from lib.data.dsprites import DSprites
 from lib.data.resident import ResidentGrid
 from lib.device import describe_device, resolve_device
-from lib.errors import CheckpointError
+from lib.errors import CheckpointError, ConfigError
 from lib.records import append_record, read_records
 from lib.runs import stacked_trainer
 from lib.scale import BATCHINGS, StackedModels
@@ -100,6 +101,8 @@ class Sitting:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args, self.started = args, time.perf_counter()
+        # the run spec's settings changed on the command line (--set PATH=VALUE)
+        self.settings = parse_overrides(getattr(args, "set", None) or [])
         self.out = Path(args.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.done = True
@@ -152,6 +155,8 @@ class Sitting:
             "steps": meta["steps"],
             "plain": self.args.plain,
             "batching": self.batching,
+            # a run with settings changed by --set is another run (absent when none are)
+            **({"settings": self.settings} if self.settings else {}),
         }
         done = resumable_fit(
             trainer,
@@ -213,6 +218,7 @@ class Sitting:
                 if device.type == "cuda"
                 else {"threads": torch.get_num_threads()}
             ),
+            **({"settings": self.settings} if self.settings else {}),
             "made_by": MADE_BY,
             "made_on": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds"
@@ -263,6 +269,7 @@ def run_pmp(args: argparse.Namespace, sitting: Sitting, device: torch.device) ->
             batching=args.batching,
             progress=args.progress,
             device=device,
+            settings=sitting.settings,
         )
         meta = {"kind": kind, "seeds": list(args.seeds), "steps": steps}
         if not sitting.train(kind, trainer, models, meta):
@@ -309,9 +316,9 @@ def run_torus(args: argparse.Namespace, sitting: Sitting, device: torch.device) 
     chapter = get_config()
     steps = budget_steps(args.budget, chapter.steps, paper_steps("torus"))
     x_train, y_train, x_val, y_val = load_mnist_train_test().tensors(device)
+    spec = chapter.run(args.weights, steps=steps).override(sitting.settings)
     parts = [
-        build_run(chapter.run(args.weights, seed=seed, steps=steps), x_train, y_train)
-        for seed in args.seeds
+        build_run(spec.override(seed=seed), x_train, y_train) for seed in args.seeds
     ]
     trainer, models = sitting.trainer(parts)
     name = f"torus_{args.weights}"
@@ -362,6 +369,7 @@ def run_atomic(
     base = spike_run({**setting, "steps": steps}).override(
         channels_last=device.type == "cpu" and not sitting.stacked
     )
+    base = base.override(sitting.settings)
     parts = [build_run(base.override(seed=seed), device) for seed in args.seeds]
     trainer, models = sitting.trainer(parts)
     name = f"atomic_{args.setting}"
@@ -392,6 +400,21 @@ def run_atomic(
 
 
 CHAPTERS = {"pmp": run_pmp, "torus": run_torus, "atomic": run_atomic}
+
+
+def base_specs(args: argparse.Namespace) -> list:
+    """The run specs this call trains, before --set (to check its paths and values)."""
+    if args.chapter == "torus":
+        from lib.toroidal import get_config
+
+        return [get_config().run(args.weights)]
+    if args.chapter == "atomic":
+        from lib.atomic import AUTHORS_SPIKES, spike_run
+
+        return [spike_run(AUTHORS_SPIKES if args.setting == "authors" else {})]
+    from lib.pmp import get_config
+
+    return [get_config().run(kind) for kind in args.kinds]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,6 +452,15 @@ def main(argv: list[str] | None = None) -> int:
         default="streams",
         help="several seeds: each on its own CUDA stream (the same numbers as each seed "
         "alone), or vmap'd into grouped kernels",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change a setting of the chapter's run spec by its path, e.g. trainer.lr=1e-4 "
+        "or weights.spring=3000 (repeatable; an unknown path is refused; the run's "
+        "checkpoint and record keep what was changed)",
     )
     parser.add_argument("--log-every", type=int_at_least(1), default=200)
     parser.add_argument("--progress", action="store_true")
@@ -469,6 +501,14 @@ def main(argv: list[str] | None = None) -> int:
     for kind in args.kinds:
         if kind not in ALL_KINDS:
             parser.error(f"unknown kind {kind!r}; one of {ALL_KINDS}")
+    try:  # and the settings --set changes: paths of the chapter's run spec, values
+        settings = parse_overrides(args.set)
+        if "seed" in settings:
+            parser.error("--set seed: the seeds are --seeds")
+        for spec in base_specs(args):
+            spec.override(settings)
+    except (ConfigError, ValueError) as exc:
+        parser.error(f"--set: {exc}")
     if args.plain and len(args.seeds) > 1:
         parser.error("--plain trains one seed per call: pass one --seeds value")
     if args.score_minutes is not None and args.max_minutes is None:
@@ -489,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     except CheckpointError as exc:  # e.g. OUT holds a run of another budget
         parser.error(f"{exc}; use another --out for another run")
+    except (ConfigError, ValueError) as exc:  # a --set the run spec refuses
+        parser.error(f"--set: {exc}")
     return 0 if sitting.done else 3
 
 

@@ -4,9 +4,10 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
 ``lint-imports`` in ``make test``):
 
 1. **one package per paper**, independent of one another, each of one shape (book/contributing.md,
-   checked by ``tests/test_package_template.py``): ``recipes.py`` (the chapter's settings,
-   ``get_config()``, data streams and training recipes), ``measure.py`` (measures, the verdict
-   rule and its function) and where the paper has them ``model.py``, ``losses.py``,
+   checked by ``tests/test_package_template.py``): ``runs.py`` (the chapter's settings,
+   ``get_config()``, the run spec of one model and ``build_run``, the one way to train it),
+   ``recipes.py`` (data streams and the notebook's ``fit_*`` recipes), ``measure.py``
+   (measures, the verdict rule and its function) and where the paper has them ``model.py``, ``losses.py``,
    ``theory.py`` and ``record.py`` (shipped records of long runs):
    :mod:`lib.taking_apart` (Newson et al. 2018, chapter 01), :mod:`lib.toroidal` (Mikulski &
    Duda 2019, chapter 02), :mod:`lib.atomic` (Newson & Traonmilin 2023, chapter 03),
@@ -23,8 +24,10 @@ Layers, arrows pointing down only (``pyproject.toml``'s import contracts check t
 4. **generic core**, knows no paper: :mod:`lib.errors` (the book's errors, checks at the door),
    :mod:`lib.records` (the JSON-lines reader), :mod:`lib.files` (file digests),
    :mod:`lib.device`, :mod:`lib.seeding`,
-   :mod:`lib.config` (the one config style), :mod:`lib.trainer`, :mod:`lib.scale` (batched
-   seeds, CUDA graphs, resumable runs), :mod:`lib.checkpoint`
+   :mod:`lib.config` (the one config style, config trees), :mod:`lib.runs` (the parts of a
+   run every package's ``build_run`` returns, several seeds as one trainer),
+   :mod:`lib.trainer` (the trainer, runs that resume), :mod:`lib.scale` (batched seeds,
+   CUDA graphs), :mod:`lib.checkpoint`
    (checkpoints, the model registry, ``load_pretrained``, the reader's cache),
    :mod:`lib.notebook` (the notebook contract), :mod:`lib.nbtools`.
 

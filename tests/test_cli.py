@@ -104,6 +104,10 @@ def test_atomic_spikes_refuses_bad_numbers(tmp_path, monkeypatch, capsys, argv, 
         (["--threads", "0"], "--threads"),
         (["--budget", "0"], "--budget"),
         (["--log-every", "0"], "--log-every"),
+        (["--set", "trainer.lrr=1e-4"], "did you mean 'trainer.lr'"),
+        (["--set", "weights.spring=-1"], "--set"),
+        (["--set", "trainer.lr"], "PATH=VALUE"),
+        (["--set", "seed=3"], "--seeds"),
     ],
 )
 def test_reproduce_checks_everything_before_it_makes_its_folder(

@@ -184,16 +184,19 @@ def scaled_trainer(
     progress: bool | None = None,
     device: str | torch.device = "cpu",
     batching: str = "streams",
+    settings: dict[str, Any] | None = None,
 ) -> tuple[Trainer, list[PMPAutoencoder | AdaGVAE]]:
     """The chapter's run at paper scale, as ``experiments/reproduce.py`` trains it: the run
     spec of ``kind`` (:meth:`PMPChapterConfig.run`) with its hybrids drawn by the pair stream
     and the pixels checked once (in the grid), built by :func:`~lib.pmp.runs.build_run` for
     every seed of ``seeds`` (one stacked model unless ``stacked=False``), the step recorded
-    as a CUDA graph on a GPU, the losses read back every ``log_every`` steps. Returns the
-    trainer and the seeds' models (fill them with ``trainer.model.unstack``).
+    as a CUDA graph on a GPU, the losses read back every ``log_every`` steps; ``settings``
+    changes the spec by path (``{"trainer.lr": 1e-4}``, strict). Returns the trainer and the
+    seeds' models (fill them with ``trainer.model.unstack``).
     """
     chapter = chapter or get_config()
     spec = chapter.run(kind, steps=steps).override(hybrids="stream", check_values=False)
+    spec = spec.override(settings or {})
     parts = build_run(
         spec, source, device, seeds=tuple(seeds), stacked=stacked, batching=batching
     )
