@@ -54,6 +54,7 @@ from lib.data.dsprites import (
     flat_index,
 )
 from lib.errors import ParameterError, check_images, check_integer, check_real
+from lib.runs import seeded_init
 from lib.trainer import TensorSampler, Trainer, TrainerConfig
 
 # Rotational symmetry of the renderer's shapes: a square is unchanged by a quarter turn, an
@@ -254,7 +255,7 @@ def train_factor_judge(
     (:class:`RenderedBatches`, seeded by ``seed``; ``trainer.batch_fn.seen`` marks the
     combinations drawn); an integer renders that many images once and samples shuffled
     minibatches of them (:class:`~lib.trainer.TensorSampler`), for a small, fixed training
-    set. torch is seeded with ``seed`` for the initial weights. Returns ``(judge in eval
+    set. The initial weights are drawn from ``seed`` (:func:`lib.runs.seeded_init`). Returns ``(judge in eval
     mode, trainer)``: the trainer holds the history and the seconds trained.
     """
     steps = check_integer("steps", steps, 1)
@@ -275,8 +276,9 @@ def train_factor_judge(
         raise ParameterError(
             f"device must name a torch device, got {device!r}"
         ) from exc
-    torch.manual_seed(seed)
-    judge = FactorJudge(config).to(device)
+    with seeded_init(seed):  # the weights; torch's global generator left alone
+        judge = FactorJudge(config)
+    judge = judge.to(device)
     if n_images is None:
         batch_fn: Any = RenderedBatches(batch_size, seed, device)
     else:

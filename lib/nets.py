@@ -252,20 +252,30 @@ class Conv64VAE(nn.Module):
         check_codes(z, self.config.code_size)
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, GaussianPosterior]:
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, GaussianPosterior]:
+        """Logits of one reparameterised sample per image, and the posterior; the noise
+        from ``generator`` (one on the code's device), or torch's global one."""
         q = self.posterior(x)
-        z = q.mean + (0.5 * q.logvar).exp() * torch.randn_like(q.mean)
+        noise = torch.randn(
+            q.mean.shape, generator=generator, dtype=q.mean.dtype, device=q.mean.device
+        )  # (B, d)
+        z = q.mean + (0.5 * q.logvar).exp() * noise
         return self.decode(z), q
 
 
 def beta_vae_loss(
-    model: Conv64VAE, batch: torch.Tensor | tuple[torch.Tensor, ...]
+    model: Conv64VAE,
+    batch: torch.Tensor | tuple[torch.Tensor, ...],
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The beta-VAE's negative ELBO: BCE summed over pixels + ``model.config.beta`` x KL to
     N(0, I) summed over coordinates, both averaged over the batch, one reparameterised
-    sample per image (disentanglement_lib's ``BetaVAE`` with ``bernoulli_loss``)."""
+    sample per image (disentanglement_lib's ``BetaVAE`` with ``bernoulli_loss``), its noise
+    from ``generator`` (default: torch's global one)."""
     images = batch[0] if isinstance(batch, (tuple, list)) else batch
-    logits, q = model(images)
+    logits, q = model(images, generator=generator)
     bce = F.binary_cross_entropy_with_logits(logits, images, reduction="none")
     recon = bce.flatten(1).sum(1).mean()
     kl = kl_to_standard_normal(q).sum(1).mean()

@@ -9,14 +9,21 @@ its loss, its batches and its trainer's config. The notebook's ``fit_*`` recipe,
 scripts, the sweep trials and ``experiments/reproduce.py`` all train through it;
 :func:`stacked_trainer` trains several seeds' parts as one batched model
 (:class:`lib.scale.StackedModels`): on CUDA streams, or on a CPU, each seed computes what it
-would alone, unless its loss draws noise from torch's global generator (a VAE's sampling),
-which the seeds then share. Chapter 05 stacks inside its own builder
+would alone (a loss that draws noise is refused: the seeds would share its generator).
+Chapter 05 stacks inside its own builder
 (``lib.pmp.build_run(..., seeds=...)``), because its pair stream gathers every seed's pairs in
 one call.
 
 A model's initial weights are drawn by :func:`seeded_init`: from ``torch.manual_seed(seed)``
 inside :func:`torch.random.fork_rng`, so that building a model leaves torch's global random
-state as it was (no hidden global seeding; the weights are those a global seed gives).
+state as it was (no hidden global seeding; the weights are those a global seed gives). Noise
+a run draws afterwards (a VAE's sampling, PMP's hybrids in the chapter's recipe) comes from a
+generator of the run's own (:func:`seeded_model`, :func:`run_noise`, :class:`NoisyLoss`, saved
+with the trainer's checkpoints), which draws what the global generator drew when the builders
+seeded it, so the shipped models are reproduced bit for bit
+(``bench/bit_identity.py --check``). Only stacked seeds and a step replayed as a CUDA graph
+still draw from the global generators (``torch.func.vmap`` takes no generator; a graph replays
+the default generator's draws), which :func:`run_noise` then sets as a global seed would.
 """
 
 from __future__ import annotations
@@ -60,6 +67,72 @@ def seeded_init(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=gpus):
         torch.manual_seed(seed)
         yield
+
+
+def seeded_model(
+    seed: int, build: Callable[[], torch.nn.Module]
+) -> tuple[torch.nn.Module, torch.Generator]:
+    """``build()`` with its weights drawn as in :func:`seeded_init`, and a CPU generator that
+    goes on where the weights' draw left off: the noise a run draws from it afterwards (a
+    VAE's reparameterised samples, PMP's hybrids) is what ``torch.manual_seed(seed)``, the
+    model's construction and then torch's global generator gave, so the shipped models'
+    draws are kept while the global state is left alone."""
+    with seeded_init(seed):
+        model = build()
+        noise = torch.Generator()
+        noise.set_state(torch.get_rng_state())
+    return model, noise
+
+
+def run_noise(
+    seed: int,
+    device: str | torch.device,
+    after_init: torch.Generator,
+    shared: bool = False,
+) -> torch.Generator | None:
+    """The generator a run's noise comes from, drawing what torch's global generators drew
+    when the run's builder seeded them (``torch.manual_seed(seed)``, then the weights):
+    on a CPU ``after_init`` (:func:`seeded_model`'s), on a GPU a generator of the device
+    seeded with ``seed`` (the weights are drawn on the CPU).
+
+    ``shared``: stacked seeds or a step replayed as a CUDA graph, which draw from torch's
+    global generators (``torch.func.vmap`` takes no generator; a graph replays only the
+    default generator's draws): those are set here as the builder used to leave them, and
+    None is returned.
+    """
+    device = torch.device(device)
+    if shared:
+        torch.set_rng_state(after_init.get_state())
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+        return None
+    if device.type == "cpu":
+        return after_init
+    return torch.Generator(device).manual_seed(seed)
+
+
+class NoisyLoss:
+    """``loss_fn(model, batch, generator=generator)``: a loss that draws noise (a VAE's
+    reparameterised sample) from a generator of its own, not torch's global one. Its state is
+    saved with the trainer's checkpoints and restored on resume (``state_dict``)."""
+
+    def __init__(self, loss_fn: Callable[..., Any], generator: torch.Generator) -> None:
+        if not callable(loss_fn):
+            raise ParameterError(f"loss_fn must be callable, got {loss_fn!r:.60}")
+        if not isinstance(generator, torch.Generator):
+            raise ParameterError(
+                f"generator must be a torch.Generator, got {type(generator).__name__}"
+            )
+        self.loss_fn, self.generator = loss_fn, generator
+
+    def __call__(self, model: torch.nn.Module, batch: Any) -> Any:
+        return self.loss_fn(model, batch, generator=self.generator)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
 
 
 @dataclass
@@ -117,6 +190,11 @@ def stacked_trainer(
     models = [p.model for p in parts]
     if len(parts) == 1:
         return parts[0].trainer(**changes), models
+    if any(isinstance(p.loss_fn, NoisyLoss) for p in parts):
+        raise ParameterError(
+            "stacked seeds cannot share one noise generator: a loss that draws noise from "
+            "its own (a VAE's) trains one seed at a time"
+        )
     if any(p.memory_format is not None for p in parts):
         raise ParameterError(
             "stacked seeds train in the default layout: build them without a memory format "

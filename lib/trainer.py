@@ -461,6 +461,8 @@ class Trainer:
         extra: dict[str, Any] = {"rng": rng_state()}
         if hasattr(self.batch_fn, "state_dict"):
             extra["sampler"] = self.batch_fn.state_dict()
+        if hasattr(self.loss_fn, "state_dict"):  # a loss's own noise generator
+            extra["loss"] = self.loss_fn.state_dict()
         history: dict[str, list[float]] = dict(self.history)
         if not history_in_json:
             extra["history"] = {
@@ -521,6 +523,12 @@ class Trainer:
             self.batch_fn.load_state_dict(ckpt.extra_state["sampler"])
         if ckpt.extra_state and "rng" in ckpt.extra_state:
             set_rng_state(ckpt.extra_state["rng"])
+        if (
+            ckpt.extra_state
+            and "loss" in ckpt.extra_state
+            and hasattr(self.loss_fn, "load_state_dict")
+        ):
+            self.loss_fn.load_state_dict(ckpt.extra_state["loss"])
         self._graphed = None  # the optimiser's tensors are new: record the step again
         self.step = ckpt.step
         history = ckpt.history

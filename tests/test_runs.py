@@ -123,3 +123,89 @@ def test_the_chapter_builders_refuse_what_is_not_their_data():
     stream = pmp_config().run().override(hybrids="stream")
     with pytest.raises(ParameterError, match="stacked=False takes one seed"):
         pmp_run(stream, DSprites(), seeds=(0, 1), stacked=False)
+
+
+def test_seeded_model_noise_goes_on_where_a_global_seed_would():
+    from lib.runs import seeded_model
+
+    torch.manual_seed(11)
+    state = torch.get_rng_state()
+    model, noise = seeded_model(5, lambda: torch.nn.Linear(4, 2))
+    assert torch.equal(torch.get_rng_state(), state)  # the global state left alone
+    torch.manual_seed(5)
+    alone = torch.nn.Linear(4, 2)
+    after = torch.randn(6)
+    assert torch.equal(model.weight, alone.weight)
+    assert torch.equal(torch.randn(6, generator=noise), after)
+
+
+def test_noisy_loss_checks_its_parts_and_stacked_seeds_refuse_it():
+    from lib.runs import NoisyLoss
+
+    with pytest.raises(ParameterError, match="loss_fn must be callable"):
+        NoisyLoss(3, torch.Generator())
+    with pytest.raises(ParameterError, match="generator must be a torch.Generator"):
+        NoisyLoss(_loss, 0)
+
+    def noisy(model, batch, generator):
+        return _loss(model, batch) + torch.rand((), generator=generator)
+
+    parts = [_parts(seed) for seed in (0, 1)]
+    for p in parts:
+        p.loss_fn = NoisyLoss(noisy, torch.Generator().manual_seed(0))
+    with pytest.raises(ParameterError, match="one seed at a time"):
+        stacked_trainer(parts)
+
+
+def _global_state() -> torch.Tensor:
+    return torch.get_rng_state()
+
+
+def test_the_noisy_builders_leave_the_global_generator_alone(dsprites):
+    from lib.measuring import build_run as dsprites_run
+    from lib.measuring import get_config as measuring_config
+    from lib.pmp import build_run as pmp_run
+    from lib.pmp import get_config as pmp_config
+
+    torch.manual_seed(2)
+    state = _global_state()
+    dsprites_run(measuring_config().vae_run(4.0, steps=2), dsprites)
+    for kind in ("pmp", "adagvae"):
+        spec = pmp_config().run(kind, steps=2)
+        pmp_run(spec, dsprites)
+        pmp_run(spec.override({"hybrids": "stream"}), dsprites)
+    assert torch.equal(_global_state(), state)
+
+
+@pytest.mark.parametrize("kind", ["beta_vae", "adagvae", "pmp"])
+def test_a_resumed_noisy_run_draws_the_noise_it_would_have_drawn(
+    kind, dsprites, tmp_path
+):
+    from lib.measuring import build_run as dsprites_run
+    from lib.measuring import get_config as measuring_config
+    from lib.pmp import build_run as pmp_run
+    from lib.pmp import get_config as pmp_config
+
+    def parts():
+        if kind == "beta_vae":
+            spec = measuring_config().vae_run(4.0, steps=6)
+            return dsprites_run(spec.override({"batch_size": 4}), dsprites)
+        # PMP: 8 epochs on six steps, so the hybrids are drawn in the loss at step 3
+        # (before the checkpoint) and steps 4, 5 (after it)
+        spec = pmp_config().run(kind, steps=6).override({"batch_size": 4})
+        return pmp_run(spec.override({"max_epochs": 8}), dsprites)
+
+    straight = parts().trainer(progress=False)
+    straight.fit()
+    first = parts().trainer(progress=False)
+    first.fit(steps=4)
+    first.save(tmp_path / "half.pt", {})
+    torch.rand(100)  # the global generator moves on: the run must not notice
+    second = parts().trainer(progress=False)
+    second.resume(tmp_path / "half.pt")
+    second.fit()  # to the spec's six steps
+    assert second.history["loss"] == straight.history["loss"]
+    for a, b in zip(
+        straight.model.parameters(), second.model.parameters(), strict=True
+    ):
+        assert torch.equal(a, b)

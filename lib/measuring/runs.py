@@ -26,7 +26,14 @@ from lib.nets import (
     bce_ae_loss,
     beta_vae_loss,
 )
-from lib.runs import RunParts, RunSpec, seeded_init
+from lib.runs import (
+    NoisyLoss,
+    RunParts,
+    RunSpec,
+    run_noise,
+    seeded_init,
+    seeded_model,
+)
 from lib.trainer import TrainerConfig
 
 
@@ -116,18 +123,21 @@ def build_run(
     """The parts of run ``spec``: a fresh network (weights from the seed), its loss
     (:func:`~lib.nets.bce_ae_loss`, or :func:`~lib.nets.beta_vae_loss` for a beta-VAE), fresh
     procedural dSprites every step (:func:`dsprites_batches` with the seed) and the trainer
-    config. A beta-VAE's sampling noise comes from torch's global generator, which is seeded
-    here, in view, before the weights are drawn (how the shipped population was trained); the
-    plain autoencoder draws no noise, and its weights leave the global generator alone
-    (:func:`lib.runs.seeded_init`)."""
+    config. Building leaves torch's global generator alone (:func:`lib.runs.seeded_init`). A
+    beta-VAE's sampling noise comes from a generator of the run's own
+    (:func:`lib.runs.run_noise`, held by a :class:`lib.runs.NoisyLoss`), which draws what the
+    global one drew after ``torch.manual_seed(seed)`` and the weights, as the shipped
+    population was trained; a step replayed as a CUDA graph draws from the global one."""
     if not isinstance(spec, DSpritesRun):
         raise ParameterError(f"spec must be a DSpritesRun, got {type(spec).__name__}")
     check_dataset(data)  # a data set of factors that renders images: dSprites
     batches = dsprites_batches(data, spec.batch_size, spec.seed, device)
     if isinstance(spec.model, Conv64VAEConfig):
-        torch.manual_seed(spec.seed)
-        model = Conv64VAE(spec.model).to(device)
-        return RunParts(model, beta_vae_loss, batches, spec.trainer)
+        model, after_init = seeded_model(spec.seed, lambda: Conv64VAE(spec.model))
+        graphed = spec.trainer.cuda_graph and torch.device(device).type == "cuda"
+        noise = run_noise(spec.seed, device, after_init, shared=graphed)
+        loss = beta_vae_loss if noise is None else NoisyLoss(beta_vae_loss, noise)
+        return RunParts(model.to(device), loss, batches, spec.trainer)
     with seeded_init(spec.seed):
         model = Conv64Autoencoder(spec.model)
     return RunParts(model.to(device), bce_ae_loss, batches, spec.trainer)

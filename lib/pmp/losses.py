@@ -323,6 +323,19 @@ class PMPObjective:
         # images); the per-step check needs a wait for the device, which a CUDA graph
         # or batched seeds (torch.func.vmap) cannot hold
         self.check_values = check_values
+        # where the hybrids are drawn in the loss (a batch without ``pick``): a CPU
+        # generator (lib.runs.seeded_model's); None: torch's global one
+        self.generator: torch.Generator | None = None
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The hybrids' generator's state (none: nothing), saved with the trainer."""
+        return (
+            {} if self.generator is None else {"generator": self.generator.get_state()}
+        )
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        if self.generator is not None and "generator" in state:
+            self.generator.set_state(state["generator"])
 
     def epoch_of(self, step: int) -> int:
         return min(self.max_epochs - 1, step * self.max_epochs // self.steps)
@@ -356,7 +369,9 @@ class PMPObjective:
             dis = distance_loss(s1, s2)
             reg = distribution_loss(s1, s2)
             if ramps.beta2 > CONSISTENCY_ON and w.consistency > 0:
-                hybrids = swap_hybrids(s1, s2, 2 * n, pick=pick)
+                hybrids = swap_hybrids(
+                    s1, s2, 2 * n, generator=self.generator, pick=pick
+                )
                 cons = consistency_loss(model, hybrids, self.binary)
         total = (
             rec
@@ -418,13 +433,17 @@ def average_shared(
 
 
 def adagvae_loss(
-    model: AdaGVAE, batch: PairBatch, check_values: bool = True
+    model: AdaGVAE,
+    batch: PairBatch,
+    check_values: bool = True,
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Negative ELBO of both images with the adaptive averaged posteriors, averaged per image.
 
     Bernoulli reconstruction (BCE summed over pixels) + beta KL(q~ || N(0, I)) (summed over
     coordinates), each the mean of the pair's two images, then over the batch; one
-    reparameterised sample per image.
+    reparameterised sample per image, its noise from ``generator`` (one on the images'
+    device; default: torch's global one).
     """
     check_pair_batch(batch, binary=True, values=check_values)
     x1, x2 = batch[:2]
@@ -436,7 +455,10 @@ def adagvae_loss(
     a1, a2 = average_shared(q1, q2, shared)
     mean = torch.cat([a1.mean, a2.mean])
     logvar = torch.cat([a1.logvar, a2.logvar])
-    z = mean + (0.5 * logvar).exp() * torch.randn_like(mean)  # (2B, d)
+    noise = torch.randn(
+        mean.shape, generator=generator, dtype=mean.dtype, device=mean.device
+    )  # (2B, d)
+    z = mean + (0.5 * logvar).exp() * noise
     logits = model.decode(z)
     images = torch.cat([x1, x2])
     rec = F.binary_cross_entropy_with_logits(logits, images, reduction="none")

@@ -46,7 +46,14 @@ from lib.pmp.model import (
     PMPConfig,
     check_kind,
 )
-from lib.runs import RunParts, RunSpec, seeded_init
+from lib.runs import (
+    NoisyLoss,
+    RunParts,
+    RunSpec,
+    run_noise,
+    seeded_init,
+    seeded_model,
+)
 from lib.scale import BATCHINGS, StackedModels, stacked_loss
 from lib.trainer import TrainerConfig
 
@@ -192,7 +199,7 @@ class PairStream:
     ``device``: on a CPU rendering the whole grid first is not worth it). The L_cons hybrids are
     drawn here (:func:`~lib.pmp.losses.draw_hybrids`) from the seed's own torch generator, so a
     CUDA graph or a stack of seeds replays the draw (the plain recipe draws them in the loss
-    from torch's global generator, so the two differ in which hybrids they use). With
+    from another generator, so the two differ in which hybrids they use). With
     ``stacked`` (default: more than one seed) every tensor has the seed dimension first, for
     :class:`~lib.scale.StackedModels`. Its state (the generators) is saved with the trainer.
     """
@@ -264,13 +271,16 @@ HYBRID_DRAWS = (
 class PMPRun(RunSpec):
     """One training run of chapter 05: a config tree saved beside its record.
 
-    ``hybrids`` says where PMP's L_cons hybrids are drawn: ``"loss"`` in the loss, from
-    torch's global generator, which :func:`build_run` seeds with the run's seed before it
-    builds the model (the recipe every shipped CPU model was trained with, so kept as the
-    chapter's); ``"stream"`` by :class:`PairStream` from the seed's own generator, so that a
-    CUDA graph or a stack of seeds replays the draw (``experiments/reproduce.py``). Either
-    way Ada-GVAE's sampling noise comes from torch's global generator, seeded by
-    :func:`build_run` in view (a vmap'd stack of seeds draws it as one tensor). The two
+    ``hybrids`` says where PMP's L_cons hybrids are drawn: ``"loss"`` in the loss, from a
+    CPU generator that goes on where the seed's weights left off
+    (:func:`lib.runs.seeded_model`: the draws of ``torch.manual_seed(seed)``, the weights,
+    then torch's global generator, which every shipped CPU model was trained with, so kept
+    as the chapter's recipe); ``"stream"`` by :class:`PairStream` from the seed's own
+    generator, so that a CUDA graph or a stack of seeds replays the draw
+    (``experiments/reproduce.py``). Ada-GVAE's sampling noise comes from the run's own
+    generator (:func:`lib.runs.run_noise`), except for stacked seeds and a step replayed as
+    a CUDA graph, which draw it from torch's global generators (a vmap'd stack draws it as
+    one tensor), set by :func:`build_run` as a global seed would have left them. The two
     use the same pairs and differ in which hybrids they draw. ``check_values``: the loss
     checks that every pixel lies in [0, 1] at every step (off where a resident grid was
     checked once). Defaults: the chapter's PMP run (:meth:`PMPChapterConfig.run`).
@@ -301,6 +311,13 @@ class PMPRun(RunSpec):
             raise ParameterError(
                 f"kind {self.kind!r} needs a {wanted.__name__}, got {self.model.name}"
             )
+
+
+def _noisy(
+    loss: Callable[..., Any], noise: torch.Generator | None
+) -> Callable[..., Any]:
+    """Ada-GVAE's loss drawing its noise from ``noise`` (None: torch's global generator)."""
+    return loss if noise is None else NoisyLoss(loss, noise)
 
 
 def build_run(
@@ -351,6 +368,10 @@ def build_run(
         def graph_key(step: int) -> int:  # the ramps change once per epoch
             return objective.epoch_of(step)
 
+    def network() -> torch.nn.Module:
+        return _network(spec.kind, spec.model)
+
+    graphed = spec.trainer.cuda_graph and torch.device(device).type == "cuda"
     if spec.hybrids == "loss":
         if seeds is not None and tuple(seeds) != (spec.seed,):
             raise ParameterError(
@@ -359,22 +380,28 @@ def build_run(
             )
         if isinstance(source, ResidentGrid):
             raise ParameterError("hybrids drawn in the loss take pairs of a data set")
-        # the chapter's recipe: torch's global generator seeded here, in view, draws the
-        # initial weights and then the hybrids (what the shipped models were trained with)
-        torch.manual_seed(spec.seed)
-        model = _network(spec.kind, spec.model).to(device)
+        # the chapter's recipe: the hybrids (on the CPU) and Ada-GVAE's noise drawn from
+        # the run's own generators, going on where the weights' draw left off
+        model, after_init = seeded_model(spec.seed, network)
+        if isinstance(loss, PMPObjective):
+            loss.generator = after_init
+        else:
+            loss = _noisy(loss, run_noise(spec.seed, device, after_init, graphed))
         batches = pair_batches(
             source, spec.batch_size, spec.seed, spec.k_changed, device
         )
-        return RunParts(model, loss, batches, spec.trainer, graph_key=graph_key)
+        return RunParts(
+            model.to(device), loss, batches, spec.trainer, graph_key=graph_key
+        )
     seeds = (spec.seed,) if seeds is None else tuple(seeds)
+    stacked = len(seeds) > 1 if stacked is None else stacked
     models = []
     for seed in seeds:
-        # seeded in view, as with hybrids in the loss: what is left of torch's global
-        # generator after the last seed's weights draws Ada-GVAE's sampling noise
-        torch.manual_seed(seed)
-        models.append(_network(spec.kind, spec.model).to(device))
-    stacked = len(seeds) > 1 if stacked is None else stacked
+        model, after_init = seeded_model(seed, network)
+        models.append(model.to(device))
+    if spec.kind == "adagvae":  # stacked seeds share the global generators (run_noise)
+        noise = run_noise(seeds[-1], device, after_init, stacked or graphed)
+        loss = _noisy(loss, noise)
     n_projectors = getattr(spec.model, "n_projectors", get_config().pmp.n_projectors)
     batches = PairStream(
         source, spec.batch_size, seeds, spec.k_changed, n_projectors, stacked, device
