@@ -25,9 +25,10 @@ help:
 	@echo "make test-fast  lint and the unit tests, without notebooks, the book and the tests marked slow"
 	@echo "make execute  re-execute every notebook in full mode, writing outputs back (maintainers:"
 	@echo "              a model it trains replaces the shipped checkpoint, BOOK_SAVE=shipped)"
-	@echo "make student  student copies (no solutions, no outputs, graded questions) -> student/,"
-	@echo "              reader copies (outputs, solutions, numbers pasted in) -> book/readers/,"
-	@echo "              and each chapter's graded assignment for otter-grader -> course/"
+	@echo "make student  student copies (no solutions, no outputs) -> student/, reader copies"
+	@echo "              (outputs, solutions, numbers pasted in) -> book/readers/, and from"
+	@echo "              instructor/ each chapter's graded assignment, its autograder and the"
+	@echo "              instructor's pack (solutions, rubrics, syllabus) -> course/"
 	@echo "make course   the same build in a light environment of its own (.venv-course:"
 	@echo "              otter-grader and myst-nb, no torch): for a teacher who needs no more"
 	@echo "make sweep GRID=pmp|torus|atomic [ARGS=...]  a grid of training runs on Ray Tune"
@@ -84,8 +85,9 @@ execute: install
 	done
 
 # Student copies of every chapter -> student/ and reader copies -> book/readers/notebooks/
-# (both committed, kept in sync by tests), and each chapter's graded assignment -> course/
-# (generated): otter assign, see lib/course.py.
+# (both committed, kept in sync by tests), and from instructor/assignments/ each chapter's
+# graded assignment, autograder and the instructor's pack -> course/ (generated): otter
+# assign, see lib/course.py. `python -m lib.course check` grades solutions and wrong answers.
 student: install
 	$(BIN)/python -m lib.course build
 

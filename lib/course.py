@@ -1,40 +1,39 @@
-"""The course kit: student copies and graded assignments of the chapters (``make student``),
-and the chapters' reader copies.
+"""The course kit: graded assignments for otter-grader, the instructor's pack, and the
+chapters' student and reader copies (``make student``, or ``make course`` in a light
+environment of its own).
 
     python -m lib.course build            # student/, book/readers/ (committed), course/
     python -m lib.course build --course-dir /tmp/course --student-dir /tmp/student \
         --readers-dir /tmp/readers
 
 Grading is done by otter-grader (`otter assign` format, https://otter-grader.readthedocs.io),
-not by code of this book. Every chapter ends with a section ``## Graded exercises``: a setup
-cell that loads what the questions use (so that the section runs on its own), then questions
-in otter's format. Its marker cells are raw cells tagged ``remove-cell`` (the book hides
-them); a solution is a code cell with ``# SOLUTION`` (one line) or ``# BEGIN SOLUTION`` /
-``# END SOLUTION`` (a block) markers; each question has public tests (``failure_message`` in
-the test's config: a hint a student sees) and hidden tests (``hidden: true``), and its point is
-given only when all pass (``all_or_nothing``). The chapter executes all of them, so the book's
-own run checks every solution against its tests.
+not by code of this book. The graded questions are **kept apart from the book**: each chapter's
+assignment is an otter master notebook in ``instructor/assignments/<chapter>.ipynb`` (a title
+cell, a setup cell that loads what the questions use, then questions in otter's format: raw
+marker cells, the prompt, a solution, public tests with a ``failure_message`` hint and hidden
+tests; ``all_or_nothing``; a written question is ``manual: true`` and its solution block holds a
+``**Rubric`` cell). The chapters in ``notebooks/`` hold only their ungraded exercises, with
+folded solutions, so neither the book, nor the reader copies its Colab buttons open, nor the
+student copies show a graded solution. Typical wrong answers of every question live beside its
+master (``<chapter>.mistakes.toml``): the book's tests grade each one and require a zero.
 
-For each chapter, :func:`build` runs otter assign twice:
+:func:`build` writes
 
-- on the whole chapter: its student version, with the prose's solutions removed and the
-  glued numbers pasted in (:func:`lib.nbtools.student_copy`), is ``student/<chapter>.ipynb``,
-  and the public tests go to ``student/tests/``;
-- on the *assignment*, the chapter's title, its Colab cell and its graded section: a short
-  notebook a class can be graded on in seconds, ``course/<chapter>/student/`` (to hand out) and
-  ``course/<chapter>/autograder/`` (the solution, every test, and the autograder zip that
-  ``otter run`` or Gradescope grades with).
-
-Both carry the same assignment name, so either can be graded with the assignment's zip.
-
-The same build writes each chapter's *reader copy* (:func:`lib.nbtools.reader_copy`: the
-executed chapter with its outputs and solutions, the glued numbers pasted into the prose) to
-``book/readers/notebooks/<chapter>.ipynb``, the file the book's Colab buttons open; no otter
-there.
+- ``student/<chapter>.ipynb``: the chapter without solutions or outputs, the glued numbers
+  pasted in (:func:`lib.nbtools.student_copy`), and ``student/tests/``: the assignments'
+  public tests (a Colab notebook fetches them from there);
+- ``book/readers/notebooks/<chapter>.ipynb``: the chapter's reader copy
+  (:func:`lib.nbtools.reader_copy`), the file the book's Colab buttons open;
+- ``course/<chapter>/student/``: the assignment to hand out (otter assign's student notebook
+  and public tests), ``course/<chapter>/autograder/``: the solution, every test and the
+  autograder zip that ``otter run`` or Gradescope grades with;
+- ``course/instructor/``: the instructor's pack: each assignment's solution notebook, the
+  rubrics of the written questions (``rubrics.md``), the syllabus and the files of
+  ``instructor/`` that a teacher keeps private.
 
 Nothing a user has is lost: the build writes only into a new or empty folder, or one it made
 itself (its manifest, ``.course-build.json``, lists the files it wrote and their sha256), and
-replaces only those files, unchanged since; every chapter is read and built in a temporary
+replaces only those files, unchanged since; everything is read and built in a temporary
 folder before anything is moved in.
 """
 
@@ -59,10 +58,12 @@ from .files import atomic_write, file_digest
 
 ROOT = nbtools.ROOT
 COURSE_DIR = ROOT / "course"
-GRADED_HEADING = re.compile(r"^## Graded exercises\s*$", re.M)
-SECTION_HEADING = re.compile(
-    r"^(#{1,2} |---\s*$)", re.M
-)  # a section, or the closing rule
+INSTRUCTOR_DIR = (
+    ROOT / "instructor"
+)  # the instructor's sources: keep them in a private fork
+ASSIGNMENTS_DIR = INSTRUCTOR_DIR / "assignments"
+INSTRUCTOR_FILES = ("syllabus.md",)  # copied into the instructor's pack as they are
+RUBRIC_START = re.compile(r"^\*\*Rubric", re.M)
 QUESTION_START = re.compile(r"^# BEGIN QUESTION\s*$", re.M)
 QUESTION_NAME = re.compile(r"^name:\s*(?P<name>\S+)\s*$", re.M)
 # The student copies install the book with its `course` extra in Colab (otter-grader).
@@ -75,14 +76,14 @@ COLAB_TESTS = """
         clone = ["git", "clone", "-q", "--depth", "1", REPOSITORY, "/tmp/book"]
         subprocess.run(clone, check=True)
         shutil.copytree("/tmp/book/student/tests", "tests")"""
-# A student reads the graded section's opening differently from the book's reader.
+# What a student reads after the assignment's title.
 STUDENT_SECTION = (
-    "## Graded exercises\n\n"
     "Answer in the cells marked `...`, then run the `grader.check` cell below each answer: its "
     "public tests say what is wrong (a hint); your teacher grades with hidden tests, and a "
-    "question counts only when every test passes. Questions that ask *why* are for your "
-    "notes and your class, not for the grader. A cell below starts otter-grader (it reads "
-    "the `tests` folder beside this notebook); the one after it loads what the questions use."
+    "question counts only when every test passes. A written question (its answer cell says "
+    "*Type your answer here*) is graded by your teacher by hand. A cell below starts "
+    "otter-grader (it reads the `tests` folder beside this notebook); the one after it loads "
+    "what the questions use."
 )
 INIT_SOURCE = (
     "# otter-grader checks the graded exercises: grader.check(name) runs a question's\n"
@@ -125,32 +126,6 @@ def _init_cell() -> dict:
     }
 
 
-def graded_section(nb: dict) -> tuple[int, int]:
-    """``(start, end)``: the cells of the chapter's ``## Graded exercises`` section.
-
-    It starts at its heading and ends before the next heading of level 1 or 2, or before a
-    closing rule (``---``). A chapter without the section, or with two, is an error.
-    """
-    cells = nb["cells"]
-    starts = [
-        i
-        for i, c in enumerate(cells)
-        if c["cell_type"] == "markdown" and GRADED_HEADING.search(nbtools.source(c))
-    ]
-    if len(starts) != 1:
-        raise ValueError(
-            f"expected one '## Graded exercises' section, found {len(starts)}"
-        )
-    start = starts[0]
-    for end in range(start + 1, len(cells)):
-        cell = cells[end]
-        if cell["cell_type"] == "markdown" and SECTION_HEADING.search(
-            nbtools.source(cell)
-        ):
-            return start, end
-    return start, len(cells)
-
-
 def question_names(nb: dict) -> list[str]:
     """The names of the otter questions in ``nb``, in order."""
     names = []
@@ -187,41 +162,112 @@ def _with_course_extra(cell: dict) -> dict:
     return cell
 
 
-def chapter_master(nb: dict, name: str) -> dict:
-    """The whole chapter as an otter master: config first, the grader set up before the
-    graded section, the Colab cell installing the ``course`` extra."""
-    start, _ = graded_section(nb)
-    master = json.loads(json.dumps(nb))
-    colab = _colab_cell(nb)
-    cells = [_with_course_extra(c) if c == colab else c for c in master["cells"]]
-    cells[start] = _markdown(STUDENT_SECTION)
-    cells = cells[: start + 1] + [_init_cell()] + cells[start + 1 :]
-    master["cells"] = [_config_cell(name, check_all=False), *cells]
-    return master
+def assignments(folder: Path = ASSIGNMENTS_DIR) -> list[Path]:
+    """The assignment masters in ``folder``, sorted: ``<chapter>.ipynb`` each."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def assignment_master(nb: dict, name: str) -> dict:
-    """The assignment: the chapter's title, its Colab cell and its graded section."""
-    start, end = graded_section(nb)
-    title = nbtools.source(nb["cells"][0]).splitlines()[0]
+def assignment_master(master: dict, chapter: dict, name: str) -> dict:
+    """The otter master of assignment ``name``: the instructor's source ``master`` (its title
+    cell, then the setup cell and the questions) with the grader's config first and, after
+    the title, the chapter's Colab cell (installing the ``course`` extra and fetching the
+    public tests) and the cell that starts the grader."""
+    cells = master["cells"]
+    if not cells or cells[0]["cell_type"] != "markdown":
+        raise ValueError(f"{name}: the assignment's first cell is not its title")
+    title = nbtools.source(cells[0]).strip()
     if not title.startswith("# "):
-        raise ValueError(f"the chapter's first line is not its title: {title!r}")
-    intro = _markdown(
-        f"{title}: graded exercises\n\n"
-        "The questions of the chapter's section *Graded exercises*; they refer to the "
-        "chapter's sections, figures and exercises, so read the chapter first (the book, or "
-        "its copy without solutions in the repository's `student/` folder).\n\n"
-        + STUDENT_SECTION.split("\n\n", 1)[1]
+        raise ValueError(f"{name}: the first line is not a title: {title[:60]!r}")
+    if not question_names(master):
+        raise ValueError(f"{name}: the assignment has no question")
+    built = json.loads(json.dumps(master))
+    built.setdefault("metadata", {}).setdefault(  # otter assign needs one
+        "kernelspec",
+        {"display_name": "Python 3", "language": "python", "name": "python3"},
     )
-    master = json.loads(json.dumps(nb))
-    master["cells"] = [
+    built["cells"] = [
         _config_cell(name, check_all=True),
-        intro,
-        _with_course_extra(_colab_cell(nb)),
+        _markdown(f"{title}\n\n{STUDENT_SECTION}"),
+        _with_course_extra(_colab_cell(chapter)),
         _init_cell(),
-        *json.loads(json.dumps(nb["cells"][start + 1 : end])),
+        *json.loads(json.dumps(cells[1:])),
     ]
-    return master
+    return built
+
+
+def solution_lines(
+    folder: Path = ASSIGNMENTS_DIR,
+    handouts: dict[str, dict] | None = None,
+    min_length: int = 30,
+) -> list[str]:
+    """The distinctive lines of every graded solution in ``folder``'s masters: the code and
+    text between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (rubrics included) and the
+    folded explanations after the questions, each stripped, at least ``min_length``
+    characters long and not an import, less every line the assignment's handout shows
+    (``handouts``: ``{name: handout notebook}``; None: built here by otter assign). What is
+    left must not show in the book, its reader copies or its student copies."""
+    masters = {p.stem: nbtools.read(p) for p in assignments(folder)}
+    if handouts is None:
+        handouts = {}
+        for name, master in masters.items():
+            chapter = nbtools.read(nbtools.NOTEBOOK_DIR / f"{name}.ipynb")
+            with tempfile.TemporaryDirectory() as tmp:
+                built = assignment_master(master, chapter, name)
+                handouts[name] = nbtools.read(otter_assign(built, name, Path(tmp)))
+    secret = set()
+    for name, master in masters.items():
+        shown = {
+            line.strip()
+            for cell in handouts[name]["cells"]
+            for line in nbtools.source(cell).splitlines()
+        }
+        inside = False
+        for cell in master["cells"]:
+            text = nbtools.source(cell)
+            if cell["cell_type"] == "raw":
+                if re.search(r"^# BEGIN SOLUTION\s*$", text, re.M):
+                    inside = True
+                elif re.search(r"^# END SOLUTION\s*$", text, re.M):
+                    inside = False
+                continue
+            if inside or "{admonition} Solution" in text:
+                secret |= {line.strip() for line in text.splitlines()} - shown
+    return sorted(
+        line
+        for line in secret
+        if len(line) >= min_length
+        and not line.startswith(("import ", "from ", "# BEGIN", "# END"))
+    )
+
+
+def rubrics(master: dict) -> list[tuple[str, str]]:
+    """``(question, rubric)`` for every ``**Rubric`` markdown cell of ``master``, in order:
+    each belongs to the question it stands in."""
+    found, question = [], None
+    for cell in master["cells"]:
+        text = nbtools.source(cell)
+        if cell["cell_type"] == "raw" and QUESTION_START.search(text):
+            match = QUESTION_NAME.search(text)
+            question = match.group("name") if match else None
+        elif cell["cell_type"] == "markdown" and RUBRIC_START.search(text):
+            if question is None:
+                raise ValueError(f"a rubric outside a question: {text[:60]!r}")
+            found.append((question, text.strip()))
+    return found
+
+
+def rubrics_page(by_assignment: dict[str, list[tuple[str, str]]]) -> str:
+    """The instructor's ``rubrics.md``: every written question's rubric, by assignment."""
+    lines = [
+        "# Rubrics of the written questions",
+        "",
+        "Generated by `python -m lib.course build` from `instructor/assignments/`; each "
+        "rubric also stands under its question in the assignment's solution notebook.",
+    ]
+    for name, found in by_assignment.items():
+        for question, text in found:
+            lines += ["", f"## {name}: `{question}`", "", text]
+    return "\n".join(lines) + "\n"
 
 
 def otter_assign(master: dict, name: str, out_dir: Path) -> Path:
@@ -391,23 +437,59 @@ def _check_targets(
     )
 
 
+RUN_TIMES = ROOT / "lib" / "pretrained" / "run_times.json"  # bench/notebook_times.py's
+
+
+def run_times_table(chapters: list[str], record: Path = RUN_TIMES) -> str:
+    """A markdown table of the chapters' reading and run times, from the book's measured
+    record (``python bench/notebook_times.py``); empty when there is no record."""
+    try:
+        measured = json.loads(Path(record).read_text())
+        entries = measured["chapters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    lines = [
+        "",
+        f"Measured {measured.get('date', '?')} on {measured.get('machine', '?')}, "
+        f"torch {measured.get('torch', '?')}:",
+        "",
+        "| chapter | reading | quick mode | full mode |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in chapters:
+        entry = entries.get(name)
+        if entry:
+            lines.append(
+                f"| {name} | {entry['read_minutes']:.0f} min | "
+                f"{entry['quick_cpu_seconds']:.0f} s | "
+                f"{entry['full_cpu_seconds'] / 60:.1f} min |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def build(
     student_dir: Path = nbtools.STUDENT_DIR,
     course_dir: Path = COURSE_DIR,
     chapters: list[Path] | None = None,
     readers_dir: Path | None = None,
+    assignments_dir: Path = ASSIGNMENTS_DIR,
 ) -> dict[str, list[str]]:
-    """Write every chapter's student copy and its assignment, and (``readers_dir``) its reader
-    copy; ``{chapter: question names}``.
+    """Write every chapter's student copy and (``readers_dir``) reader copy, and every
+    chapter's assignment found in ``assignments_dir`` with the instructor's pack;
+    ``{chapter: question names}`` (an empty list for a chapter without an assignment).
 
     A reader copy goes to ``readers_dir/notebooks/<chapter>.ipynb`` (the repository's layout:
     ``python -m lib.course build`` writes them under :data:`lib.nbtools.READERS_DIR`); with
     ``readers_dir`` None (the function's default) none is written. The folders are checked
-    first (:func:`writable_target`), every chapter is read and built in a temporary folder,
-    and only then are the results moved in: a chapter that fails leaves every folder as it
-    was.
+    first (:func:`writable_target`), every chapter and assignment is read and built in a
+    temporary folder, and only then are the results moved in: one that fails leaves every
+    folder as it was.
     """
-    targets = [("student_dir", student_dir), ("course_dir", course_dir)]
+    targets = [
+        ("student_dir", student_dir),
+        ("course_dir", course_dir),
+        ("assignments_dir", assignments_dir),
+    ]
     if readers_dir is not None:
         targets.append(("readers_dir", readers_dir))
     for option, folder in targets:
@@ -422,43 +504,64 @@ def build(
     ):
         raise ParameterError(f"chapters must be a list of paths, got {chapters!r:.60}")
     student_dir, course_dir = Path(student_dir), Path(course_dir)
+    assignments_dir = Path(assignments_dir)
     readers_dir = None if readers_dir is None else Path(readers_dir)
     _check_targets(student_dir, course_dir, readers_dir)
     paths = [Path(c) for c in (nbtools.notebooks() if chapters is None else chapters)]
     if not paths:
         raise ParameterError("no chapters to build")
+    masters = {p.stem: p for p in assignments(assignments_dir)}
     sources = []
-    for path in paths:  # every chapter read and checked before anything is built
+    for path in paths:  # everything read and checked before anything is built
         try:
             nb = nbtools.read(path)
-            graded_section(nb)
-            sources.append((path, nb, question_names(nb), nbtools.glue_values(nb)))
+            master = None
+            if path.stem in masters:
+                master = nbtools.read(masters[path.stem])
+                assignment_master(master, nb, path.stem)  # checks its shape
+            names = question_names(master) if master is not None else []
+            sources.append((path, nb, master, names, nbtools.glue_values(nb)))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ParameterError(f"chapter {path} cannot be built: {exc}") from None
     questions = {}
+    found_rubrics = {}
     with tempfile.TemporaryDirectory() as stage:
         staged_student, staged_course = Path(stage, "student"), Path(stage, "course")
         staged_readers = Path(stage, "readers") / nbtools.NOTEBOOK_DIR.name
         tests_dir = staged_student / "tests"
-        tests_dir.mkdir(parents=True)
-        staged_readers.mkdir(parents=True)
-        for path, nb, names, values in sources:
+        pack = staged_course / "instructor"
+        for folder in (tests_dir, staged_readers, pack):
+            folder.mkdir(parents=True)
+        for path, nb, master, names, values in sources:
             name = path.stem
             questions[name] = names
             reader = nbtools.reader_copy(nb, path.name, values)
             nbtools.write(staged_readers / path.name, reader)
-            with tempfile.TemporaryDirectory() as tmp:
-                copy_path = otter_assign(chapter_master(nb, name), name, Path(tmp))
-                copy = nbtools.student_copy(nbtools.read(copy_path), values)
-                nbtools.write(staged_student / path.name, _tidy(copy, name))
-                for test in sorted((copy_path.parent / "tests").glob("*.py")):
-                    shutil.copyfile(test, tests_dir / test.name)
+            copy = nbtools.student_copy(nb, values)
+            nbtools.write(staged_student / path.name, _tidy(copy, name))
+            if master is None:
+                continue
             assignment = staged_course / name
-            student_nb = otter_assign(assignment_master(nb, name), name, assignment)
-            handout = nbtools.student_copy(nbtools.read(student_nb), values)
-            # the chapter copy's note does not apply
-            handout["cells"] = handout["cells"][1:]
+            built = assignment_master(master, nb, name)
+            student_nb = otter_assign(built, name, assignment)
+            handout = nbtools.student_copy(nbtools.read(student_nb), values, note=False)
             nbtools.write(student_nb, _tidy(handout, name))
+            for test in sorted((student_nb.parent / "tests").glob("*.py")):
+                shutil.copyfile(test, tests_dir / test.name)
+            solution = assignment / "autograder" / f"{name}.ipynb"
+            shutil.copyfile(solution, pack / f"{name}.ipynb")
+            found_rubrics[name] = rubrics(master)
+        if found_rubrics:
+            (pack / "rubrics.md").write_text(rubrics_page(found_rubrics))
+            for file_name in INSTRUCTOR_FILES:
+                source_file = assignments_dir.parent / file_name
+                if source_file.is_file():
+                    text = source_file.read_text()
+                    if file_name == "syllabus.md":
+                        text += run_times_table([p.stem for p, *_ in sources])
+                    (pack / file_name).write_text(text)
+        else:
+            pack.rmdir()
         old_student, old_course, old_readers = _check_targets(  # again
             student_dir, course_dir, readers_dir
         )
@@ -469,13 +572,414 @@ def build(
     return questions
 
 
+# ------------------------------------------------------------------ written answers as a PDF
+def written_answers_html(notebook: Path) -> str:
+    """The written questions of a submitted handout as one HTML page: otter's filter keeps
+    the cells between each manual question's ``<!-- BEGIN QUESTION -->`` and
+    ``<!-- END QUESTION -->`` marks (prompt and answer), as Gradescope's PDF shows them."""
+    import nbconvert
+    from otter.export.exporters.base_exporter import BaseExporter
+
+    nb = BaseExporter.load_notebook(str(notebook), filtering=True, pagebreaks=False)
+    if not nb.cells:
+        raise ParameterError(f"{notebook} has no written question to export")
+    html, _ = nbconvert.HTMLExporter(template_name="classic").from_notebook_node(nb)
+    return html
+
+
+def export_written_answers(notebook: Path, pdf: Path, chromium: str) -> Path:
+    """The written answers of ``notebook`` as the PDF ``pdf`` a TA grades with the rubric:
+    :func:`written_answers_html` printed by the Chromium at ``chromium`` (an executable, as
+    the browser test uses; LaTeX is not needed). Returns ``pdf``."""
+    from playwright.sync_api import sync_playwright
+
+    html = written_answers_html(notebook)
+    pdf = Path(pdf)
+    check_can_write(pdf, "pdf")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(html, wait_until="load")
+            atomic_write(pdf, page.pdf(format="A4"))
+        finally:
+            browser.close()
+    return pdf
+
+
+# ------------------------------------------------------------------ checking an assignment
+SOLUTION_TAG = (
+    "otter_assign_solution_cell"  # otter's tag on a solution notebook's answers
+)
+CHECK_CALL = re.compile(r"^grader\.check\(\"(?P<name>[^\"]+)\"\)\s*$")
+
+
+def mistakes_path(master_path: Path) -> Path:
+    """Where the typical wrong answers of an assignment live: beside its master."""
+    return Path(master_path).with_suffix(".mistakes.toml")
+
+
+def read_mistakes(path: Path, names: list[str]) -> dict[str, list[dict[str, str]]]:
+    """The typical wrong answers of an assignment whose questions are ``names``:
+    ``{question: [{"why": ..., "answer": ...}, ...]}``, each answer the code that replaces the
+    question's answer cells. A missing file, an unknown question, a question without a
+    wrong answer (a written one needs none) or an entry without both texts is refused."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ParameterError(f"mistakes file {path}: {exc}") from None
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise ParameterError(f"mistakes file {path}: no question named {unknown[0]!r}")
+    for question, entries in table.items():
+        if not isinstance(entries, list) or not entries:
+            raise ParameterError(f"mistakes file {path}: [[{question}]] has no entry")
+        for entry in entries:
+            if not (
+                isinstance(entry, dict)
+                and set(entry) == {"why", "answer"}
+                and all(isinstance(v, str) and v.strip() for v in entry.values())
+            ):
+                raise ParameterError(
+                    f"mistakes file {path}: each [[{question}]] needs a why and an answer"
+                )
+    return table
+
+
+def answer_cells(nb: dict) -> dict[str, list[int]]:
+    """``{question: indices of its answer cells}`` in an otter solution or student notebook:
+    the cells tagged as solutions (or, in a student notebook, the code cells) between the
+    previous ``grader.check`` and the question's own."""
+    found: dict[str, list[int]] = {}
+    pending: list[int] = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        match = CHECK_CALL.match(nbtools.source(cell).strip())
+        if match:
+            found[match.group("name")] = pending
+            pending = []
+        elif SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
+            pending.append(i)
+    return found
+
+
+def with_wrong_answers(solution: dict, answers: dict[str, str]) -> dict:
+    """``solution`` with the answer cells of each question in ``answers`` replaced by its
+    wrong answer (one cell; the question's other answer cells emptied)."""
+    nb = json.loads(json.dumps(solution))
+    cells = answer_cells(nb)
+    for question, code in answers.items():
+        if not cells.get(question):
+            raise ParameterError(
+                f"no answer cell of {question} in the solution notebook"
+            )
+        first, *rest = cells[question]
+        nb["cells"][first]["source"] = code.strip("\n")
+        for i in rest:
+            nb["cells"][i]["source"] = ""
+    return nb
+
+
+GRADER = """
+import json, sys
+import otter.api
+
+jobs, results_path = json.loads(sys.argv[1]), sys.argv[2]
+scores = {}
+for key, submission, zip_path in jobs:
+    results = otter.api.grade_submission(submission, zip_path, quiet=True)
+    if results.catastrophic_error is not None:
+        raise SystemExit(f"otter could not grade {submission}: {results.catastrophic_error}")
+    scores[key] = {q: [t.score, t.possible] for q, t in results.results.items()}
+with open(results_path, "w") as handle:
+    json.dump(scores, handle)
+"""
+
+
+def grade(
+    jobs: list[tuple[str, Path, Path]], folder: Path, workers: int = 2
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """``{key: {question: (score, possible)}}`` for ``jobs`` of (key, notebook, autograder
+    zip), graded as ``otter run`` grades (otter's Python API, each notebook in a fresh
+    kernel) by ``workers`` processes side by side, one thread each; ``folder`` holds their
+    results."""
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    running = []
+    for i in range(min(workers, len(jobs))):
+        share = [[k, str(nb), str(z)] for k, nb, z in jobs[i::workers]]
+        path = Path(folder) / f"scores_{i}.json"
+        command = [sys.executable, "-c", GRADER, json.dumps(share), str(path)]
+        running.append(
+            (path, subprocess.Popen(command, env=env, stderr=subprocess.PIPE))
+        )
+    scores: dict[str, dict[str, tuple[float, float]]] = {}
+    failures = []
+    for path, process in running:
+        _, log = process.communicate(timeout=1800)
+        if process.returncode != 0:
+            failures.append(log.decode(errors="replace")[-3000:])
+            continue
+        for key, questions in json.loads(path.read_text()).items():
+            scores[key] = {q: tuple(v) for q, v in questions.items()}
+    if failures:
+        raise RuntimeError("grading failed:\n" + "\n".join(failures))
+    return scores
+
+
+def _snapshot(env: dict) -> dict:
+    """A copy of a namespace deep where a value allows it (arrays, tensors, models), shared
+    where it does not (modules), so that one variant's answers cannot change the next's."""
+    import copy
+
+    out = {}
+    for key, value in env.items():
+        try:
+            out[key] = copy.deepcopy(value)
+        except Exception:  # modules and the like: not changed by an answer
+            out[key] = value
+    return out
+
+
+def _run_cells(cells: list[dict], env: dict) -> None:
+    """Run code cells in ``env`` as otter's grading kernel does, going on after an error
+    (a blank ``...`` that a later line uses raises); the grader's own cells are skipped."""
+    import contextlib as context
+
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        text = nbtools.source(cell)
+        if "otter.Notebook(" in text or "grader.check" in text:
+            continue
+        with (
+            context.redirect_stdout(io.StringIO()),
+            context.redirect_stderr(io.StringIO()),
+        ):
+            try:
+                exec(compile(text, "<cell>", "exec"), env)
+            except Exception:  # noqa: BLE001 (a student's error scores in the tests)
+                pass
+
+
+def scores_in_process(
+    course_dir: Path, name: str, mistakes: dict[str, list[dict[str, str]]]
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """The scores of assignment ``name``'s blank handout (``name/blank``) and of its
+    solution with the k-th wrong answer of every question (``name/wrong-k``), graded in this
+    process: the cells run in a namespace (the setup once, its results copied for each
+    notebook) and every question's test file (public and hidden tests) run on it by otter's
+    own test runner, as ``otter run`` would after executing the notebook in a kernel."""
+    from otter.test_files import OKTestFile
+
+    assignment = Path(course_dir) / name
+    tests = assignment / "autograder" / "tests"
+    solution = nbtools.read(assignment / "autograder" / f"{name}.ipynb")
+    handout = nbtools.read(assignment / "student" / f"{name}.ipynb")
+    answers = answer_cells(solution)
+    first = min(i for cells in answers.values() for i in cells)
+    # the setup: what runs before the first question (the grader's cells are skipped)
+    prompt = max(
+        i for i in range(first) if solution["cells"][i]["cell_type"] == "markdown"
+    )
+    base: dict = {"__name__": "__main__"}
+    _run_cells(solution["cells"][:prompt], base)
+    setup_code = [
+        nbtools.source(c)
+        for c in solution["cells"][:prompt]
+        if c["cell_type"] == "code"
+    ]
+
+    def after_setup(nb: dict) -> list[dict]:
+        cells = nb["cells"]
+        last = max(
+            i
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and nbtools.source(c) in setup_code
+        )
+        return cells[last + 1 :]
+
+    def graded(cells: list[dict]) -> dict[str, tuple[float, float]]:
+        env = _snapshot(base)
+        _run_cells(cells, env)
+        out = {}
+        for path in sorted(tests.glob("*.py")):
+            test = OKTestFile.from_file(str(path))
+            test.run(env)
+            out[test.name] = (float(test.score), float(test.possible))
+        return out
+
+    scores = {f"{name}/blank": graded(after_setup(handout))}
+    rounds = max((len(v) for v in mistakes.values()), default=0)
+    for k in range(rounds):
+        wrong = {q: v[k]["answer"] for q, v in mistakes.items() if len(v) > k}
+        variant = with_wrong_answers(solution, wrong)
+        scores[f"{name}/wrong-{k + 1}"] = graded(after_setup(variant))
+    return scores
+
+
+def solution_jobs(course_dir: Path, names: list[str]) -> list[tuple[str, Path, Path]]:
+    """The otter gradings (key, notebook, autograder zip) of the assignments' solutions
+    (``name/solution``), built in ``course_dir``."""
+    jobs = []
+    for name in names:
+        folder = Path(course_dir) / name / "autograder"
+        (zip_path,) = folder.glob("*-autograder_*.zip")
+        jobs.append((f"{name}/solution", folder / f"{name}.ipynb", zip_path))
+    return jobs
+
+
+def verdicts(
+    name: str,
+    questions: list[str],
+    manual: set[str],
+    mistakes: dict[str, list[dict[str, str]]],
+    scores: dict[str, dict[str, tuple[float, float]]],
+) -> list[str]:
+    """What is wrong with assignment ``name``'s grading (empty: nothing): every autograded
+    question full marks for the solution, zero for the blank, zero for each wrong answer
+    (and the other questions of that notebook untouched); every one has a wrong answer."""
+    problems = []
+    graded = [q for q in questions if q not in manual]
+    solution, blank = scores[f"{name}/solution"], scores[f"{name}/blank"]
+    for q in graded:
+        score, possible = solution.get(q, (0, 0))
+        if not possible or score != possible:
+            problems.append(f"{q}: the solution scored {score}/{possible}")
+        if blank.get(q, (0, 0))[0] != 0:
+            problems.append(f"{q}: the blank handout scored {blank[q][0]}")
+        if q not in mistakes:
+            problems.append(f"{q}: no typical wrong answer in the mistakes file")
+    for k in range(max((len(v) for v in mistakes.values()), default=0)):
+        wrong = scores[f"{name}/wrong-{k + 1}"]
+        for q in graded:
+            if q in mistakes and len(mistakes[q]) > k:
+                if wrong.get(q, (1, 1))[0] != 0:
+                    why = mistakes[q][k]["why"]
+                    problems.append(
+                        f"{q}: the wrong answer '{why}' scored {wrong[q][0]}"
+                    )
+            elif wrong.get(q) != solution.get(q):
+                problems.append(
+                    f"{q}: another question's wrong answer changed its score"
+                )
+    return problems
+
+
+def manual_questions(master: dict) -> set[str]:
+    """The names of the written questions (``manual: true``) of ``master``."""
+    names = set()
+    for cell in master["cells"]:
+        text = nbtools.source(cell)
+        if cell["cell_type"] == "raw" and QUESTION_START.search(text):
+            match = QUESTION_NAME.search(text)
+            if match and re.search(r"^manual:\s*true\s*$", text, re.M):
+                names.add(match.group("name"))
+    return names
+
+
+def check(
+    names: list[str] | None = None, assignments_dir: Path = ASSIGNMENTS_DIR
+) -> int:
+    """Build the assignments ``names`` (default: all) in a temporary folder, grade each one's
+    solution, blank handout and typical wrong answers, and print a line per assignment and
+    each problem; 0 when every assignment grades as it should."""
+    import time
+
+    masters = {p.stem: p for p in assignments(assignments_dir)}
+    names = sorted(masters) if not names else names
+    unknown = [n for n in names if n not in masters]
+    if unknown:
+        raise ParameterError(f"no assignment named {unknown[0]!r} in {assignments_dir}")
+    chapters = [nbtools.NOTEBOOK_DIR / f"{n}.ipynb" for n in names]
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        course_dir = Path(tmp, "course")
+        build(Path(tmp, "student"), course_dir, chapters, None, assignments_dir)
+        plans = {}
+        start = time.perf_counter()
+        scores = grade(solution_jobs(course_dir, names), Path(tmp))
+        for name in names:
+            master = nbtools.read(masters[name])
+            questions = question_names(master)
+            mistakes = read_mistakes(mistakes_path(masters[name]), questions)
+            plans[name] = (questions, manual_questions(master), mistakes)
+            scores.update(scores_in_process(course_dir, name, mistakes))
+        seconds = time.perf_counter() - start
+        for name, (questions, manual, mistakes) in plans.items():
+            problems = verdicts(name, questions, manual, mistakes, scores)
+            failed += bool(problems)
+            count = sum(len(v) for v in mistakes.values())
+            print(
+                f"{name}: {len(questions) - len(manual)} autograded + {len(manual)} "
+                f"written questions, {count} wrong answers: "
+                + ("all graded as they should be" if not problems else "PROBLEMS")
+            )
+            for problem in problems:
+                print(f"  {problem}")
+        print(f"graded in {seconds:.0f} s")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.course", description=__doc__)
-    parser.add_argument("command", choices=["build"])
+    parser.add_argument("command", choices=["build", "check", "pdf"])
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help="check: the assignments to grade (default: all); pdf: the submitted "
+        "notebooks whose written answers go to PDFs",
+    )
+    parser.add_argument("--pdf-dir", type=Path, default=Path("."), help="pdf: where")
+    parser.add_argument(
+        "--chromium",
+        default=os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "",
+        help="pdf: the Chromium executable (default: $BOOK_CHROMIUM or chromium on PATH)",
+    )
     parser.add_argument("--student-dir", type=Path, default=nbtools.STUDENT_DIR)
     parser.add_argument("--course-dir", type=Path, default=COURSE_DIR)
     parser.add_argument("--readers-dir", type=Path, default=nbtools.READERS_DIR)
     args = parser.parse_args(argv)
+    if args.command == "check":
+        try:
+            return check(args.names)
+        except (ParameterError, DataError, RuntimeError, OSError) as exc:
+            print(f"python -m lib.course: {exc}", file=sys.stderr)
+            return 2
+    if args.command == "pdf":
+        if not args.names:
+            parser.error("pdf needs the submitted notebooks")
+        if not args.chromium or not Path(args.chromium).is_file():
+            print(
+                "python -m lib.course: --chromium must name a Chromium executable "
+                f"(got {args.chromium!r}); set BOOK_CHROMIUM or install chromium",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            for name in args.names:
+                out = args.pdf_dir / f"{Path(name).stem}-written.pdf"
+                export_written_answers(Path(name), out, args.chromium)
+                print(f"{name} -> {out}")
+        except ImportError as exc:
+            print(
+                f"python -m lib.course: pdf needs playwright ({exc}); "
+                "pip install playwright, or use the book's environment",
+                file=sys.stderr,
+            )
+            return 2
+        except (ParameterError, OSError, ValueError) as exc:
+            print(f"python -m lib.course: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.names:
+        parser.error("build takes no assignment names")
     try:
         questions = build(
             args.student_dir, args.course_dir, readers_dir=args.readers_dir
@@ -484,7 +988,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m lib.course: {exc}", file=sys.stderr)
         return 2
     for name, names in questions.items():
-        print(f"{name}: {len(names)} graded questions ({', '.join(names)})")
+        listed = f" ({', '.join(names)})" if names else ""
+        print(f"{name}: {len(names)} graded questions{listed}")
     print(
         f"student copies in {args.student_dir}, assignments in {args.course_dir}, "
         f"reader copies in {args.readers_dir / nbtools.NOTEBOOK_DIR.name}"

@@ -46,10 +46,8 @@ SOLUTION_START = re.compile(
 )
 STUDENT_NOTE = (
     "*Student copy: the solutions and all outputs are removed. Every number in the text "
-    "marked † was measured when the book was built; run the cells and compare. Graded "
-    "exercises: after your answer, "
-    "`grader.check(\"q…\")` runs the question's public tests (hints); your teacher's hidden "
-    "tests decide. The book has the executed chapter and the solutions.*\n\n"
+    "marked † was measured when the book was built; run the cells and compare. The book "
+    "has the executed chapter and the exercises' solutions.*\n\n"
 )
 # A myst-nb glue role in the prose, {glue:text}`key:.3f`: it needs the outputs a student
 # copy does not have, and would show as raw markup, so a student copy pastes in the value.

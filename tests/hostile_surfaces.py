@@ -1457,6 +1457,24 @@ def course_script_cases() -> list[Script]:
         issue=True,
     )
     add(
+        "course check of an assignment that does not exist",
+        "lib.course",
+        _argv("check", "99_nothing"),
+        "no assignment named '99_nothing'",
+    )
+    add(
+        "course pdf with a Chromium that is not there",
+        "lib.course",
+        _argv("pdf", _t("a.ipynb"), "--chromium", _t("no-chromium")),
+        "--chromium must name a Chromium executable",
+    )
+    add(
+        "course build with an assignment name",
+        "lib.course",
+        _argv("build", "00_introduction", *course),
+        "takes no assignment names",
+    )
+    add(
         "course build --student-dir a file",
         "lib.course",
         _argv("build", "--student-dir", _t("file.txt"), *course),
@@ -2341,15 +2359,21 @@ def _chapter(text: str | bytes | None = None, nb: dict | None = None) -> Path:
     return _write(folder / "00_chapter.ipynb", text if text is not None else "{}")
 
 
-def _course(chapters, *, student=..., course=..., prepare=None):
-    from lib.course import build
+def _course(chapters, *, student=..., course=..., prepare=None, master=None):
+    """``build`` of ``chapters``; ``master``: the notebook of chapter 00_chapter's
+    assignment, written to an assignments folder of its own (default: the book's)."""
+    from lib.course import ASSIGNMENTS_DIR, build
 
     tmp = _tmp()
     student = tmp / "student" if student is ... else student
     course = tmp / "course" if course is ... else course
     if prepare is not None:
         prepare(tmp)
-    return build(student, course, chapters)
+    assignments = ASSIGNMENTS_DIR
+    if master is not None:
+        assignments = tmp / "assignments"
+        _write(assignments / "00_chapter.ipynb", json.dumps(master))
+    return build(student, course, chapters, assignments_dir=assignments)
 
 
 def _course_keeps_a_users_tests() -> str | None:
@@ -2410,44 +2434,31 @@ def course_cases() -> list:
         "00_chapter",
     )
     add("build of a folder as chapter", lambda: _course([_tmp()]), "chapter")
+    chapter = _nb([("markdown", "# T"), ("code", "# Colab only: install `lib`")])
     add(
-        "build of a chapter without a graded section",
+        "build of an assignment without a title",
         lambda: _course(
-            [_chapter(nb=_nb([("markdown", "# Title"), ("code", "x = 1")]))]
+            [_chapter(nb=chapter)],
+            master=_nb(
+                [("markdown", "no title"), ("raw", "# BEGIN QUESTION\nname: q\n")]
+            ),
         ),
-        "00_chapter",
+        "not a title",
     )
     add(
-        "build of a chapter with two graded sections",
+        "build of an assignment without a question",
         lambda: _course(
-            [
-                _chapter(
-                    nb=_nb(
-                        [
-                            ("markdown", "# T\n\n## Graded exercises\n"),
-                            ("markdown", "## Graded exercises\n"),
-                        ]
-                    )
-                )
-            ]
+            [_chapter(nb=chapter)], master=_nb([("markdown", "# T"), ("code", "x = 1")])
         ),
-        "00_chapter",
+        "no question",
     )
     add(
         "build of a question without a name",
         lambda: _course(
-            [
-                _chapter(
-                    nb=_nb(
-                        [
-                            ("markdown", "# T\n\n## Graded exercises\n"),
-                            ("raw", "# BEGIN QUESTION\npoints: 1\n"),
-                        ]
-                    )
-                )
-            ]
+            [_chapter(nb=chapter)],
+            master=_nb([("markdown", "# T"), ("raw", "# BEGIN QUESTION\npoints: 1\n")]),
         ),
-        "00_chapter",
+        "without a name",
     )
     add("build of chapters a string", lambda: _course(str(_chapter("{}"))), "chapters")
     add("build of chapters [3]", lambda: _course([3]), "chapters")

@@ -108,3 +108,19 @@ def test_the_colab_buttons_open_the_reader_copies(built_book):
             rel = url.split(f"/github/{repository}/blob/", 1)[1].split("/", 1)[1]
             assert rel == f"book/readers/notebooks/{chapter.name}", url
             assert (nbtools.ROOT / rel).is_file(), f"{url} opens a missing file"
+
+
+def test_no_graded_solution_shows_in_the_built_book(built_book):
+    """The graded answers live in instructor/ (the course kit's instructor pack): no line of
+    a solution, a rubric or a folded explanation of a graded question is on any page."""
+    import html
+
+    from lib import course
+
+    html_dir, _, _ = built_book
+    lines = course.solution_lines()
+    assert lines
+    for page in sorted(html_dir.rglob("*.html")):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(errors="replace")))
+        shown = [line for line in lines if line in text]
+        assert not shown, f"{page.name}: a graded solution shows: {shown[0]!r}"

@@ -1,10 +1,10 @@
-"""The course kit (lib/course.py): graded questions generated and graded by otter-grader.
+"""The course kit (lib/course.py): assignments built and graded by otter-grader.
 
-The session fixture builds every chapter's student copy and assignment once, in a temporary
-folder, with the same command as ``make student``; the committed ``student/`` and
-``book/readers/`` (the reader copies, tests/test_readers.py) must equal it,
-and otter's autograder must give the solutions full marks and the blank student notebooks
-none.
+The session fixture builds every chapter's student copy, reader copy and assignment once, in
+a temporary folder, with the same command as ``make student``; the committed ``student/`` and
+``book/readers/`` (the reader copies, tests/test_readers.py) must equal it, and otter's
+autograder must give the solutions full marks, the blank handouts none, and every typical
+wrong answer in ``instructor/assignments/*.mistakes.toml`` none for its question.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import pytest
 from lib import course, nbtools
 
 CHAPTERS = [p.stem for p in nbtools.notebooks()]
+ASSIGNED = [p.stem for p in course.assignments()]
 ROOT = Path(__file__).resolve().parents[1]
-MIN_QUESTIONS = {name: 1 if name.startswith("00_") else 2 for name in CHAPTERS}
+MIN_AUTOGRADED = 25  # in all (issue 46), each chapter but 00 at least 4, 00 at least 1
 
 
 def _markdown(text):
@@ -44,7 +45,7 @@ def _code(text):
     }
 
 
-def _chapter(*section):
+def _chapter():
     colab = _code(
         f"{nbtools.COLAB_MARKER} `lib`\n"
         "import subprocess\nimport sys\n\n"
@@ -59,8 +60,46 @@ def _chapter(*section):
             _code("device = 'cpu'"),
             colab,
             _markdown("## Exercises\n\n**1.** Think."),
-            *section,
             _markdown("## Summary"),
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+QUESTIONS = [
+    _raw("# BEGIN QUESTION\nname: q99_1\npoints: 1\nall_or_nothing: true"),
+    _markdown("**Graded 1 (`q99_1`).** Double `data`; call it `answer`."),
+    _raw("# BEGIN SOLUTION"),
+    _code("answer = 2 * data  # SOLUTION"),
+    _raw("# END SOLUTION"),
+    _raw("# BEGIN TESTS"),
+    _code(
+        '""" # BEGIN TEST CONFIG\nfailure_message: answer must be a number\n'
+        '"""  # END TEST CONFIG\nassert isinstance(answer, int)'
+    ),
+    _code(
+        '""" # BEGIN TEST CONFIG\nhidden: true\n"""  # END TEST CONFIG\nassert answer == 4'
+    ),
+    _raw("# END TESTS"),
+    _raw("# END QUESTION"),
+    _raw("# BEGIN QUESTION\nname: q99_w1\nmanual: true\npoints: 2"),
+    _markdown("**Written (`q99_w1`).** Why double?"),
+    _raw("# BEGIN SOLUTION"),
+    _markdown("Because the question says so, unmistakably and twice over."),
+    _markdown("**Rubric (2 points).** 1 point: the question; 1 point: twice."),
+    _raw("# END SOLUTION"),
+    _raw("# END QUESTION"),
+]
+
+
+def _master():
+    return {
+        "cells": [
+            _markdown("# A chapter: graded assignment\n\nRead the chapter."),
+            _code("data = 2"),
+            *QUESTIONS,
         ],
         "metadata": {},
         "nbformat": 4,
@@ -107,61 +146,122 @@ def test_glue_values_reads_myst_nb_outputs():
 
 # ---------------------------------------------------------------- the masters
 
-SECTION = [
-    _markdown("## Graded exercises\n\nIntro."),
-    _code("data = 2"),
-    _raw("# BEGIN QUESTION\nname: q99_1\npoints: 1"),
-    _markdown("**Q.** Double it."),
-    _raw("# BEGIN SOLUTION"),
-    _code("answer = 2 * data  # SOLUTION"),
-    _raw("# END SOLUTION"),
-    _raw("# BEGIN TESTS"),
-    _code("bool(answer == 4)"),
-    _raw("# END TESTS"),
-    _raw("# END QUESTION"),
-]
-
-
-def test_graded_section_ends_at_the_next_section_or_the_closing_rule():
-    nb = _chapter(*SECTION)
-    assert course.graded_section(nb) == (4, 4 + len(SECTION))
-    nb["cells"].insert(8, _markdown("---\n*Where these outputs came from:*"))
-    assert course.graded_section(nb) == (4, 8)
-
-
-@pytest.mark.parametrize("copies", [0, 2])
-def test_a_chapter_needs_exactly_one_graded_section(copies):
-    with pytest.raises(ValueError, match="one '## Graded exercises'"):
-        course.graded_section(_chapter(*(SECTION[:1] * copies)))
-
 
 def test_question_names_in_order_and_a_nameless_question_is_an_error():
-    assert course.question_names(_chapter(*SECTION)) == ["q99_1"]
+    assert course.question_names(_master()) == ["q99_1", "q99_w1"]
+    assert course.manual_questions(_master()) == {"q99_w1"}
+    bad = _master()
+    bad["cells"].append(_raw("# BEGIN QUESTION\npoints: 1"))
     with pytest.raises(ValueError, match="without a name"):
-        course.question_names(_chapter(_raw("# BEGIN QUESTION\npoints: 1")))
+        course.question_names(bad)
 
 
-def test_assignment_master_is_the_graded_section_with_the_grader_set_up():
-    master = course.assignment_master(_chapter(*SECTION), "99_x")
+def test_assignment_master_sets_up_the_grader_after_the_title():
+    chapter = _chapter()
+    master = course.assignment_master(_master(), chapter, "99_x")
     sources = [nbtools.source(c) for c in master["cells"]]
     assert sources[0].startswith("# ASSIGNMENT CONFIG\nname: 99_x\nrequirements:\n")
-    assert sources[1].startswith("# A chapter: graded exercises")
+    assert sources[1].startswith("# A chapter: graded assignment")
+    assert course.STUDENT_SECTION in sources[1]
     assert "latent-geometry-book[course] @ git+" in sources[2]
-    assert "grader = otter.Notebook(" in sources[3]
-    assert sources[4:] == [nbtools.source(c) for c in SECTION[1:]]
-
-
-def test_chapter_master_sets_up_the_grader_inside_the_graded_section():
-    nb = _chapter(*SECTION)
-    master = course.chapter_master(nb, "99_x")
-    sources = [nbtools.source(c) for c in master["cells"]]
-    start = sources.index(course.STUDENT_SECTION)  # the section speaks to the student
-    assert "import otter" in sources[start + 1]
-    assert sum("import otter" in s for s in sources) == 1
-    assert "[course]" in sources[3] and "[course]" not in nbtools.source(nb["cells"][2])
+    assert "[course]" not in nbtools.source(chapter["cells"][2])
     # in Colab, the copy fetches its public tests when they were not uploaded beside it
-    assert 'shutil.copytree("/tmp/book/student/tests", "tests")' in sources[3]
-    compile(sources[3], "colab", "exec")
+    assert 'shutil.copytree("/tmp/book/student/tests", "tests")' in sources[2]
+    compile(sources[2], "colab", "exec")
+    assert "grader = otter.Notebook(" in sources[3]
+    assert sources[4:] == [nbtools.source(c) for c in _master()["cells"][1:]]
+
+
+def test_a_master_needs_a_title_and_a_question():
+    untitled = _master()
+    untitled["cells"][0] = _markdown("Read the chapter.")
+    with pytest.raises(ValueError, match="not a title"):
+        course.assignment_master(untitled, _chapter(), "99_x")
+    empty = _master()
+    empty["cells"] = empty["cells"][:2]
+    with pytest.raises(ValueError, match="no question"):
+        course.assignment_master(empty, _chapter(), "99_x")
+
+
+def test_rubrics_are_read_with_their_question_and_listed_for_the_instructor():
+    found = course.rubrics(_master())
+    assert found == [
+        ("q99_w1", "**Rubric (2 points).** 1 point: the question; 1 point: twice.")
+    ]
+    page = course.rubrics_page({"99_x": found})
+    assert "## 99_x: `q99_w1`" in page and found[0][1] in page
+    stray = _master()
+    stray["cells"].insert(1, _markdown("**Rubric.** stray"))
+    with pytest.raises(ValueError, match="outside a question"):
+        course.rubrics(stray)
+
+
+def test_mistakes_files_are_checked_at_the_door(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[[q99_1]]\nwhy = "off by one"\nanswer = "answer = 5"\n')
+    assert course.read_mistakes(path, ["q99_1"]) == {
+        "q99_1": [{"why": "off by one", "answer": "answer = 5"}]
+    }
+    with pytest.raises(ValueError, match="no question named 'q99_1'"):
+        course.read_mistakes(path, ["q99_2"])
+    path.write_text('[[q99_1]]\nwhy = "off by one"\n')
+    with pytest.raises(ValueError, match="needs a why and an answer"):
+        course.read_mistakes(path, ["q99_1"])
+    path.write_text("[[q99_1]\n")
+    with pytest.raises(ValueError, match="m.toml"):
+        course.read_mistakes(path, ["q99_1"])
+    with pytest.raises(ValueError, match="absent.toml"):
+        course.read_mistakes(tmp_path / "absent.toml", ["q99_1"])
+
+
+def test_a_wrong_answer_replaces_only_its_questions_answer_cells():
+    solution = {
+        "cells": [
+            _code("data = 2"),
+            {**_code("answer = 4"), "metadata": {"tags": [course.SOLUTION_TAG]}},
+            {**_code("extra = 1"), "metadata": {"tags": [course.SOLUTION_TAG]}},
+            _code('grader.check("q99_1")'),
+            {**_code("other = 3"), "metadata": {"tags": [course.SOLUTION_TAG]}},
+            _code('grader.check("q99_2")'),
+        ]
+    }
+    assert course.answer_cells(solution) == {"q99_1": [1, 2], "q99_2": [4]}
+    wrong = course.with_wrong_answers(solution, {"q99_1": "\nanswer = 5\n"})
+    assert [nbtools.source(c) for c in wrong["cells"]] == [
+        "data = 2",
+        "answer = 5",
+        "",
+        'grader.check("q99_1")',
+        "other = 3",
+        'grader.check("q99_2")',
+    ]
+    with pytest.raises(ValueError, match="no answer cell of q99_3"):
+        course.with_wrong_answers(solution, {"q99_3": "x = 1"})
+
+
+def test_the_verdicts_catch_each_way_a_question_can_grade_wrongly():
+    mistakes = {"q99_1": [{"why": "off by one", "answer": "answer = 5"}]}
+    good = {
+        "99_x/solution": {"q99_1": (1.0, 1.0), "q99_2": (1.0, 1.0)},
+        "99_x/blank": {"q99_1": (0.0, 1.0), "q99_2": (0.0, 1.0)},
+        "99_x/wrong-1": {"q99_1": (0.0, 1.0), "q99_2": (1.0, 1.0)},
+    }
+    names = ["q99_1", "q99_2", "q99_w1"]
+    mistakes["q99_2"] = [{"why": "x", "answer": "y"}]
+    good["99_x/wrong-1"]["q99_2"] = (0.0, 1.0)
+    assert course.verdicts("99_x", names, {"q99_w1"}, mistakes, good) == []
+    bad = json.loads(json.dumps(good))
+    bad["99_x/wrong-1"]["q99_1"] = (1.0, 1.0)
+    bad["99_x/blank"]["q99_2"] = (1.0, 1.0)
+    bad["99_x/solution"]["q99_2"] = (0.0, 1.0)
+    problems = course.verdicts("99_x", names, {"q99_w1"}, mistakes, bad)
+    assert any("'off by one' scored 1.0" in p for p in problems)
+    assert any("q99_2: the blank handout scored" in p for p in problems)
+    assert any("q99_2: the solution scored" in p for p in problems)
+    assert course.verdicts("99_x", names, {"q99_w1"}, {}, good) == [
+        "q99_1: no typical wrong answer in the mistakes file",
+        "q99_2: no typical wrong answer in the mistakes file",
+    ]
 
 
 # ---------------------------------------------------------------- built with otter
@@ -200,14 +300,46 @@ def test_the_course_builds_without_torch_ray_playwright_or_onnx(tmp_path, built)
         assert mine == (root / "student" / f"{name}.ipynb").read_bytes(), name
 
 
-def test_every_chapter_has_its_graded_questions(built):
+def _manual(name: str) -> set[str]:
+    return course.manual_questions(
+        nbtools.read(course.ASSIGNMENTS_DIR / f"{name}.ipynb")
+    )
+
+
+def test_every_chapter_has_its_assignment_and_enough_questions(built):
     _, questions = built
-    assert set(questions) == set(CHAPTERS)
+    assert set(questions) == set(CHAPTERS) and set(ASSIGNED) == set(CHAPTERS)
+    autograded = 0
     for name, names in questions.items():
-        assert len(names) >= MIN_QUESTIONS[name], name
-        assert all(re.fullmatch(rf"q{name[:2]}_\d+", q) for q in names), names
+        manual = _manual(name)
+        graded = [q for q in names if q not in manual]
+        autograded += len(graded)
+        assert len(graded) >= (1 if name.startswith("00_") else 4), name
+        assert name.startswith("00_") or len(manual) >= 1, (
+            f"{name}: no written question"
+        )
+        assert all(re.fullmatch(rf"q{name[:2]}_\d+", q) for q in graded), names
+        assert all(re.fullmatch(rf"q{name[:2]}_w\d+", q) for q in manual), names
+    assert autograded >= MIN_AUTOGRADED
     everything = [q for names in questions.values() for q in names]
     assert len(everything) == len(set(everything)), "names are shared by student/tests"
+
+
+def test_the_instructor_pack_holds_solutions_rubrics_and_syllabus(built):
+    root, questions = built
+    pack = root / "course" / "instructor"
+    syllabus = (pack / "syllabus.md").read_text()
+    assert syllabus.startswith((course.INSTRUCTOR_DIR / "syllabus.md").read_text())
+    for name in CHAPTERS:  # the measured times pasted in
+        assert re.search(rf"\| {name} \| \d+ min \| \d+ s \| [\d.]+ min \|", syllabus)
+    rubrics = (pack / "rubrics.md").read_text()
+    for name in CHAPTERS:
+        solution = nbtools.read(pack / f"{name}.ipynb")
+        text = "\n".join(nbtools.source(c) for c in solution["cells"])
+        assert "grader.check" in text
+        for q in _manual(name):
+            assert f"## {name}: `{q}`" in rubrics
+            assert "**Rubric" in text  # beside its question, too
 
 
 def _test_spec(path: Path) -> dict:
@@ -226,7 +358,7 @@ def _test_cases(path: Path) -> list[dict]:
 def test_each_question_has_a_public_hint_and_a_hidden_decision(built):
     root, questions = built
     for name, names in questions.items():
-        for q in names:
+        for q in (q for q in names if q not in _manual(name)):
             cases = _test_cases(
                 root / "course" / name / "autograder" / "tests" / f"{q}.py"
             )
@@ -293,124 +425,92 @@ def test_committed_readers_manifest_is_in_sync(built):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_a_student_copy_shows_numbers_and_hides_solutions(built, name):
     root, questions = built
-    for nb in (
-        nbtools.read(nbtools.STUDENT_DIR / f"{name}.ipynb"),
-        nbtools.read(root / "course" / name / "student" / f"{name}.ipynb"),
-    ):
+    chapter = nbtools.read(nbtools.STUDENT_DIR / f"{name}.ipynb")
+    handout = nbtools.read(root / "course" / name / "student" / f"{name}.ipynb")
+    for nb in (chapter, handout):
         text = "\n".join(nbtools.source(c) for c in nb["cells"])
         assert not nbtools.GLUE_ROLE.search(text), "a raw glue role is left"
         assert "▢" not in text
         assert "SOLUTION" not in text and "TEST CONFIG" not in text
-        assert "{admonition} Solution" not in text
-        for q in questions[name]:
-            assert f'grader.check("{q}")' in text
+        assert "{admonition} Solution" not in text and "**Rubric" not in text
         assert all(
             not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"
         )
-    copy = nbtools.read(nbtools.STUDENT_DIR / f"{name}.ipynb")
-    first = nbtools.source(copy["cells"][1])  # after the student note
+    text = "\n".join(nbtools.source(c) for c in handout["cells"])
+    for q in questions[name]:
+        if q not in _manual(name):
+            assert f'grader.check("{q}")' in text
+    first = nbtools.source(chapter["cells"][1])  # after the student note
     assert re.search(
         rf"about\s+\d+{nbtools.MEASURED_MARK}\s+minutes\s+to\s+read", first
     )
 
 
+def test_no_graded_solution_shows_where_students_and_readers_look(built):
+    """The graded answers live in instructor/ only: no line of a solution or rubric that
+    the handouts do not show is in a chapter, its reader copy (what Colab opens) or its
+    student copy; the built HTML book is checked by tests/test_book_build.py."""
+    root, _ = built
+    handouts = {
+        n: nbtools.read(root / "course" / n / "student" / f"{n}.ipynb")
+        for n in ASSIGNED
+    }
+    lines = course.solution_lines(handouts=handouts)
+    assert len(lines) > 50
+    places = [*nbtools.notebooks()]
+    places += [nbtools.READERS_DIR / "notebooks" / f"{n}.ipynb" for n in CHAPTERS]
+    places += [nbtools.STUDENT_DIR / f"{n}.ipynb" for n in CHAPTERS]
+    for path in places:
+        text = "\n".join(nbtools.source(c) for c in nbtools.read(path)["cells"])
+        shown = [line for line in lines if line in text]
+        assert not shown, f"{path}: a graded solution shows: {shown[0]!r}"
+
+
 # ---------------------------------------------------------------- graded by otter
 
 
-# One grading worker: otter's Python API (``otter.api.grade_submission``, what ``otter run``
-# calls) grades its share of the notebooks one after the other, each in a fresh kernel, so
-# otter is imported once per worker rather than once per notebook.
-GRADER = """
-import json, sys
-import otter.api
-
-jobs, results_path = json.loads(sys.argv[1]), sys.argv[2]
-scores = {}
-for key, submission, zip_path in jobs:
-    results = otter.api.grade_submission(submission, zip_path, quiet=True)
-    if results.catastrophic_error is not None:
-        raise SystemExit(f"otter could not grade {submission}: {results.catastrophic_error}")
-    scores[key] = {q: [t.score, t.possible] for q, t in results.results.items()}
-with open(results_path, "w") as handle:
-    json.dump(scores, handle)
-"""
-
-
-def _grade_in_workers(jobs: list, folder: Path, workers: int = 2) -> dict:
-    """``{key: {question: (score, possible)}}`` for ``jobs`` of (key, notebook, zip)."""
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }  # 2 share 2 cores
-    running = []
-    for i in range(workers):
-        share = [[k, str(nb), str(z)] for k, nb, z in jobs[i::workers]]
-        path = folder / f"scores_{i}.json"
-        command = [sys.executable, "-c", GRADER, json.dumps(share), str(path)]
-        running.append(
-            (path, subprocess.Popen(command, env=env, stderr=subprocess.PIPE))
-        )
-    scores = {}
-    for path, process in running:
-        _, log = process.communicate(timeout=900)
-        assert process.returncode == 0, log.decode(errors="replace")[-3000:]
-        for key, questions in json.loads(path.read_text()).items():
-            scores[key] = {q: tuple(v) for q, v in questions.items()}
-    return scores
-
-
 @pytest.fixture(scope="session")
-def grades(built):
-    """Each chapter's solution and blank student notebook (and one wrong answer), graded.
-
-    Two workers run side by side (one thread each); each grading starts a kernel that imports
-    otter and torch, which is most of its time.
-    """
+def grades(built, tmp_path_factory):
+    """Every assignment graded: its solution by otter's autograder zip as ``otter run``
+    grades (two side by side, one thread each; each starts a kernel that imports otter and
+    torch, most of its time), the first chapter's blank handout the same way, and every
+    blank handout and typical wrong answer in this process by otter's test runner
+    (:func:`lib.course.scores_in_process`): ``(scores, plans, blank graded by otter)``."""
     root, _ = built
-    jobs = []
+    folder = tmp_path_factory.mktemp("grading")
+    jobs = course.solution_jobs(root / "course", CHAPTERS)
+    first = CHAPTERS[0]
+    handout = root / "course" / first / "student" / f"{first}.ipynb"
+    jobs.append((f"{first}/blank by otter", handout, jobs[0][2]))
+    scores = course.grade(jobs, folder)
+    plans = {}
     for name in CHAPTERS:
-        folder = root / "course" / name
-        (zip_path,) = (folder / "autograder").glob("*-autograder_*.zip")
-        jobs.append(
-            (f"{name}/solution", folder / "autograder" / f"{name}.ipynb", zip_path)
+        master = nbtools.read(course.ASSIGNMENTS_DIR / f"{name}.ipynb")
+        names = course.question_names(master)
+        mistakes = course.read_mistakes(
+            course.mistakes_path(course.ASSIGNMENTS_DIR / f"{name}.ipynb"), names
         )
-        jobs.append((f"{name}/blank", folder / "student" / f"{name}.ipynb", zip_path))
-    # right-shaped wrong answers (they pass the public tests): the hidden ones must refuse them
-    name = "02_toroidal_autoencoder"
-    wrong = nbtools.read(root / "course" / name / "student" / f"{name}.ipynb")
-    answers = {
-        "copies = ...": "copies = (torch.rand(128, 3, dtype=torch.float64) * 2 - 1) * math.pi",
-        "p_not_linear = ...": "p_not_linear = 0.5",
-    }
-    for cell in wrong["cells"]:
-        for blank, answer in answers.items():
-            cell["source"] = nbtools.source(cell).replace(blank, answer)
-    (root / "wrong").mkdir()
-    nbtools.write(root / "wrong" / f"{name}.ipynb", wrong)
-    (zip_path,) = (root / "course" / name / "autograder").glob("*-autograder_*.zip")
-    jobs.append((f"{name}/wrong", root / "wrong" / f"{name}.ipynb", zip_path))
-    return _grade_in_workers(jobs, root)
+        plans[name] = (names, course.manual_questions(master), mistakes)
+        scores.update(course.scores_in_process(root / "course", name, mistakes))
+    return scores, plans
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-@pytest.mark.slow  # several seconds: left out of make test-fast
-def test_the_autograder_passes_the_solution_and_fails_the_blanks(built, grades, name):
-    _, questions = built
-    solution, blank = grades[f"{name}/solution"], grades[f"{name}/blank"]
-    assert sorted(solution) == sorted(questions[name]) == sorted(blank)
-    for q in questions[name]:
-        score, possible = solution[q]
-        assert possible > 0 and score == possible, (
-            f"{q}: solution got {score}/{possible}"
-        )
-        assert blank[q][0] == 0, f"{q}: a blank answer scored {blank[q][0]}"
+@pytest.mark.slow  # the grading fixture: about a minute, left out of make test-fast
+def test_the_autograder_passes_the_solution_and_fails_blanks_and_mistakes(grades, name):
+    scores, plans = grades
+    names, manual, mistakes = plans[name]
+    assert course.verdicts(name, names, manual, mistakes, scores) == []
+    assert sorted(scores[f"{name}/solution"]) == sorted(set(names) - manual)
 
 
-@pytest.mark.slow  # the grading fixture: about 80 s, left out of make test-fast
-def test_right_shaped_wrong_answers_score_nothing(grades):
-    wrong = grades["02_toroidal_autoencoder/wrong"]
-    assert wrong == {"q02_1": (0, 1.0), "q02_2": (0, 1.0)}
+@pytest.mark.slow
+def test_otter_and_the_test_runner_agree_on_a_blank_handout(grades):
+    scores, _ = grades
+    first = CHAPTERS[0]
+    by_otter = scores[f"{first}/blank by otter"]
+    assert by_otter == scores[f"{first}/blank"]
+    assert by_otter and all(score == 0 for score, _ in by_otter.values())
 
 
 def test_the_assignment_and_its_results_name_each_other(built):
@@ -499,11 +599,17 @@ def _digests(folder: Path) -> dict[str, bytes]:
 def small_build(tmp_path_factory):
     """A one-chapter course built by otter: ``(chapter path, student dir, course dir)``."""
     root = tmp_path_factory.mktemp("small")
-    chapter, nb = root / "99_x.ipynb", _chapter(*SECTION)
+    chapter, nb = root / "99_x.ipynb", _chapter()
     nb["metadata"]["kernelspec"] = {"name": "python3", "language": "python"}
     nbtools.write(chapter, nb)
+    (root / "assignments").mkdir()
+    nbtools.write(root / "assignments" / "99_x.ipynb", _master())
     course.build(
-        root / "student", root / "course", [chapter], readers_dir=root / "readers"
+        root / "student",
+        root / "course",
+        [chapter],
+        readers_dir=root / "readers",
+        assignments_dir=root / "assignments",
     )
     return chapter, root / "student", root / "course"
 
@@ -555,7 +661,13 @@ def test_a_corrupt_chapter_leaves_both_folders_as_they_were(small_build, tmp_pat
     corrupt = tmp_path / "00_bad.ipynb"
     corrupt.write_text('{"cells": [')
     with pytest.raises(ValueError, match="00_bad.ipynb cannot be built"):
-        course.build(student, course_dir, [corrupt, chapter], readers_dir=readers)
+        course.build(
+            student,
+            course_dir,
+            [corrupt, chapter],
+            readers_dir=readers,
+            assignments_dir=chapter.parent / "assignments",
+        )
     assert (_digests(student), _digests(course_dir), _digests(readers)) == before
     assert (student / "tests" / "q99_1.py").is_file()
 
@@ -565,7 +677,8 @@ def test_a_rebuild_replaces_only_the_builds_own_unchanged_files(small_build, tmp
     before = _digests(student)
     (student / "__pycache__").mkdir(exist_ok=True)  # caches a run leaves are ignored
     (student / "__pycache__" / "x.pyc").write_bytes(b"cache")
-    course.build(student, course_dir, chapters=[chapter])
+    assignments = chapter.parent / "assignments"
+    course.build(student, course_dir, [chapter], assignments_dir=assignments)
     after = _digests(student)
     assert after.pop("__pycache__/x.pyc") == b"cache" and after == before
     # the build's own file it no longer makes goes; a user's file or edit stops the build
@@ -574,10 +687,43 @@ def test_a_rebuild_replaces_only_the_builds_own_unchanged_files(small_build, tmp
     manifest = json.loads((student / course.MANIFEST).read_text())
     manifest["files"]["tests/q99_0.py"] = course.file_digest(stale)
     (student / course.MANIFEST).write_text(json.dumps(manifest))
-    course.build(student, course_dir, chapters=[chapter])
+    course.build(student, course_dir, [chapter], assignments_dir=assignments)
     assert not stale.exists()
     edited = student / "99_x.ipynb"
     edited.write_text(edited.read_text() + " ")
     with pytest.raises(ValueError, match="99_x.ipynb changed since"):
-        course.build(student, course_dir, chapters=[chapter])
+        course.build(student, course_dir, [chapter], assignments_dir=assignments)
     assert edited.read_text().endswith(" ")
+
+
+def test_written_answers_go_to_a_pdf_through_html_and_chromium(small_build, tmp_path):
+    """A TA grades the written questions from a PDF (Gradescope's manual grading): the
+    handout's written cells only, printed by the Chromium the browser test uses."""
+    import shutil
+
+    chromium = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        pytest.skip("no Chromium on PATH: `make test` installs Debian's chromium")
+    _, _, course_dir = small_build
+    handout = nbtools.read(course_dir / "99_x" / "student" / "99_x.ipynb")
+    for cell in handout["cells"]:
+        if "_Type your answer here" in nbtools.source(cell):
+            cell["source"] = "Because it says twice, wrote Alice."
+    submitted = tmp_path / "alice.ipynb"
+    nbtools.write(submitted, handout)
+    html = course.written_answers_html(submitted)
+    assert "wrote Alice" in html and "Why double?" in html
+    assert "answer = " not in html  # the autograded question is left out
+    code = course.main(
+        ["pdf", str(submitted), "--pdf-dir", str(tmp_path), "--chromium", chromium]
+    )
+    assert code == 0
+    assert (tmp_path / "alice-written.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_teaching_page_lists_every_question():
+    page = (ROOT / "book" / "teaching.md").read_text()
+    for name in ASSIGNED:
+        master = nbtools.read(course.ASSIGNMENTS_DIR / f"{name}.ipynb")
+        for q in course.question_names(master):
+            assert f"`{q}`" in page, f"book/teaching.md does not list {q}"

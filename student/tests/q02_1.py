@@ -3,8 +3,9 @@ OK_FORMAT = True
 test = {   'all_or_nothing': True,
     'name': 'q02_1',
     'points': 1,
-    'suites': [   {   'cases': [   {   'code': '>>> bool(isinstance(copies, torch.Tensor) and tuple(copies.shape) == (128, 3))\nTrue',
-                                       'failure_message': 'copies must be a tensor of shape (128, 3): n_codes codes of three angles',
+    'suites': [   {   'cases': [   {   'code': '>>> assert isinstance(copies, torch.Tensor) and tuple(copies.shape) == (128, 3)\n'
+                                               '>>> assert copies.dtype == torch.float64 and copies.abs().max() <= math.pi + 1e-12\n',
+                                       'failure_message': 'copies must be a float64 tensor of shape (128, 3): n_codes codes of three angles, each in [-pi, pi]',
                                        'hidden': False,
                                        'locked': False}],
                       'scored': True,

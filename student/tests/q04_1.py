@@ -3,8 +3,11 @@ OK_FORMAT = True
 test = {   'all_or_nothing': True,
     'name': 'q04_1',
     'points': 1,
-    'suites': [   {   'cases': [   {   'code': '>>> bool(0 <= mig_20 <= 1 and 0 <= mig_40 <= 1)\nTrue',
-                                       'failure_message': 'mig_20 and mig_40 must be MIG scores, between 0 and 1: mig(codes, factors, num_bins=...)',
+    'suites': [   {   'cases': [   {   'code': '>>> assert np.shape(mi) == (5, 5) and np.shape(entropy) == (5,)\n'
+                                               '>>> assert np.all(np.asarray(mi) >= -1e-09) and np.all(np.argmax(mi, axis=0) == np.arange(5))\n'
+                                               '>>> assert isinstance(mig_40, float) and 0 <= mig_40 <= 1\n',
+                                       'failure_message': "mi must be a (5, 5) array of mutual informations (>= 0), entropy a (5,) array, and mig_40 a float between 0 and 1. Each factor's most "
+                                                          'informative code is its own: for true_codes, the largest entry of column j of mi is in row j.',
                                        'hidden': False,
                                        'locked': False}],
                       'scored': True,
