@@ -238,17 +238,6 @@ def _split_batch(batch: Any) -> tuple[Callable[[list[Any]], Any], list[Any]]:
     )
 
 
-def takes_step(loss_fn: Callable[..., Any]) -> bool:
-    """Whether ``loss_fn`` declares a ``step`` parameter: the trainer then passes the
-    optimiser step explicitly, ``loss_fn(model, batch, step=...)``."""
-    import inspect
-
-    try:
-        return "step" in inspect.signature(loss_fn).parameters
-    except (TypeError, ValueError):  # a builtin without a signature
-        return False
-
-
 def stacked_loss(
     loss_fn: Callable[..., Any],
 ) -> Callable[..., tuple[torch.Tensor, dict[str, Any]]]:
@@ -260,6 +249,8 @@ def stacked_loss(
     its own gradient); ``parts`` holds ``loss/s`` and ``name/s`` for each tensor part of each
     seed s, and a number part (a schedule's weight, the same for all seeds) once.
     """
+
+    from .trainer import takes_step  # the trainer's rule; it imports this module
 
     with_step = takes_step(loss_fn)
 

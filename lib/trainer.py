@@ -36,9 +36,20 @@ from .errors import (
     check_integer,
     check_real,
 )
-from .scale import GraphedStep, StackedModels, takes_step
+from .scale import GraphedStep, StackedModels
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]
+
+
+def takes_step(loss_fn: Callable[..., Any]) -> bool:
+    """Whether ``loss_fn`` declares a ``step`` parameter: the trainer then passes the
+    optimiser step explicitly, ``loss_fn(model, batch, step=...)``."""
+    import inspect
+
+    try:
+        return "step" in inspect.signature(loss_fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def _progress_default() -> bool:

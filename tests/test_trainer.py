@@ -145,8 +145,8 @@ def test_learning_rate_schedule_warms_up_and_decays():
 
 
 def test_a_loss_that_declares_step_gets_the_optimiser_step():
-    from lib.scale import stacked_loss, takes_step
-    from lib.trainer import Trainer, TrainerConfig
+    from lib.scale import stacked_loss
+    from lib.trainer import Trainer, TrainerConfig, takes_step
 
     seen = []
 
