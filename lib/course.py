@@ -783,6 +783,8 @@ def scores_in_process(
     solution = nbtools.read(assignment / "autograder" / f"{name}.ipynb")
     handout = nbtools.read(assignment / "student" / f"{name}.ipynb")
     answers = answer_cells(solution)
+    if not any(answers.values()):  # written questions only: nothing for the tests
+        return {f"{name}/blank": {}}
     first = min(i for cells in answers.values() for i in cells)
     # the setup: what runs before the first question (the grader's cells are skipped)
     prompt = max(
@@ -949,7 +951,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         try:
             return check(args.names)
-        except (ParameterError, DataError, RuntimeError, OSError) as exc:
+        except (ValueError, DataError, RuntimeError, OSError) as exc:
             print(f"python -m lib.course: {exc}", file=sys.stderr)
             return 2
     if args.command == "pdf":
